@@ -8,4 +8,5 @@ if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 4096
 var root = new RootCommand("DistillSharp: distil transformers into small, fast students, quantize them to INT8, and measure both.");
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(FetchCommand.Create());
+root.Subcommands.Add(EmbedCommand.Create());
 return CommandRunner.Invoke(root, args);

