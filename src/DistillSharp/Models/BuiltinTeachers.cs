@@ -35,7 +35,7 @@ public sealed record BuiltinTeacher(
     public string LocalAssemblyPath => Path.Combine(AppContext.BaseDirectory, "teachers", AssemblyName + ".dll");
 
     /// <summary>Reads the embedded ONNX model and vocabulary without running any of the package's code.</summary>
-    public (byte[] Onnx, string Vocab) ReadResources() => ResourceCache.GetOrAdd(Name, _ => ReadResourcesUncached());
+    public (byte[] Onnx, string Vocab) ReadResources() => ResourceCache.GetOrAdd($"{PackageId}/{PackageVersion}/{AssemblyName}/{ModelResource}", _ => ReadResourcesUncached());
 
     // Loading the 90 MB assembly costs seconds; tests and runs ask for the same teacher repeatedly.
     static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[], string)> ResourceCache = new();

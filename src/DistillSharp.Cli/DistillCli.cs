@@ -1,0 +1,20 @@
+using System.CommandLine;
+using DistillSharp.Diagnostics;
+
+namespace DistillSharp.Cli;
+
+/// <summary>The `distill` command line, callable in-process (tests use it that way).</summary>
+public static class DistillCli
+{
+    /// <summary>Runs one command line and returns its exit code: 0 ok, 1 failed, 2 bad input.</summary>
+    public static int Run(string[] args)
+    {
+        TorchNative.EnsureLoadable();
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 4096; // no wrapping in pipes and logs
+        var root = new RootCommand("DistillSharp: distil transformers into small, fast students, quantize them to INT8, and measure both.");
+        root.Subcommands.Add(DoctorCommand.Create());
+        root.Subcommands.Add(FetchCommand.Create());
+        root.Subcommands.Add(EmbedCommand.Create());
+        return CommandRunner.Invoke(root, args);
+    }
+}
