@@ -1,0 +1,143 @@
+using DistillSharp.Quantization.Observers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DistillSharp.Quantization;
+
+/// <summary>How the input activations of a <see cref="FakeQuantLinear"/> get their scale.</summary>
+public enum ActivationQuantMethod
+{
+    /// <summary>Moving-average min-max observer updated on every training batch (until frozen).</summary>
+    Ema,
+
+    /// <summary>Learned step size (LSQ, Esser et al. 2020): the scale is a trained parameter.</summary>
+    Lsq,
+}
+
+/// <summary>Options of quantization-aware training for one Linear layer.</summary>
+/// <param name="WeightBits">8 or 4; weights are symmetric per output channel, scale = max|w_row| / qmax.</param>
+/// <param name="ActivationBits">8, or 0 for weight-only quantization (e.g. 4-bit weight-only).</param>
+/// <param name="ActivationSymmetric">Symmetric int8 [-127, 127] or asymmetric uint8 [0, 255] inputs
+/// (LSQ learns a scale only, so with LSQ the asymmetric choice means unsigned [0, 255] with zero point 0).</param>
+/// <param name="Method">EMA observer or LSQ.</param>
+/// <param name="Momentum">EMA weight of the old range.</param>
+public sealed record FakeQuantOptions(
+    int WeightBits = 8,
+    int ActivationBits = 8,
+    bool ActivationSymmetric = true,
+    ActivationQuantMethod Method = ActivationQuantMethod.Ema,
+    double Momentum = 0.99)
+{
+    /// <summary>The weight spec (per output channel, axis 0 of [out, in]).</summary>
+    public QuantSpec WeightSpec => new QuantSpec(WeightBits, true, 0).Validate();
+
+    /// <summary>The per-tensor activation spec.</summary>
+    public QuantSpec ActivationSpec => new QuantSpec(ActivationBits, ActivationSymmetric).Validate();
+}
+
+/// <summary>
+/// Quantization-aware stand-in for an <see cref="Linear"/>: y = x̂ · ŵᵀ + b with ŵ fake-quantized per
+/// output channel (straight-through gradient) and x̂ fake-quantized per tensor by an EMA observer or
+/// LSQ. It shares the Linear's weight and bias parameters, so state_dict keys (<c>weight</c>,
+/// <c>bias</c>) and the optimizer's parameters stay the same; LSQ adds <c>input_scale</c>.
+/// </summary>
+public sealed class FakeQuantLinear : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // field names are the state_dict keys
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+    private readonly Parameter? input_scale;
+#pragma warning restore IDE1006
+    private readonly MovingAverageMinMaxObserver? _observer;
+    private bool _lsqInitialised;
+
+    /// <summary>Wraps <paramref name="linear"/> (its parameters are shared, not copied).</summary>
+    public FakeQuantLinear(Linear linear, FakeQuantOptions? options = null) : base(nameof(FakeQuantLinear))
+    {
+        Options = options ?? new FakeQuantOptions();
+        _ = Options.WeightSpec;
+        if (Options.ActivationBits != 0) _ = Options.ActivationSpec;
+        weight = linear.weight;
+        bias = linear.bias;
+        if (Options.ActivationBits != 0 && Options.Method == ActivationQuantMethod.Lsq)
+            input_scale = new Parameter(ones(1));
+        else if (Options.ActivationBits != 0)
+            _observer = new MovingAverageMinMaxObserver(Options.Momentum);
+        RegisterComponents();
+    }
+
+    /// <summary>The shared float weight [out, in].</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The shared float bias [out], or null.</summary>
+    public Parameter? Bias => bias;
+
+    /// <summary>The options this layer was built with.</summary>
+    public FakeQuantOptions Options { get; }
+
+    /// <summary>True once <see cref="FreezeObservers"/> was called: the EMA range no longer moves.</summary>
+    public bool ObserversFrozen { get; private set; }
+
+    /// <summary>Stops updating the activation range (LSQ scales keep training; freeze them with requires_grad).</summary>
+    public void FreezeObservers() => ObserversFrozen = true;
+
+    /// <summary>Current activation parameters, or null for weight-only layers or before any batch.</summary>
+    public QuantParams? InputQParams
+    {
+        get
+        {
+            if (Options.ActivationBits == 0) return null;
+            if (input_scale is not null)
+                return _lsqInitialised ? QuantParams.PerTensor(input_scale.item<float>(), 0, Options.ActivationSpec) : null;
+            return _observer!.Count == 0 ? null : _observer.ComputeQParams(Options.ActivationSpec);
+        }
+    }
+
+    /// <summary>Per-output-channel weight parameters from the current weights.</summary>
+    public QuantParams WeightQParams()
+    {
+        var (mins, maxs) = TensorQuant.MinMax(weight, 0);
+        return QuantReference.ChooseQParams(mins, maxs, Options.WeightSpec);
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var input = QuantizeInput(x);                              // (…, in)
+        var w = FakeQuantFunction.Apply(weight, WeightQParams()); // (out, in)
+        return nn.functional.linear(input, w, bias).MoveToOuterDisposeScope();
+    }
+
+    private Tensor QuantizeInput(Tensor x)
+    {
+        if (Options.ActivationBits == 0) return x;
+        var spec = Options.ActivationSpec;
+        if (input_scale is not null)
+        {
+            if (!_lsqInitialised)
+            {
+                using (no_grad()) input_scale.fill_(LsqFunction.InitialScale(x, spec.QMax));
+                _lsqInitialised = true;
+            }
+            var qmin = spec.Symmetric ? spec.QMin : 0;
+            return LsqFunction.Apply(x, input_scale.reshape(), qmin, spec.QMax, LsqFunction.GradScale(x.shape[^1], spec.QMax));
+        }
+        if ((training && !ObserversFrozen) || _observer!.Count == 0) _observer!.Observe(x);
+        return FakeQuantFunction.Apply(x, _observer.ComputeQParams(spec));
+    }
+
+    /// <summary>Freezes the observers of every FakeQuantLinear under <paramref name="root"/>; returns how many.</summary>
+    public static int FreezeAll(nn.Module root)
+    {
+        var n = 0;
+        foreach (var (_, m) in root.named_modules().Prepend(("", root)))
+            if (m is FakeQuantLinear f) { f.FreezeObservers(); n++; }
+        return n;
+    }
+
+    /// <summary>Replaces every Linear under <paramref name="root"/> by a FakeQuantLinear (see <see cref="LinearSwap"/>).</summary>
+    public static SwapResult Prepare(nn.Module root, FakeQuantOptions? options = null, Func<string, bool>? include = null) =>
+        LinearSwap.ReplaceLinears(root, (_, linear) => new FakeQuantLinear(linear, options), include);
+}
