@@ -45,9 +45,9 @@ public sealed class BertEmbeddings : Module
 /// <summary>Multi-head self-attention that also returns its probabilities (and optionally Q, K, V).</summary>
 public sealed class BertSelfAttention : Module
 {
-    readonly Linear query;
-    readonly Linear key;
-    readonly Linear value;
+    readonly Module<Tensor, Tensor> query; // Module, not Linear: quantization swaps these for fake-quant wrappers
+    readonly Module<Tensor, Tensor> key;
+    readonly Module<Tensor, Tensor> value;
     readonly Dropout dropout;
     readonly int _heads;
     readonly int _headDim;
@@ -89,7 +89,7 @@ public sealed class BertSelfAttention : Module
 /// <summary>Output projection + dropout + residual + LayerNorm (used after attention and after the FFN).</summary>
 public sealed class BertResidualOutput : Module
 {
-    readonly Linear dense;
+    readonly Module<Tensor, Tensor> dense;
     readonly LayerNorm LayerNorm;
     readonly Dropout dropout;
 
@@ -133,7 +133,7 @@ public sealed class BertAttention : Module
 /// <summary>The FFN's first projection and activation.</summary>
 public sealed class BertIntermediate : Module
 {
-    readonly Linear dense;
+    readonly Module<Tensor, Tensor> dense;
     readonly string _act;
 
     public BertIntermediate(BertConfig c) : base(nameof(BertIntermediate))
@@ -201,7 +201,7 @@ public sealed class BertEncoder : Module
 /// <summary>BertModel's pooler: tanh(Linear(hidden of [CLS])).</summary>
 public sealed class BertPooler : Module
 {
-    readonly Linear dense;
+    readonly Module<Tensor, Tensor> dense;
 
     public BertPooler(BertConfig c) : base(nameof(BertPooler))
     {
