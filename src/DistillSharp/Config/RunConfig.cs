@@ -57,13 +57,13 @@ public sealed record TeacherConfig(string Source);
 /// <param name="Hidden">Hidden width; divisible by <paramref name="Heads"/>.</param>
 /// <param name="Heads">Attention heads.</param>
 /// <param name="Ffn">Feed-forward width.</param>
-/// <param name="Init">"teacher" (copy teacher layers where shapes allow) or "random".</param>
+/// <param name="Init">"teacher" (copy teacher layers; widths must match), "projection" (PCA-projected teacher layers for a narrower student) or "random".</param>
 /// <param name="TeacherLayers">With init "teacher": which teacher layer initialises each student layer (one per layer); null = evenly spaced.</param>
 public sealed record StudentConfig(int Layers = 3, int Hidden = 384, int Heads = 12, int Ffn = 1536,
     string Init = "teacher", IReadOnlyList<int>? TeacherLayers = null)
 {
     /// <summary>Allowed values of <see cref="Init"/>.</summary>
-    public static readonly string[] InitModes = ["teacher", "random"];
+    public static readonly string[] InitModes = ["teacher", "projection", "random"];
 }
 
 /// <summary>Corpus, sequence length and default batch size.</summary>

@@ -24,8 +24,16 @@ public enum StudentInit
 /// <param name="Ffn">FFN width; null = 4 × hidden.</param>
 /// <param name="Init">Initialisation.</param>
 /// <param name="TeacherLayers">Which teacher layer initialises each student layer; null = spread evenly, last layer included.</param>
+/// <param name="Dropout">Hidden and attention dropout of the student.</param>
 public sealed record StudentSpec(int Layers, int? Hidden = null, int? Heads = null, int? Ffn = null,
-    StudentInit Init = StudentInit.TeacherLayers, int[]? TeacherLayers = null);
+    StudentInit Init = StudentInit.TeacherLayers, int[]? TeacherLayers = null, double Dropout = 0)
+{
+    /// <summary>The spec a run config's <c>student:</c> section describes.</summary>
+    public static StudentSpec From(Config.StudentConfig c, double dropout) => new(
+        c.Layers, c.Hidden, c.Heads, c.Ffn,
+        c.Init switch { "teacher" => StudentInit.TeacherLayers, "projection" => StudentInit.Projection, _ => StudentInit.Random },
+        c.TeacherLayers?.ToArray(), dropout);
+}
 
 /// <summary>
 /// Builds a student encoder from a teacher. With equal widths, embeddings and the chosen layers are
@@ -49,6 +57,8 @@ public static class StudentBuilder
             HiddenSize = hidden,
             NumAttentionHeads = heads,
             IntermediateSize = spec.Ffn ?? (hidden == teacher.HiddenSize ? teacher.IntermediateSize : 4 * hidden),
+            HiddenDropoutProb = spec.Dropout,
+            AttentionProbsDropoutProb = spec.Dropout,
         }).Validate("student");
     }
 
