@@ -5,13 +5,7 @@ namespace DistillSharp.Tests.Config;
 /// <summary>Every YAML file in the repository's configs/ folder loads and validates.</summary>
 public class ShippedConfigTests
 {
-    /// <summary>The repo root: the first folder above the test binaries holding DistillSharp.sln.</summary>
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DistillSharp.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no DistillSharp.sln above {AppContext.BaseDirectory}");
-    }
+    static string RepoRoot() => RepoPaths.Root();
 
     public static TheoryData<string> ConfigFiles()
     {

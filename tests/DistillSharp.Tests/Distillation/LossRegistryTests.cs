@@ -1,6 +1,7 @@
 using DistillSharp.Distillation.Losses;
 using DistillSharp.Models;
 using static DistillSharp.Tests.Distillation.LossTestKit;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Distillation;
@@ -13,16 +14,17 @@ public class LossRegistryTests
         "hidden_mse", "attention_weighted", "attention_peaked", "minilm_attention", "minilm_value", "minilm_relation",
     ];
 
-    static ModelOutput Full(int seed, int layers, int hidden, int heads, Tensor mask)
+    static ModelOutput Full(int seed, int layers, int hidden, int heads, Tensor mask, bool grad = false)
     {
         manual_seed(seed);
+        Tensor randn(params long[] shape) => torch.randn(shape, requires_grad: grad);
         var (b, t, d) = (2, 3, hidden / heads);
         Tensor[] PerLayer(int n) => Enumerable.Range(0, n).Select(_ => randn(b, heads, t, d)).ToArray();
         return new ModelOutput
         {
             AttentionMask = mask,
             HiddenStates = Enumerable.Range(0, layers + 1).Select(_ => randn(b, t, hidden)).ToArray(),
-            Attentions = Enumerable.Range(0, layers).Select(_ => SoftmaxAttention(randn(b, heads, t, t), mask)).ToArray(),
+            Attentions = Enumerable.Range(0, layers).Select(_ => SoftmaxAttention(torch.randn(b, heads, t, t), mask).requires_grad_(grad)).ToArray(),
             Queries = PerLayer(layers), Keys = PerLayer(layers), Values = PerLayer(layers),
             Pooled = randn(b, hidden), Logits = randn(b, 3),
         };
@@ -47,6 +49,27 @@ public class LossRegistryTests
             Assert.Equal(Item(result.Loss), result.Scalars[definition.Name], 6);
             Assert.Empty(result.Loss.shape);
         }
+    }
+
+    [Fact]
+    public void TermsLeaveNoLiveTensorsBehindTheirStepScope()
+    {
+        using var outer = NewDisposeScope();
+        var ctx = Context(layersS: 2, layersT: 4, hiddenS: 4, hiddenT: 6, headsS: 2, headsT: 2, maxLen: 3);
+        var mask = Mask([1, 1, 1], [1, 1, 0]);
+        var student = Full(3, 2, 4, 2, mask, grad: true);
+        var teacher = Full(4, 4, 6, 2, mask);
+        var batch = new LossBatch { AttentionMask = mask, Labels = tensor(new long[] { 1, 0 }), Pairs = tensor(new long[] { 1, 0 }, [1, 2]) };
+        var terms = LossRegistry.All.Values.Select(d => d.Build(ctx)).ToList();
+        void Step()
+        {
+            using var step = NewDisposeScope();
+            terms.Select(term => term.Compute(student, teacher, batch).Loss).Aggregate((a, b) => a + b).backward();
+        }
+        Step();
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 20; i++) Step();
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
     [Fact]
@@ -84,5 +107,23 @@ public class LossRegistryTests
         Assert.Equal(4, LossRegistry.Get("attention_weighted").Build(ctx).Parameters().Count()); // 2 pairs × Linear(5, 5)
         Assert.Empty(LossRegistry.Get("minilm_relation").Build(ctx).Parameters());
         Assert.All(LossRegistry.Get("embedding_mse").Build(ctx).Parameters(), p => Assert.True(p.requires_grad));
+    }
+}
+
+public class LossDocsTests
+{
+    [Fact]
+    public void LossesMdDocumentsEveryTermAndEveryKey()
+    {
+        var doc = File.ReadAllText(Path.Combine(DistillSharp.Tests.Config.RepoPaths.Root(), "docs", "LOSSES.md"));
+        foreach (var d in LossRegistry.All.Values)
+        {
+            var at = doc.IndexOf($"### `{d.Name}`", StringComparison.Ordinal);
+            Assert.True(at >= 0, $"docs/LOSSES.md has no section for '{d.Name}'");
+            var next = doc.IndexOf("\n### ", at + 1, StringComparison.Ordinal);
+            var section = next < 0 ? doc[at..] : doc[at..next];
+            foreach (var key in d.Keys)
+                Assert.True(section.Contains($"`{key}`", StringComparison.Ordinal), $"section '{d.Name}' does not document key '{key}'");
+        }
     }
 }
