@@ -99,6 +99,27 @@ public class LossRegistryTests
     }
 
     [Fact]
+    public void StageLossIsTheWeightedSumOfItsTerms()
+    {
+        using var scope = NewDisposeScope();
+        var ctx = Context(layersS: 2, layersT: 4, hiddenS: 4, hiddenT: 6, headsS: 2, headsT: 2, maxLen: 3);
+        var mask = Mask([1, 1, 1], [1, 1, 0]);
+        var (student, teacher) = (Full(5, 2, 4, 2, mask), Full(6, 4, 6, 2, mask));
+        var batch = new LossBatch { AttentionMask = mask };
+        var specs = DistillSharp.Config.ConfigLoader.Parse(
+            "teacher: { source: builtin:all-MiniLM-L6-v2 }\nstages: [{ name: a, steps: 1, losses: { kl: 0.5, hidden_mse: 2, minilm_attention: 0 } }]").Stages[0].Losses;
+        var stage = new StageLoss(specs, ctx);
+        var result = stage.Compute(student, teacher, batch);
+        var kl = Item(stage.Terms[0].Term.Compute(student, teacher, batch).Loss);
+        var hidden = Item(stage.Terms[1].Term.Compute(student, teacher, batch).Loss);
+        Assert.Equal(0.5 * kl + 2 * hidden, Item(result.Loss), 5);
+        Assert.Equal(Item(result.Loss), result.Scalars["loss"], 5);
+        Assert.False(result.Scalars.ContainsKey("minilm_attention"));            // weight 0: not computed
+        Assert.Equal(4, stage.Parameters().Count());                               // hidden_mse's two Linear(4, 6)
+        Assert.Equal("logits hidden[2,4]", stage.Needs.ToString());                 // weight-0 terms need nothing
+    }
+
+    [Fact]
     public void ProjectionsAreTrainableParametersOfTheTerm()
     {
         using var scope = NewDisposeScope();

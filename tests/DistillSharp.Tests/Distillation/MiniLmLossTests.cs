@@ -97,6 +97,8 @@ public class MiniLmLossTests
         var expected = RelationKlReference(q[0], tq[0], 2, [1, 1, 0]) + RelationKlReference(k[0], tk[0], 2, [1, 1, 0])
             + RelationKlReference(v[0], tv[0], 2, [1, 1, 0]);
         Assert.Equal(expected, Item(Loss(q[0])), 12);
+        var padChanged = q[0].clone(); padChanged[0, .., 2] = Randn(47, 2, 3) * 10;   // the padded token's queries
+        Assert.Equal(expected, Item(Loss(padChanged)), 12);
         GradCheck(Loss, q[0]);
     }
 
