@@ -67,7 +67,8 @@ public static class ConfigBinder
         {
             var path = r.PathOf("teacher_layers");
             if (init != "teacher") throw new ConfigException(path, $"is only allowed with init: teacher, but init is '{init}'");
-            teacherLayers = YamlValues.Items(tl, path).Select(x => YamlValues.Check(YamlValues.Int(x.Node, x.Path), YamlValues.Int(x.Node, x.Path) >= 0, x.Path, ">= 0")).ToList();
+            teacherLayers = YamlValues.Items(tl, path).Select(x => YamlValues.Int(x.Node, x.Path) is var v && v >= 0 ? v
+                : throw new ConfigException(x.Path, $"must be a teacher layer index >= 0, got {v}")).ToList();
             if (teacherLayers.Count != layers)
                 throw new ConfigException(path, $"must list one teacher layer per student layer ({layers}), got {teacherLayers.Count}");
         }

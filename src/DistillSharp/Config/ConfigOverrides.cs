@@ -30,7 +30,7 @@ public static class ConfigOverrides
             var last = i == segments.Count - 1;
             if (key is not null)
             {
-                if (node is YamlScalarNode && segments.Count > 1 && i >= 2 && segments[i - 2].Key == "losses")
+                if (node is YamlScalarNode && i >= 2 && segments[i - 2].Key == "losses")
                     node = Promote(segments, i, at, root);
                 if (node is not YamlMappingNode map)
                     throw new ConfigException(at, $"is {YamlValues.Describe(node)}, so --set cannot set '{key}' under it");

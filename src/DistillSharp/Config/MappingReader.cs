@@ -45,7 +45,7 @@ public sealed class MappingReader
 
     /// <summary>The node under a key that must be present.</summary>
     public YamlNode Required(string key) =>
-        Node(key) ?? throw new ConfigException(PathOf(key), $"is required (valid keys here: {string.Join(", ", known)})");
+        Node(key) ?? throw new ConfigException(PathOf(key), "is required");
 
     /// <summary>A number, checked against a rule such as "&gt; 0".</summary>
     public double Double(string key, double fallback, Func<double, bool>? ok = null, string rule = "") =>

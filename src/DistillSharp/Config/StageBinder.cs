@@ -88,8 +88,10 @@ public static class StageBinder
         if (r.Node("betas") is { } betas)
         {
             var path = r.PathOf("betas");
-            var items = YamlValues.Items(betas, path).Select(x => YamlValues.Check(YamlValues.Double(x.Node, x.Path),
-                YamlValues.Double(x.Node, x.Path) is >= 0 and < 1, x.Path, "in [0, 1)")).ToList();
+            var items = YamlValues.Items(betas, path)
+                .Select(x => YamlValues.Double(x.Node, x.Path) is var v && v is >= 0 and < 1 ? v
+                    : throw new ConfigException(x.Path, $"must be in [0, 1), got {YamlValues.Format(v)}"))
+                .ToList();
             if (items.Count != 2) throw new ConfigException(path, $"must be a pair [beta1, beta2], got {items.Count} values");
             (b1, b2) = (items[0], items[1]);
         }

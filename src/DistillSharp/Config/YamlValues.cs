@@ -75,8 +75,8 @@ public static class YamlValues
     public static string Format(object? value) => value switch
     {
         null => "null",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e"),
+        float f => f.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e"),
         bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",

@@ -73,7 +73,8 @@ public class AttentionLossTests
         var (s, t) = Maps(5, Padded);
         var before = Item(Run(term, s, t, Padded));
         var s2 = s.clone(); s2[1, .., .., 2..] = Randn(6, 2, 4, 2);    // padded keys of sequence 1
-        var t2 = t.clone(); t2[1, .., 2..] = Randn(7, 2, 2, 4);         // padded query rows
+        s2[1, .., 2..] = Randn(8, 2, 2, 4);                              // and its padded query rows
+        var t2 = t.clone(); t2[1, .., 2..] = Randn(7, 2, 2, 4);         // teacher's padded query rows
         Assert.Equal(before, Item(Run(term, s2, t2, Padded)), 12);
     }
 

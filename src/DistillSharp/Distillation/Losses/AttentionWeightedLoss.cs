@@ -37,6 +37,8 @@ public sealed class AttentionWeightedLoss : LossTerm
     /// <summary>Creates the term; one Linear(max_len, max_len) per mapped layer pair.</summary>
     public AttentionWeightedLoss(LossContext context, LayerMap layerMap, string projectionInit) : base("attention_weighted")
     {
+        if (projectionInit is not ("default" or "identity"))
+            throw new ArgumentException($"projection_init must be one of default, identity, got '{projectionInit}'", nameof(projectionInit));
         AttentionMaps.RequireSameHeads(context, Name);
         MaxLength = context.Student.MaxLength;
         pairs = layerMap.Resolve(context.Student.Layers, context.Teacher.Layers, "attention_weighted.layer_map");
