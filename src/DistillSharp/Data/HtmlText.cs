@@ -5,7 +5,7 @@ namespace DistillSharp.Data;
 
 /// <summary>
 /// Turns HTML (as found in mail) into plain text: comments, <c>script</c> and
-/// <c>style</c> elements are dropped, block-level tags become line breaks, other tags vanish,
+/// <c>style</c> elements are dropped, block-level tags become line breaks (no blank lines), other tags vanish,
 /// entities (named and numeric) are decoded and whitespace is normalized. Regular expressions are
 /// enough here: mail HTML is often malformed and we want words, not a DOM.
 /// </summary>
@@ -24,7 +24,8 @@ public static partial class HtmlText
         text = BlockTag().Replace(text, "\n");
         text = AnyTag().Replace(text, "");
         text = WebUtility.HtmlDecode(text);
-        return WhitespaceNormalizer.Normalize(text);
+        // Block tags come in runs (</p><div>), so blank lines carry no meaning in HTML: drop them.
+        return WhitespaceNormalizer.Normalize(text).Replace("\n\n", "\n");
     }
 
     [GeneratedRegex("<!--.*?(-->|$)", RegexOptions.Singleline)]

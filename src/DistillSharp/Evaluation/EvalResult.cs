@@ -26,10 +26,10 @@ public sealed class EvalData
     readonly Lazy<WordNetSplit> _wordnet;
     readonly Lazy<MailSplit> _mails;
 
-    /// <summary>Data from loaders of a WordNet database and a labelled mail corpus, split with <see cref="DataSplits"/>.</summary>
-    public EvalData(Func<WordNetDatabase> wordnet, Func<IReadOnlyList<LabelledMail>> mails)
+    /// <summary>Data from loaders of a WordNet database and a labelled mail corpus, split with <see cref="DataSplits"/> (tests may hold out fewer synsets).</summary>
+    public EvalData(Func<WordNetDatabase> wordnet, Func<IReadOnlyList<LabelledMail>> mails, int evaluationSynsets = DataSplits.EvaluationSynsets)
     {
-        _wordnet = new Lazy<WordNetSplit>(() => DataSplits.SplitWordNet(wordnet()));
+        _wordnet = new Lazy<WordNetSplit>(() => DataSplits.SplitWordNet(wordnet(), evaluationSynsets));
         _mails = new Lazy<MailSplit>(() => DataSplits.SplitMails(mails()));
     }
 
