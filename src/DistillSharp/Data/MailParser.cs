@@ -12,7 +12,7 @@ public sealed record ParsedMail(string Subject, string Body)
 /// <summary>
 /// Parses raw RFC 822 / MIME mail into <see cref="ParsedMail"/>. Multipart: in
 /// <c>multipart/alternative</c> the text/plain part wins over text/html; other multiparts
-/// concatenate their text parts; <c>message/rfc822</c> parts contribute their body; non-text parts
+/// concatenate their text parts; <c>message/rfc822</c> parts (and plain bodies that start with Return-Path/Received headers, i.e. mails forwarded without MIME) contribute their body; non-text parts
 /// (images, applications) are skipped. Parts are decoded from quoted-printable or base64 and
 /// from their charset; HTML (also HTML sent as text/plain) is converted to text.
 /// </summary>
@@ -57,12 +57,20 @@ public static class MailParser
             foreach (var part in parts) CollectText(part, pieces, depth + 1);
             return;
         }
-        if (type == "message/rfc822")
+        if (type == "message/rfc822" || type == "text/plain" && LooksLikeEmbeddedMail(entity.Body))
         {
             CollectText(MimeEntity.Read(entity.Body), pieces, depth + 1);
             return;
         }
         if (type is "text/plain" or "text/html") AddLeaf(entity, pieces);
+    }
+
+    /// <summary>A plain body that starts with transport headers is a mail forwarded without MIME (seen in spam-2).</summary>
+    static bool LooksLikeEmbeddedMail(string body)
+    {
+        string start = body.TrimStart('\n', '\r');
+        return start.StartsWith("Return-Path:", StringComparison.OrdinalIgnoreCase)
+            || start.StartsWith("Received:", StringComparison.OrdinalIgnoreCase);
     }
 
     static void AddLeaf(MimeEntity entity, List<string> pieces)

@@ -81,6 +81,14 @@ public class MailParserTests
     }
 
     [Fact]
+    public void MailForwardedWithoutMimeLosesItsInnerHeaders()
+    {
+        var mail = MailParser.Parse("Subject: outer\n\nReturn-Path: <a@b.c>\nReceived: from x\n  by y\nSubject: inner\n\nThe real text.\n");
+        Assert.Equal("outer", mail.Subject);
+        Assert.Equal("The real text.", mail.Body);
+    }
+
+    [Fact]
     public void MultipartWithoutItsBoundaryIsReadAsText()
     {
         var mail = MailParser.Parse("Content-Type: multipart/mixed; boundary=zzz\n\nplain words only\n");
