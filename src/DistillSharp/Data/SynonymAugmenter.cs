@@ -6,7 +6,7 @@ namespace DistillSharp.Data;
 /// <summary>
 /// WordNet synonym replacement (as in EDA, Wei &amp; Zou 2019): each word that has synonyms is
 /// replaced, with probability p, by one of them chosen uniformly. Synonyms of a word are the other
-/// lemmas of every synset that contains it. Build it from the training synsets only, so that
+/// lemmas of every synset that contains it (case-sensitive; sense-agnostic, as in EDA). Build it from the training synsets only, so that
 /// augmentation cannot bring held-out lemmas into the corpus.
 /// </summary>
 public sealed partial class SynonymAugmenter
@@ -20,8 +20,8 @@ public sealed partial class SynonymAugmenter
         foreach (var synset in synsets)
             foreach (string word in synset.Words)
             {
-                string key = word.ToLowerInvariant();
-                if (!Word().IsMatch(key) || Word().Match(key).Length != key.Length) continue; // single words only as keys
+                string key = word; // case kept: "brown" (colour) and "Brown" (university) are different lemmas
+                if (Word().Match(key) is not { Success: true } m || m.Length != key.Length) continue; // single words only as keys
                 foreach (string other in synset.Words)
                 {
                     if (string.Equals(other, word, StringComparison.OrdinalIgnoreCase)) continue;
@@ -32,9 +32,16 @@ public sealed partial class SynonymAugmenter
         _synonyms = table.ToDictionary(p => p.Key, p => p.Value.ToArray());
     }
 
-    /// <summary>The synonyms of a word (any case), sorted; empty when none.</summary>
-    public IReadOnlyList<string> SynonymsOf(string word) =>
-        _synonyms.TryGetValue(word.ToLowerInvariant(), out var s) ? s : [];
+    /// <summary>
+    /// The synonyms of a word, sorted; empty when none. The exact lemma is looked up first, then
+    /// the lower-cased word (so a sentence-initial "Dog" finds "dog").
+    /// </summary>
+    public IReadOnlyList<string> SynonymsOf(string word) => Lookup(word) ?? [];
+
+    string[]? Lookup(string word) =>
+        _synonyms.TryGetValue(word, out var exact) ? exact
+        : _synonyms.TryGetValue(word.ToLowerInvariant(), out var lower) ? lower
+        : null;
 
     /// <summary>Replaces words with probability <paramref name="p"/>; draws from <paramref name="random"/> only for words with synonyms.</summary>
     public string Augment(string text, double p, SplitMix64 random)
@@ -45,7 +52,7 @@ public sealed partial class SynonymAugmenter
         int last = 0;
         foreach (Match m in Word().Matches(text))
         {
-            if (!_synonyms.TryGetValue(m.Value.ToLowerInvariant(), out var options)) continue;
+            if (Lookup(m.Value) is not { } options) continue;
             if (random.NextDouble() >= p) continue;
             string synonym = options[random.NextInt(options.Length)];
             if (char.IsUpper(m.Value[0]) && char.IsLower(synonym[0])) synonym = char.ToUpperInvariant(synonym[0]) + synonym[1..];

@@ -45,13 +45,15 @@ public sealed class TextSourceAndAugmenterTests : IDisposable
         var augmenter = new SynonymAugmenter([
             SyntheticData.Synset(1, 'n', ["dog", "domestic dog", "Canis familiaris"], "a dog"),
             SyntheticData.Synset(2, 'n', ["dog", "frump"], "an unattractive woman"),
+            SyntheticData.Synset(3, 'n', ["Dog", "Canis"], "a genus (made up here to test case)"),
         ]);
-        Assert.Equal(["Canis familiaris", "domestic dog", "frump"], augmenter.SynonymsOf("Dog"));
+        Assert.Equal(["Canis"], augmenter.SynonymsOf("Dog")); // the exact lemma wins over the lower-cased one
+        Assert.Equal(["Canis familiaris", "domestic dog", "frump"], augmenter.SynonymsOf("dog"));
         Assert.Equal(["dog"], augmenter.SynonymsOf("frump"));
         Assert.Equal("The dog runs.", augmenter.Augment("The dog runs.", 0.0, new SplitMix64(1)));
         string replaced = augmenter.Augment("The dog runs.", 1.0, new SplitMix64(1));
         Assert.Contains(replaced, new[] { "The Canis familiaris runs.", "The domestic dog runs.", "The frump runs." });
-        Assert.Equal("Dog runs", augmenter.Augment("Frump runs", 1.0, new SplitMix64(3))); // one synonym; capital kept
+        Assert.Equal("Dog runs", augmenter.Augment("Frump runs", 1.0, new SplitMix64(3))); // "Frump" → "frump" → "dog", capital kept
         var texts = Enumerable.Repeat("dog and dog and dog", 20).ToList();
         Assert.Equal(augmenter.Augment(texts, 0.5, 42), augmenter.Augment(texts, 0.5, 42));
         Assert.NotEqual(augmenter.Augment(texts, 0.5, 42), augmenter.Augment(texts, 0.5, 43));
