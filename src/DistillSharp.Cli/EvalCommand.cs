@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using DistillSharp.Evaluation;
+using DistillSharp.Models;
+
+namespace DistillSharp.Cli;
+
+/// <summary>`distill eval --model M --task T… [--json]`: runs evaluation tasks on real data.</summary>
+static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "builtin:NAME, an .onnx file, a Hugging Face folder or a run folder.", Required = true };
+        var tasks = new Option<string[]>("--task", "-t")
+        {
+            Description = "Task(s): " + string.Join(", ", EvalRegistry.Tasks.Keys) + " (default: all).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var teacher = new Option<string>("--teacher") { Description = "Teacher for the agreement task.", DefaultValueFactory = _ => "builtin:all-MiniLM-L6-v2" };
+        var maxLength = new Option<int>("--max-length") { Description = "Tokens per text.", DefaultValueFactory = _ => 64 };
+        var json = new Option<bool>("--json") { Description = "Print results as JSON." };
+        var command = new Command("eval", "Evaluate a sentence encoder on WordNet retrieval, spam F1 and teacher agreement.") { model, tasks, teacher, maxLength, json };
+        command.SetAction(CommandRunner.Guard(parse =>
+        {
+            string[] names = parse.GetValue(tasks) is { Length: > 0 } t ? t : EvalRegistry.Tasks.Keys.ToArray();
+            foreach (string name in names) EvalRegistry.Create(name); // unknown names fail before any work
+            int length = parse.GetValue(maxLength);
+            using var encoder = ModelLoader.Load(parse.GetValue(model)!, length);
+            using var teacherEncoder = names.Contains("agreement") ? ModelLoader.Load(parse.GetValue(teacher)!, length) : null;
+            var log = parse.GetValue(json) ? TextWriter.Null : Console.Error;
+            var context = new EvalContext(texts => encoder.Embed(texts), EvalData.Real(log),
+                teacherEncoder is null ? null : texts => teacherEncoder.Embed(texts), Log: log);
+            var results = new List<(EvalResult Result, double Seconds)>();
+            foreach (string name in names)
+            {
+                var clock = Stopwatch.StartNew();
+                results.Add((EvalRegistry.Create(name).Run(context), clock.Elapsed.TotalSeconds));
+            }
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(results.ToDictionary(r => r.Result.Task, r => r.Result.Metrics)));
+            else
+                foreach (var (r, s) in results)
+                    Console.WriteLine($"{r.Task} ({s:F1} s): {string.Join(", ", r.Metrics.Select(m => $"{m.Key} {m.Value:F4}"))}");
+            return CommandRunner.Ok;
+        }));
+        return command;
+    }
+}
