@@ -102,7 +102,12 @@ internal static class ExportTestKit
             return stack([i, m]);
         }).ToList();
         return new PostTrainingQuantizer(options).Quantize(encoder.Model, batches,
-            (module, both) => ((BertEncoderModel)module).Forward(both[0], both[1]).LastHiddenState);
+            (module, both) =>
+            {
+                var model = (BertEncoderModel)module;
+                var hidden = model.Forward(both[0], both[1]).LastHiddenState;
+                return model.PoolerOutput(hidden) ?? hidden;                   // reaches pooler.dense too
+            });
     }
 
     public static double MaxAbsDiff(float[] a, float[] b)
