@@ -74,6 +74,9 @@ public static class OnnxBertImporter
                 for (int j = 0; j < cols; j++)
                     transposed[j * rows + i] = data[i * cols + j];
             weights[key] = (transposed, new long[] { cols, rows });
+            // A named MatMul weight (ours: "<layer>.weight_t", [in, out]) was also collected under its own name.
+            string own = node.Input[1];
+            if (own.StartsWith(prefix) && own[prefix.Length..] != key) weights.Remove(own[prefix.Length..]);
         }
     }
 
@@ -91,7 +94,8 @@ public static class OnnxBertImporter
             throw new DistillSharpException($"{source}: attention head size {headDim} read from the graph does not divide hidden size {hidden}");
         string act = g.Nodes.Any(n => n.OpType == "Erf") ? "gelu"
             : g.Nodes.Any(n => n.OpType == "Relu") ? "relu"
-            : throw new DistillSharpException($"{source}: could not recognise the FFN activation (expected an Erf-based GELU or Relu)");
+            : g.Nodes.Any(n => n.OpType == "Tanh") ? "gelu_new" // tanh-approximated GELU (a BertPooler's Tanh comes with an Erf or Relu FFN)
+            : throw new DistillSharpException($"{source}: could not recognise the FFN activation (expected an Erf-based GELU, Relu or a Tanh-based GELU)");
         return new BertConfig
         {
             VocabSize = (int)word[0],
