@@ -16,6 +16,7 @@ public static class DistillCli
         root.Subcommands.Add(FetchCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         return CommandRunner.Invoke(root, args);
     }
 }

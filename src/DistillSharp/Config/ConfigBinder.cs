@@ -66,7 +66,7 @@ public static class ConfigBinder
         if (r.Node("teacher_layers") is { } tl)
         {
             var path = r.PathOf("teacher_layers");
-            if (init != "teacher") throw new ConfigException(path, $"is only allowed with init: teacher, but init is '{init}'");
+            if (init == "random") throw new ConfigException(path, $"is only allowed with init: teacher or projection, but init is '{init}'");
             teacherLayers = YamlValues.Items(tl, path).Select(x => YamlValues.Int(x.Node, x.Path) is var v && v >= 0 ? v
                 : throw new ConfigException(x.Path, $"must be a teacher layer index >= 0, got {v}")).ToList();
             if (teacherLayers.Count != layers)

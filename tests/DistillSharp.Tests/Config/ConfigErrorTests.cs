@@ -64,7 +64,7 @@ public class ConfigErrorTests
     [InlineData(Head + "stages: []", "stages must list at least one stage, got an empty list")]
     [InlineData(Head + "student: { hidden: 100, heads: 12 }\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]", "student.heads must divide student.hidden (100), got 12")]
     [InlineData(Head + "student: { init: random, teacher_layers: [0, 1, 2] }\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]",
-        "student.teacher_layers is only allowed with init: teacher, but init is 'random'")]
+        "student.teacher_layers is only allowed with init: teacher or projection, but init is 'random'")]
     [InlineData(Head + "data: { batch: 0 }\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]", "data.batch must be >= 1, got 0")]
     [InlineData(Head + "data: { augment: { synonym: 0.1 } }\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]",
         "data.augment.synonym: unknown key 'synonym'; valid keys: synonyms")]

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DistillSharp.Config;
+using DistillSharp.Distillation;
+using DistillSharp.Export;
+using DistillSharp.Models;
+using DistillSharp.Models.Checkpoints;
+using DistillSharp.Quantization;
+using static TorchSharp.torch;
+
+namespace DistillSharp.Pipeline;
+
+/// <summary>What `distill run` was asked besides the config.</summary>
+/// <param name="OutDir">Run folder; null = the config's <c>output</c>.</param>
+/// <param name="MaxSteps">Stop distillation after this many optimizer steps in total (the rest of the pipeline still runs).</param>
+/// <param name="Resume">Continue the run folder's distillation from its last checkpoint.</param>
+/// <param name="Progress">Distillation progress callback.</param>
+/// <param name="Log">Human-readable progress messages.</param>
+public sealed record RunOptions(string? OutDir, long? MaxSteps, bool Resume, Action<DistillProgress>? Progress, TextWriter Log);
+
+/// <summary>Where a run's outputs are and whether distillation completed.</summary>
+public sealed record RunOutcome(string RunDir, string ReportPath, bool DistillationCompleted, double Seconds);
+
+/// <summary>
+/// The whole pipeline of a config: data → teacher → student (and the untaught baseline) →
+/// distillation → evaluation → INT8 quantization → export (HF folder, ONNX fp32/INT8) → benchmark →
+/// report.json. Every step is a library call; the CLI only renders progress.
+/// </summary>
+public static class RunPipeline
+{
+    /// <summary>Runs <paramref name="config"/>; the resolved config is written to the run folder as config.yaml.</summary>
+    public static RunOutcome Run(RunConfig config, RunOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        var log = options.Log;
+        string runDir = Path.GetFullPath(options.OutDir ?? config.Output);
+        if (!options.Resume && DistillCheckpoint.Latest(runDir) != null)
+            throw new DistillSharpException($"{runDir} already holds a run; use --resume to continue it or --out to start a new one");
+        Directory.CreateDirectory(runDir);
+        AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), config.ToYaml());
+        var quantizeConfig = QuantizeConfig.FromMap(config.Quantize.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString()));
+        var timings = new JsonObject();
+        void Phase(string name, Action action)
+        {
+            log.WriteLine($"== {name}");
+            var c = Stopwatch.StartNew();
+            action();
+            timings[name] = Math.Round(c.Elapsed.TotalSeconds, 1);
+        }
+
+        RunData data = null!;
+        Phase("data", () => data = RunData.Load(config, log));
+        using var teacher = ModelLoader.Load(config.Teacher.Source, config.Data.MaxLen);
+        var spec = StudentSpec.From(config.Student, config.Dropout);
+        var student = new SentenceEncoder(StudentBuilder.Build(teacher.Model, spec, config.Seed), teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "student");
+        using var baseline = new SentenceEncoder(StudentBuilder.Build(teacher.Model, spec, config.Seed), teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "baseline");
+        log.WriteLine($"teacher {teacher.Source}: {Params(teacher.Model):N0} parameters; student {spec.Layers} layers × {student.Model.Config.HiddenSize}: {Params(student.Model):N0}");
+
+        DistillResult distill = null!;
+        Phase("distill", () => distill = new Distiller(config, teacher, student, data.Corpus, new DistillerOptions(
+            runDir, options.MaxSteps, options.Resume, CachePaths.TeacherCache, Progress: options.Progress)).Run());
+        student.Model.eval();
+
+        string studentDir = Path.Combine(runDir, "student");
+        HuggingFaceFolder.Save(student, studentDir);
+        var variants = new Dictionary<string, VariantMeasurement>();
+        var evalTasks = config.Eval;
+        Func<IReadOnlyList<string>, float[][]> teacherEmbed = texts => teacher.Embed(texts);
+        var bench = config.Bench;
+        int batchN = bench.Batches.Max();
+
+        Phase("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data, log));
+        Phase("evaluate student", () => variants["student"] = Measure(student, t => student.Embed(t), teacherEmbed, DirBytes(studentDir), config, data, log));
+        Phase("evaluate baseline", () => variants["baseline"] = Measure(baseline, t => baseline.Embed(t), teacherEmbed, null, config, data, log));
+
+        Phase("quantize", () =>
+        {
+            var calibration = data.Corpus.Take(quantizeConfig.CalibBatches * 16).ToList();
+            var quantized = EncoderQuantizer.Quantize(student, quantizeConfig, calibration);
+            string int8Dir = Path.Combine(runDir, "student-int8");
+            Directory.CreateDirectory(int8Dir);
+            QuantizedModelFile.Save(quantized, Path.Combine(int8Dir, "quantized.safetensors"));
+            OnnxExporter.ExportFp32(student, Path.Combine(runDir, "student.onnx"));
+            var int8Onnx = OnnxExporter.ExportInt8(student, quantized, Path.Combine(runDir, "student-int8.onnx"));
+            using var simulated = EncoderQuantizer.Simulated(student, quantized);
+            var quality = VariantMeasurer.Quality(t => simulated.Embed(t), evalTasks, data.Eval, teacherEmbed, log);
+            using var ort = new OnnxRuntimeEncoder(File.ReadAllBytes(int8Onnx.Path), threads: Environment.ProcessorCount);
+            var (b1, bn) = VariantMeasurer.Speed("student_int8", ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
+            variants["student_int8"] = new VariantMeasurement(Params(student.Model), int8Onnx.FileBytes, quality, b1, bn, "onnxruntime-int8");
+        });
+
+        var report = BuildReport(config, variants, distill, timings, clock.Elapsed.TotalSeconds);
+        string reportPath = Path.Combine(runDir, "report.json");
+        AtomicFile.WriteText(reportPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        log.WriteLine($"report: {reportPath}");
+        student.Dispose();
+        return new RunOutcome(runDir, reportPath, distill.Completed, clock.Elapsed.TotalSeconds);
+    }
+
+    static VariantMeasurement Measure(SentenceEncoder encoder, Func<IReadOnlyList<string>, float[][]> embed,
+        Func<IReadOnlyList<string>, float[][]>? teacherEmbed, long? fileBytes, RunConfig config, RunData data, TextWriter log)
+    {
+        var quality = VariantMeasurer.Quality(embed, config.Eval, data.Eval, teacherEmbed, log);
+        var (b1, bn) = VariantMeasurer.Speed(encoder.Source, VariantMeasurer.TorchForward(encoder), encoder.Tokenizer,
+            config.Bench.Seq, config.Bench.Batches.Max(), config.Bench.Runs);
+        return new VariantMeasurement(Params(encoder.Model), fileBytes, quality, b1, bn, "torchsharp-fp32");
+    }
+
+    static JsonObject BuildReport(RunConfig config, Dictionary<string, VariantMeasurement> variants, DistillResult distill,
+        JsonObject timings, double seconds)
+    {
+        var root = new JsonObject();
+        foreach (var (name, v) in variants)
+        {
+            var quality = new JsonObject();
+            foreach (var (task, metrics) in v.Quality)
+            {
+                var m = new JsonObject();
+                foreach (var (k, value) in metrics) m[k] = Math.Round(value, 5);
+                quality[task] = m;
+            }
+            root[name] = new JsonObject
+            {
+                ["params"] = v.Params,
+                ["file_bytes"] = v.FileBytes,
+                ["quality"] = quality,
+                ["latency_ms"] = v.Batch1 is null ? null : new JsonObject { ["p50"] = Math.Round(v.Batch1.P50Ms, 3), ["p99"] = Math.Round(v.Batch1.P99Ms, 3) },
+                ["throughput"] = v.Batch32 is null ? null : new JsonObject
+                {
+                    ["sequences_per_s"] = Math.Round(v.Batch32.SequencesPerSecond, 1),
+                    ["batch"] = v.Batch32.Batch,
+                },
+                ["runtime"] = v.Runtime,
+            };
+        }
+        root["distillation"] = new JsonObject
+        {
+            ["steps"] = distill.GlobalStep, ["completed"] = distill.Completed, ["skipped_steps"] = distill.SkippedSteps,
+            ["seconds"] = Math.Round(distill.Seconds, 1), ["cache_hits"] = distill.CacheHits, ["cache_misses"] = distill.CacheMisses,
+        };
+        root["run"] = new JsonObject
+        {
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'"), ["seconds"] = Math.Round(seconds, 1),
+            ["phases"] = timings, ["cores"] = Environment.ProcessorCount, ["seq"] = config.Bench.Seq,
+        };
+        return root;
+    }
+
+    static long Params(nn.Module m) => m.parameters().Sum(p => p.numel());
+
+    static long? DirBytes(string dir) => Directory.Exists(dir)
+        ? new DirectoryInfo(dir).EnumerateFiles("*.safetensors", SearchOption.AllDirectories).Sum(f => f.Length) : null;
+
+    static long? TeacherFileBytes(RunConfig config)
+    {
+        string source = config.Teacher.Source;
+        if (source.StartsWith("builtin:") || BuiltinTeachers.All.ContainsKey(source))
+            return BuiltinTeachers.Get(source).ReadResources().Onnx.LongLength;
+        if (File.Exists(source)) return new FileInfo(source).Length;
+        return DirBytes(source);
+    }
+}
