@@ -7,10 +7,11 @@ namespace DistillSharp.Bench;
 /// <summary>Int8 GEMM throughput per kernel vs libtorch fp32 matmul on the student's shapes.</summary>
 static class GemmBench
 {
-    public sealed record Row(int M, int K, int N, double TorchFp32Gflops, Dictionary<string, double> Int8Gops,
-        double Int8QuantizeAndGemmGops, string BestKernel, double BestOverTorch);
+    /// <summary>One shape: GOP/s from median times (min times in <c>PeakGops</c>).</summary>
+    public sealed record Row(int M, int K, int N, Dictionary<string, double> Gops, Dictionary<string, double> PeakGops,
+        string BestKernel, double BestOverTorch, double QuantizeAndGemmOverTorch);
 
-    public static List<Row> Run(int threads, IReadOnlyList<(int M, int K, int N)> shapes, IReadOnlyList<string> kernels)
+    public static List<Row> Run(int threads, IReadOnlyList<(int M, int K, int N)> shapes, IReadOnlyList<string> kernels, bool threadCpuTime = false)
     {
         torch.set_num_threads(threads);
         var rows = new List<Row>();
@@ -23,36 +24,31 @@ static class GemmBench
             for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 4 - 2);
             var w = new sbyte[n * k];
             for (int i = 0; i < w.Length; i++) w[i] = (sbyte)rng.Next(-127, 128);
-            var scales = Enumerable.Repeat(0.01f, n).ToArray();
+            var packed = new PackedInt8Weights(w, Enumerable.Repeat(0.01f, n).ToArray(), n, k);
             var bias = new float[n];
-            var packed = new PackedInt8Weights(w, scales, n, k);
             var q = new QuantizedActivations(m, k, ActivationQuantization.AsymmetricU8);
             ActivationQuantizer.Quantize(x, m, q);
             var output = new float[m * n];
+            using var a = torch.randn(m, k);
+            using var b = torch.randn(k, n);
 
-            double torchSeconds;
-            using (var a = torch.randn(m, k))
-            using (var b = torch.randn(k, n))
-                torchSeconds = Timing.Median(() => { using var scope = NewDisposeScope(); torch.matmul(a, b); });
-
-            var gops = new Dictionary<string, double>();
+            var variants = new List<(string, Action)> { ("torch-fp32", () => { using var s = NewDisposeScope(); torch.matmul(a, b); }) };
             foreach (var gemm in gemms)
-            {
-                if (gemm.Kernel.Name == "scalar" && ops > 5e7) continue; // minutes per shape; small shapes suffice
-                gops[gemm.Kernel.Name] = ops / Timing.Median(() => gemm.Multiply(q, packed, bias, output)) / 1e9;
-            }
-            var best = gops.MaxBy(p => p.Value);
-            var bestGemm = gemms.First(g => g.Kernel.Name == best.Key);
-            double endToEnd = ops / Timing.Median(() =>
+                if (gemm.Kernel.Name != "scalar" || ops < 5e7) // scalar takes seconds on the large shapes
+                    variants.Add((gemm.Kernel.Name, () => gemm.Multiply(q, packed, bias, output)));
+            var best = gemms[0];
+            variants.Add(("quantize+" + best.Kernel.Name, () =>
             {
                 ActivationQuantizer.Quantize(x, m, q);
-                bestGemm.Multiply(q, packed, bias, output);
-            }) / 1e9;
-            double torchGflops = ops / torchSeconds / 1e9;
-            rows.Add(new Row(m, k, n, Math.Round(torchGflops, 1), gops.ToDictionary(p => p.Key, p => Math.Round(p.Value, 1)),
-                Math.Round(endToEnd, 1), best.Key, Math.Round(best.Value / torchGflops, 2)));
-            Console.Error.WriteLine($"M={m} K={k} N={n}: torch {torchGflops:F1} GFLOP/s, " +
-                string.Join(", ", gops.Select(p => $"{p.Key} {p.Value:F1}")) + $" GOP/s, quant+gemm {endToEnd:F1}");
+                best.Multiply(q, packed, bias, output);
+            }));
+            var stats = Timing.Interleaved(variants, threadCpuTime: threadCpuTime);
+            var gops = stats.ToDictionary(p => p.Key, p => Math.Round(ops / p.Value.MedianSeconds / 1e9, 1));
+            var peak = stats.ToDictionary(p => p.Key, p => Math.Round(ops / p.Value.MinSeconds / 1e9, 1));
+            var bestInt8 = gops.Where(p => p.Key != "torch-fp32" && !p.Key.StartsWith("quantize+")).MaxBy(p => p.Value);
+            rows.Add(new Row(m, k, n, gops, peak, bestInt8.Key, Math.Round(bestInt8.Value / gops["torch-fp32"], 2),
+                Math.Round(gops["quantize+" + best.Kernel.Name] / gops["torch-fp32"], 2)));
+            Console.Error.WriteLine($"threads={threads}{(threadCpuTime ? " cpu-time" : "")} M={m} K={k} N={n}: " + string.Join(", ", gops.Select(p => $"{p.Key} {p.Value}")));
         }
         foreach (var g in gemms) g.Dispose();
         return rows;

@@ -3,7 +3,7 @@ using DistillSharp.Bench;
 using DistillSharp.Runtime.Kernels;
 
 // Prints one JSON document: int8 GEMM kernels vs libtorch fp32 on the student's shapes, and fused vs
-// unfused fp32 kernels. Usage: DistillSharp.Bench [--threads N] [--quick]
+// unfused fp32 kernels. Usage: DistillSharp.Bench [--threads N] [--quick] [--no-cpu-time] [--only-cpu-time]
 int threads = 2;
 bool quick = args.Contains("--quick");
 int ti = Array.IndexOf(args, "--threads");
@@ -16,14 +16,19 @@ foreach (int m in new[] { 64, 32 * 64 })
 if (quick) shapes = shapes.Take(2).ToList();
 var kernels = Int8KernelRegistry.Available.Select(k => k.Name).ToList();
 
-var gemm = GemmBench.Run(threads, shapes, kernels);
-var fused = FusedBench.Run(threads);
+var gemm = args.Contains("--only-cpu-time") ? [] : GemmBench.Run(threads, shapes, kernels);
+// One thread timed by thread CPU time: per-core efficiency, robust to other load on the machine.
+var gemmOneThread = args.Contains("--no-cpu-time") ? [] : GemmBench.Run(1, shapes, kernels, threadCpuTime: true);
+var fused = quick ? [] : FusedBench.Run();
 var result = new
 {
+    date_utc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
+    load_average_at_start = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
     threads,
     cpu_kernels_available = kernels,
     default_kernel = Int8KernelRegistry.Best.Name,
     int8_gemm = gemm,
-    fused_fp32 = fused,
+    int8_gemm_one_thread_cpu_time = gemmOneThread,
+    fused_fp32_single_thread = fused,
 };
 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));

@@ -14,7 +14,7 @@ public sealed record Int8GemmOptions(string? Kernel = null, int Threads = 1);
 /// <remarks>
 /// Work is split across threads by 16-column weight blocks (by rows when there are fewer blocks
 /// than threads). Each thread walks row chunks of about 128 KiB of activations (kept in L2) and,
-/// inside, one weight block at a time (in L1) under all 4-row tiles of the chunk. An instance holds
+/// inside, one weight block at a time (in L1) under all row tiles of the chunk. An instance holds
 /// its thread pool and job state: no allocation per call, one call at a time.
 /// </remarks>
 public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
@@ -62,7 +62,7 @@ public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
             _a = pa; _lda = a.Stride; _rows = a.Rows; _rowScales = prs; _zeroPoints = pzp;
             _w = w; _colScales = pcs; _colSums = psum; _b = pb;
             _bias = bias.IsEmpty ? null : pbias; _c = pc; _act = activation;
-            int tiles = (a.Rows + Int8TileKernels.Rows - 1) / Int8TileKernels.Rows;
+            int tiles = (a.Rows + Kernel.TileRows - 1) / Kernel.TileRows;
             int parts = Math.Min(Threads, Math.Max(w.Blocks, tiles));
             try
             {
@@ -79,12 +79,13 @@ public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
     void Run(int part, int parts)
     {
         var w = _w!;
-        int blocks = w.Blocks, rowTiles = (_rows + Int8TileKernels.Rows - 1) / Int8TileKernels.Rows;
+        int mr = Kernel.TileRows;
+        int blocks = w.Blocks, rowTiles = (_rows + mr - 1) / mr;
         int b0 = 0, b1 = blocks, r0 = 0, r1 = _rows;
         if (blocks >= parts) (b0, b1) = (blocks * part / parts, blocks * (part + 1) / parts);
-        else (r0, r1) = (rowTiles * part / parts * 4, Math.Min(_rows, rowTiles * (part + 1) / parts * 4));
-        int chunk = Math.Max(Int8TileKernels.Rows, (128 * 1024 / (int)_lda) & ~(Int8TileKernels.Rows - 1));
-        int* acc = stackalloc int[Int8TileKernels.Rows * PackedInt8Weights.BlockColumns];
+        else (r0, r1) = (rowTiles * part / parts * mr, Math.Min(_rows, rowTiles * (part + 1) / parts * mr));
+        int chunk = Math.Max(mr, 128 * 1024 / (int)_lda / mr * mr);
+        int* acc = stackalloc int[Int8TileKernels.MaxRows * PackedInt8Weights.BlockColumns];
         var tile = Kernel.Tile;
         int offset = Kernel.InputOffset, n = w.N;
         for (int m0 = r0; m0 < r1; m0 += chunk)
@@ -94,9 +95,9 @@ public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
             {
                 sbyte* block = _b + (nint)jb * w.BlockStride;
                 int n0 = jb * PackedInt8Weights.BlockColumns, cols = Math.Min(PackedInt8Weights.BlockColumns, n - n0);
-                for (int m = m0; m < m1; m += Int8TileKernels.Rows)
+                for (int m = m0; m < m1; m += mr)
                 {
-                    int rows = Math.Min(Int8TileKernels.Rows, m1 - m);
+                    int rows = Math.Min(mr, m1 - m);
                     tile(_a + m * _lda, _lda, block, w.KGroups, rows, acc);
                     for (int r = 0; r < rows; r++)
                         GemmEpilogue.Row(acc + r * PackedInt8Weights.BlockColumns, cols, _zeroPoints[m + r] - offset,

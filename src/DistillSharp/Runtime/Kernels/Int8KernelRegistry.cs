@@ -6,10 +6,11 @@ namespace DistillSharp.Runtime.Kernels;
 /// <summary>One int8 GEMM micro-kernel: its name, whether this CPU runs it, and its entry point.</summary>
 public sealed unsafe class Int8Kernel
 {
-    internal Int8Kernel(string name, Func<bool> isSupported, int inputOffset,
+    internal Int8Kernel(string name, Func<bool> isSupported, int inputOffset, int tileRows,
         delegate*<byte*, nint, sbyte*, int, int, int*, void> tile)
     {
         Name = name;
+        TileRows = tileRows;
         _isSupported = isSupported;
         InputOffset = inputOffset;
         Tile = tile;
@@ -25,6 +26,9 @@ public sealed unsafe class Int8Kernel
 
     /// <summary>0 if the kernel multiplies activation bytes as u8, 128 if it works on a − 128.</summary>
     public int InputOffset { get; }
+
+    /// <summary>Rows per micro-kernel call (the driver passes fewer only at the bottom edge).</summary>
+    public int TileRows { get; }
 
     internal delegate*<byte*, nint, sbyte*, int, int, int*, void> Tile { get; }
 
@@ -43,11 +47,11 @@ public static unsafe class Int8KernelRegistry
 
     static readonly Dictionary<string, Int8Kernel> Kernels = new()
     {
-        ["avx-vnni"] = new("avx-vnni", () => AvxVnni.IsSupported, 0, &Int8TileKernels.AvxVnni256),
-        ["avx512bw"] = new("avx512bw", () => Avx512BW.IsSupported, 128, &Int8TileKernels.Avx512Sign),
-        ["avx2"] = new("avx2", () => Avx2.IsSupported, 128, &Int8TileKernels.Avx2Sign),
-        ["arm64-dot"] = new("arm64-dot", () => Dp.IsSupported, 128, &ArmDotTileKernel.Tile),
-        ["scalar"] = new("scalar", () => true, 0, &Int8TileKernels.Scalar),
+        ["avx-vnni"] = new("avx-vnni", () => AvxVnni.IsSupported, 0, 8, &Int8TileKernels.AvxVnni256),
+        ["avx512bw"] = new("avx512bw", () => Avx512BW.IsSupported, 128, 4, &Int8TileKernels.Avx512Sign),
+        ["avx2"] = new("avx2", () => Avx2.IsSupported, 128, 4, &Int8TileKernels.Avx2Sign),
+        ["arm64-dot"] = new("arm64-dot", () => Dp.IsSupported, 128, 4, &ArmDotTileKernel.Tile),
+        ["scalar"] = new("scalar", () => true, 0, 4, &Int8TileKernels.Scalar),
     };
 
     static readonly string[] Preference = ["avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"];

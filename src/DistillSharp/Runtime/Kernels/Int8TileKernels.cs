@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>
-/// The x86 and scalar micro-kernels: each computes a tile of up to <see cref="Rows"/> rows × 16
+/// The x86 and scalar micro-kernels: each computes a tile of up to <see cref="MaxRows"/> rows × 16
 /// columns of raw int32 dot products between activation bytes and one packed weight block.
 /// </summary>
 /// <remarks>
@@ -15,8 +15,8 @@ namespace DistillSharp.Runtime.Kernels;
 /// </remarks>
 internal static unsafe class Int8TileKernels
 {
-    /// <summary>Rows per micro-kernel call.</summary>
-    public const int Rows = 4;
+    /// <summary>Most rows any micro-kernel call handles (the driver's accumulator tile height).</summary>
+    public const int MaxRows = 8;
 
     /// <summary>Plain loops over the packed layout.</summary>
     public static void Scalar(byte* a, nint lda, sbyte* b, int kGroups, int rows, int* acc)
@@ -32,34 +32,14 @@ internal static unsafe class Int8TileKernels
             }
     }
 
-    /// <summary>AVX-VNNI vpdpbusd: u8 × s8 summed in fours straight into int32; no intermediate saturation.</summary>
+    /// <summary>
+    /// AVX-VNNI vpdpbusd: u8 × s8 summed in fours straight into int32, so no intermediate
+    /// saturation. Full tiles are 8 rows × 16 columns: 16 accumulators, which the JIT keeps in
+    /// registers because with AVX-512 present it may use ymm16–31 (EVEX encoding).
+    /// </summary>
     public static void AvxVnni256(byte* a, nint lda, sbyte* b, int kGroups, int rows, int* acc)
     {
-        if (rows == 4)
-        {
-            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
-            Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
-            byte* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-            for (int g = 0; g < kGroups; g++, b += 64)
-            {
-                var b0 = Vector256.Load(b);
-                var b1 = Vector256.Load(b + 32);
-                var x = Vector256.Create(*(int*)(a + g * 4)).AsByte();
-                c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, b0);
-                c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, b1);
-                x = Vector256.Create(*(int*)(a1 + g * 4)).AsByte();
-                c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, b0);
-                c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, b1);
-                x = Vector256.Create(*(int*)(a2 + g * 4)).AsByte();
-                c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, b0);
-                c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, b1);
-                x = Vector256.Create(*(int*)(a3 + g * 4)).AsByte();
-                c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, b0);
-                c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, b1);
-            }
-            Store(acc, 0, c00, c01); Store(acc, 1, c10, c11); Store(acc, 2, c20, c21); Store(acc, 3, c30, c31);
-            return;
-        }
+        if (rows == 8) { Vnni8Rows(a, lda, b, kGroups, acc); return; }
         for (int r = 0; r < rows; r++)
         {
             Vector256<int> c0 = default, c1 = default;
@@ -73,6 +53,47 @@ internal static unsafe class Int8TileKernels
             }
             Store(acc, r, c0, c1);
         }
+    }
+
+    static void Vnni8Rows(byte* a, nint lda, sbyte* b, int kGroups, int* acc)
+    {
+        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<int> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector256<int> c60 = default, c61 = default, c70 = default, c71 = default;
+        byte* a4 = a + 4 * lda;
+        nint l3 = 3 * lda;
+        for (int g = 0; g < kGroups; g++, b += 64, a += 4, a4 += 4)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 32);
+            var x = Vector256.Create(*(int*)a).AsByte();
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, b0);
+            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, b1);
+            x = Vector256.Create(*(int*)(a + lda)).AsByte();
+            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, b0);
+            c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, b1);
+            x = Vector256.Create(*(int*)(a + 2 * lda)).AsByte();
+            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, b0);
+            c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, b1);
+            x = Vector256.Create(*(int*)(a + l3)).AsByte();
+            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, b0);
+            c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, b1);
+            x = Vector256.Create(*(int*)a4).AsByte();
+            c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, b0);
+            c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, b1);
+            x = Vector256.Create(*(int*)(a4 + lda)).AsByte();
+            c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, b0);
+            c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, b1);
+            x = Vector256.Create(*(int*)(a4 + 2 * lda)).AsByte();
+            c60 = AvxVnni.MultiplyWideningAndAdd(c60, x, b0);
+            c61 = AvxVnni.MultiplyWideningAndAdd(c61, x, b1);
+            x = Vector256.Create(*(int*)(a4 + l3)).AsByte();
+            c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, b0);
+            c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, b1);
+        }
+        Store(acc, 0, c00, c01); Store(acc, 1, c10, c11); Store(acc, 2, c20, c21); Store(acc, 3, c30, c31);
+        Store(acc, 4, c40, c41); Store(acc, 5, c50, c51); Store(acc, 6, c60, c61); Store(acc, 7, c70, c71);
     }
 
     /// <summary>
