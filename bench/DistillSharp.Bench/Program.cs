@@ -2,12 +2,20 @@ using System.Text.Json;
 using DistillSharp.Bench;
 using DistillSharp.Runtime.Kernels;
 
-// Prints one JSON document: int8 GEMM kernels vs libtorch fp32 on the student's shapes, and fused vs
-// unfused fp32 kernels. Usage: DistillSharp.Bench [--threads N] [--quick] [--no-cpu-time] [--only-cpu-time]
+// Prints one JSON document: int8 GEMM kernels vs libtorch fp32 matmul on the student's shapes, and
+// fused vs unfused fp32 kernels.
+// Usage: DistillSharp.Bench [--threads N] [--parts wall,cpu,fused] [--quick]
+//   wall  = N threads, wall-clock (interleaved rounds, median);
+//   cpu   = 1 thread, thread CPU time (robust when other processes load the machine);
+//   fused = fused vs unfused fp32 kernels, 1 thread, thread CPU time.
 int threads = 2;
+string parts = "wall,cpu,fused";
+for (int i = 0; i + 1 < args.Length; i++)
+{
+    if (args[i] == "--threads") threads = int.Parse(args[i + 1]);
+    if (args[i] == "--parts") parts = args[i + 1];
+}
 bool quick = args.Contains("--quick");
-int ti = Array.IndexOf(args, "--threads");
-if (ti >= 0 && ti + 1 < args.Length) threads = int.Parse(args[ti + 1]);
 
 var shapes = new List<(int, int, int)>();
 foreach (int m in new[] { 64, 32 * 64 })
@@ -15,20 +23,21 @@ foreach (int m in new[] { 64, 32 * 64 })
         shapes.Add((m, k, n));
 if (quick) shapes = shapes.Take(2).ToList();
 var kernels = Int8KernelRegistry.Available.Select(k => k.Name).ToList();
+string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "";
 
-var gemm = args.Contains("--only-cpu-time") ? [] : GemmBench.Run(threads, shapes, kernels);
-// One thread timed by thread CPU time: per-core efficiency, robust to other load on the machine.
-var gemmOneThread = args.Contains("--no-cpu-time") ? [] : GemmBench.Run(1, shapes, kernels, threadCpuTime: true);
-var fused = quick ? [] : FusedBench.Run();
+var wall = parts.Contains("wall") ? GemmBench.Run(threads, shapes, kernels) : [];
+var cpu = parts.Contains("cpu") ? GemmBench.Run(1, shapes, kernels, threadCpuTime: true) : [];
+var fused = parts.Contains("fused") ? FusedBench.Run() : [];
 var result = new
 {
     date_utc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
-    load_average_at_start = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
+    load_average_at_start = load,
+    load_average_at_end = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
     threads,
-    cpu_kernels_available = kernels,
+    kernels_available = kernels,
     default_kernel = Int8KernelRegistry.Best.Name,
-    int8_gemm = gemm,
-    int8_gemm_one_thread_cpu_time = gemmOneThread,
-    fused_fp32_single_thread = fused,
+    int8_gemm_wall_clock = wall,
+    int8_gemm_one_thread_cpu_time = cpu,
+    fused_fp32_one_thread_cpu_time = fused,
 };
 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
