@@ -12,10 +12,11 @@ public sealed record Int8GemmOptions(string? Kernel = null, int Threads = 1);
 /// and, through the shared <see cref="GemmEpilogue"/>, the same floats.
 /// </summary>
 /// <remarks>
-/// Work is split across threads by 16-column weight blocks (by rows when there are fewer blocks
-/// than threads). Each thread walks row chunks of about 128 KiB of activations (kept in L2) and,
-/// inside, one weight block at a time (in L1) under all row tiles of the chunk. An instance holds
-/// its thread pool and job state: no allocation per call, one call at a time.
+/// Work is cut into chunks of (row range × one 16-column weight block) that the threads of a
+/// <see cref="KernelThreadPool"/> grab dynamically; inside a chunk the weight block stays in L1
+/// under all row tiles. Every output element is computed by the same code whichever thread runs
+/// it, so results do not depend on the thread count. An instance holds its thread pool and job
+/// state: no allocation per call, one call at a time.
 /// </remarks>
 public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
 {
@@ -24,6 +25,7 @@ public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
     byte* _a; nint _lda; int _rows; float* _rowScales; int* _zeroPoints;
     PackedInt8Weights? _w; float* _colScales; int* _colSums; sbyte* _b; float* _bias; float* _c;
     GemmActivation _act;
+    int _chunkRows, _rowChunks;
 
     /// <summary>Creates a GEMM with the given options (defaults: best kernel, 1 thread).</summary>
     public Int8Gemm(Int8GemmOptions? options = null)
@@ -62,48 +64,46 @@ public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
             _a = pa; _lda = a.Stride; _rows = a.Rows; _rowScales = prs; _zeroPoints = pzp;
             _w = w; _colScales = pcs; _colSums = psum; _b = pb;
             _bias = bias.IsEmpty ? null : pbias; _c = pc; _act = activation;
-            int tiles = (a.Rows + Kernel.TileRows - 1) / Kernel.TileRows;
-            int parts = Math.Min(Threads, Math.Max(w.Blocks, tiles));
+            // Chunks: (row range, one 16-column weight block). Row ranges hold about 128 KiB of
+            // activations (so they stay in L2 while the blocks go by), and are cut finer when there
+            // are too few blocks to keep every thread busy.
+            int mr = Kernel.TileRows;
+            int cacheRows = Math.Max(mr, 128 * 1024 / a.Stride / mr * mr);
+            int rowsPerThread = ((a.Rows + 2 * Threads - 1) / (2 * Threads) + mr - 1) / mr * mr;
+            _chunkRows = w.Blocks >= 2 * Threads ? cacheRows : Math.Min(cacheRows, rowsPerThread);
+            _rowChunks = (a.Rows + _chunkRows - 1) / _chunkRows;
+            int chunks = _rowChunks * w.Blocks;
             try
             {
-                if (parts == 1) Run(0, 1);
-                else _pool!.Run(this, parts);
+                if (_pool is null) for (int c = 0; c < chunks; c++) ComputeChunk(c);
+                else _pool.Run(this, chunks);
             }
             finally { _w = null; _a = null; _c = null; }
         }
     }
 
     /// <inheritdoc/>
-    void IParallelJob.Run(int part, int parts) => Run(part, parts);
+    void IParallelJob.RunChunk(int chunk) => ComputeChunk(chunk);
 
-    void Run(int part, int parts)
+    // One chunk: the rows of row chunk (chunk / blocks) × weight block (chunk % blocks).
+    void ComputeChunk(int chunk)
     {
         var w = _w!;
         int mr = Kernel.TileRows;
-        int blocks = w.Blocks, rowTiles = (_rows + mr - 1) / mr;
-        int b0 = 0, b1 = blocks, r0 = 0, r1 = _rows;
-        if (blocks >= parts) (b0, b1) = (blocks * part / parts, blocks * (part + 1) / parts);
-        else (r0, r1) = (rowTiles * part / parts * mr, Math.Min(_rows, rowTiles * (part + 1) / parts * mr));
-        int chunk = Math.Max(mr, 128 * 1024 / (int)_lda / mr * mr);
+        int jb = chunk % w.Blocks;
+        int m0 = chunk / w.Blocks * _chunkRows, m1 = Math.Min(_rows, m0 + _chunkRows);
         int* acc = stackalloc int[Int8TileKernels.MaxRows * PackedInt8Weights.BlockColumns];
         var tile = Kernel.Tile;
         int offset = Kernel.InputOffset, n = w.N;
-        for (int m0 = r0; m0 < r1; m0 += chunk)
+        sbyte* block = _b + (nint)jb * w.BlockStride;
+        int n0 = jb * PackedInt8Weights.BlockColumns, cols = Math.Min(PackedInt8Weights.BlockColumns, n - n0);
+        for (int m = m0; m < m1; m += mr)
         {
-            int m1 = Math.Min(r1, m0 + chunk);
-            for (int jb = b0; jb < b1; jb++)
-            {
-                sbyte* block = _b + (nint)jb * w.BlockStride;
-                int n0 = jb * PackedInt8Weights.BlockColumns, cols = Math.Min(PackedInt8Weights.BlockColumns, n - n0);
-                for (int m = m0; m < m1; m += mr)
-                {
-                    int rows = Math.Min(mr, m1 - m);
-                    tile(_a + m * _lda, _lda, block, w.KGroups, rows, acc);
-                    for (int r = 0; r < rows; r++)
-                        GemmEpilogue.Row(acc + r * PackedInt8Weights.BlockColumns, cols, _zeroPoints[m + r] - offset,
-                            _rowScales[m + r], n0, _colSums, _colScales, _bias, _act, _c + (nint)(m + r) * n + n0);
-                }
-            }
+            int rows = Math.Min(mr, m1 - m);
+            tile(_a + m * _lda, _lda, block, w.KGroups, rows, acc);
+            for (int r = 0; r < rows; r++)
+                GemmEpilogue.Row(acc + r * PackedInt8Weights.BlockColumns, cols, _zeroPoints[m + r] - offset,
+                    _rowScales[m + r], n0, _colSums, _colScales, _bias, _act, _c + (nint)(m + r) * n + n0);
         }
     }
 

@@ -1,26 +1,30 @@
 namespace DistillSharp.Runtime.Kernels;
 
-/// <summary>A unit of work split into parts; part p of n runs on one thread.</summary>
+/// <summary>A unit of work made of independent chunks.</summary>
 public interface IParallelJob
 {
-    /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/>.</summary>
-    void Run(int part, int parts);
+    /// <summary>Runs chunk <paramref name="chunk"/>; chunks may run on any thread in any order.</summary>
+    void RunChunk(int chunk);
 }
 
 /// <summary>
 /// A small fixed pool for kernels: <c>threads − 1</c> dedicated background workers plus the
-/// calling thread. <see cref="Run"/> hands each thread one part and returns when all are done. It
-/// does not allocate per call (the job is a caller-owned object), unlike Parallel.For.
+/// calling thread, which grab chunks of a job from a shared counter until none are left. Dynamic
+/// grabbing keeps a call fast when a worker is descheduled by other load (the caller simply takes
+/// more chunks), and <see cref="Run"/> allocates nothing (the job is a caller-owned object).
 /// One <see cref="Run"/> at a time per pool.
 /// </summary>
 public sealed class KernelThreadPool : IDisposable
 {
+    // _next hands out chunk indices. Between calls it holds Closed, so a worker that wakes late
+    // takes nothing while the caller is still writing the next job.
+    const int Closed = int.MaxValue / 2;
     readonly Thread[] _workers;
-    readonly SemaphoreSlim[] _start;
-    readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
+    readonly SemaphoreSlim _wake = new(0);
     IParallelJob? _job;
-    int _parts;
-    int _pending;
+    int _chunks;
+    int _next = Closed;
+    int _completed;
     volatile bool _stopping;
     Exception? _error;
 
@@ -30,47 +34,60 @@ public sealed class KernelThreadPool : IDisposable
         if (threads < 1) throw new DistillSharpException($"threads must be >= 1, got {threads}.");
         Threads = threads;
         _workers = new Thread[threads - 1];
-        _start = new SemaphoreSlim[threads - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
-            int part = i + 1;
-            _start[i] = new SemaphoreSlim(0);
-            _workers[i] = new Thread(() => WorkerLoop(part)) { IsBackground = true, Name = $"int8-kernel-{part}" };
+            _workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"int8-kernel-{i + 1}" };
             _workers[i].Start();
         }
     }
 
-    /// <summary>Threads a job is split over, the caller included.</summary>
+    /// <summary>Threads a job is spread over, the caller included.</summary>
     public int Threads { get; }
 
-    /// <summary>Runs <paramref name="job"/> in <paramref name="parts"/> parts (1 ≤ parts ≤ Threads); rethrows a part's exception.</summary>
-    public void Run(IParallelJob job, int parts)
+    /// <summary>Runs chunks 0 … <paramref name="chunks"/> − 1 of <paramref name="job"/>; returns when all are done.</summary>
+    public void Run(IParallelJob job, int chunks)
     {
         ArgumentNullException.ThrowIfNull(job);
         ObjectDisposedException.ThrowIf(_stopping, this);
-        if (parts < 1 || parts > Threads) throw new ArgumentOutOfRangeException(nameof(parts), parts, $"must be in [1, {Threads}]");
-        if (parts == 1) { job.Run(0, 1); return; }
+        if (chunks <= 0) return;
+        if (Threads == 1 || chunks == 1)
+        {
+            for (int c = 0; c < chunks; c++) job.RunChunk(c);
+            return;
+        }
         _job = job;
-        _parts = parts;
+        _chunks = chunks;
         _error = null;
-        _done.Reset();
-        Volatile.Write(ref _pending, parts - 1);
-        for (int i = 0; i < parts - 1; i++) _start[i].Release();
-        try { job.Run(0, parts); }
-        finally { _done.Wait(); _job = null; }
+        Volatile.Write(ref _completed, 0);
+        Interlocked.Exchange(ref _next, 0); // publishes the fields above
+        _wake.Release(Math.Min(_workers.Length, chunks - 1));
+        Work();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _completed) < chunks) spin.SpinOnce(sleep1Threshold: -1);
+        Interlocked.Exchange(ref _next, Closed);
+        _job = null;
         if (_error is { } e) throw new AggregateException(e);
     }
 
-    void WorkerLoop(int part)
+    void Work()
     {
-        var start = _start[part - 1];
         while (true)
         {
-            start.Wait();
-            if (_stopping) return;
-            try { _job!.Run(part, _parts); }
+            int chunk = Interlocked.Increment(ref _next) - 1;
+            if (chunk >= _chunks) return;
+            try { _job!.RunChunk(chunk); }
             catch (Exception e) { _error = e; }
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            Interlocked.Increment(ref _completed);
+        }
+    }
+
+    void WorkerLoop()
+    {
+        while (true)
+        {
+            _wake.Wait();
+            if (_stopping) return;
+            Work();
         }
     }
 
@@ -79,9 +96,8 @@ public sealed class KernelThreadPool : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
-        foreach (var s in _start) s.Release();
+        _wake.Release(_workers.Length);
         foreach (var w in _workers) w.Join();
-        foreach (var s in _start) s.Dispose();
-        _done.Dispose();
+        _wake.Dispose();
     }
 }
