@@ -139,5 +139,11 @@ public class Int8GemmTests
         Assert.Equal(["avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"], Int8KernelRegistry.All.Select(k => k.Name));
         Assert.True(Int8KernelRegistry.Best.IsSupported);
         Assert.Contains(Int8KernelRegistry.Available, k => k.Name == "scalar");
+        Assert.Same(Int8KernelRegistry.Available[0], Int8KernelRegistry.Resolve("auto"));
+        Assert.Same(Int8KernelRegistry.Available[0], Int8KernelRegistry.Resolve(null));
+        Assert.Equal("scalar", Int8KernelRegistry.Resolve(" scalar ").Name);
+        var unsupported = Int8KernelRegistry.All.FirstOrDefault(k => !k.IsSupported);
+        if (unsupported is not null)
+            Assert.Contains("not supported", Assert.Throws<DistillSharpException>(() => Int8KernelRegistry.Resolve(unsupported.Name)).Message);
     }
 }

@@ -78,6 +78,10 @@ public static unsafe class Int8KernelRegistry
         return kernel;
     }
 
-    static Int8Kernel Resolve(string? requested) =>
+    /// <summary>
+    /// The kernel for an override value: null, empty or <c>auto</c> = the first available kernel,
+    /// otherwise <see cref="Get"/>. <see cref="Best"/> is <c>Resolve(env DISTILLSHARP_INT8_KERNEL)</c>.
+    /// </summary>
+    public static Int8Kernel Resolve(string? requested) =>
         string.IsNullOrWhiteSpace(requested) || requested == "auto" ? Available[0] : Get(requested.Trim());
 }
