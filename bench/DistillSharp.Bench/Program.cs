@@ -40,4 +40,9 @@ var result = new
     int8_gemm_one_thread_cpu_time = cpu,
     fused_fp32_one_thread_cpu_time = fused,
 };
-Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions
+{
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+}));
