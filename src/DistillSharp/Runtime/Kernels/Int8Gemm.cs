@@ -18,9 +18,10 @@ public sealed record Int8GemmOptions(string? Kernel = null, int Threads = 1);
 /// it, so results do not depend on the thread count. An instance holds its thread pool and job
 /// state: no allocation per call, one call at a time.
 /// </remarks>
-public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
+public sealed unsafe class Int8Gemm : IDisposable
 {
     readonly KernelThreadPool? _pool;
+    readonly ChunkJob _job;
     // Per-call state read by the parallel parts; valid only during Multiply.
     byte* _a; nint _lda; int _rows; float* _rowScales; int* _zeroPoints;
     PackedInt8Weights? _w; float* _colScales; int* _colSums; sbyte* _b; float* _bias; float* _c;
@@ -35,6 +36,7 @@ public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
         Kernel = options.Kernel is null ? Int8KernelRegistry.Best : Int8KernelRegistry.Get(options.Kernel);
         Threads = options.Threads;
         if (Threads > 1) _pool = new KernelThreadPool(Threads);
+        _job = new ChunkJob(this);
     }
 
     /// <summary>The micro-kernel in use.</summary>
@@ -76,14 +78,16 @@ public sealed unsafe class Int8Gemm : IDisposable, IParallelJob
             try
             {
                 if (_pool is null) for (int c = 0; c < chunks; c++) ComputeChunk(c);
-                else _pool.Run(this, chunks);
+                else _pool.Run(_job, chunks);
             }
             finally { _w = null; _a = null; _c = null; }
         }
     }
 
-    /// <inheritdoc/>
-    void IParallelJob.RunChunk(int chunk) => ComputeChunk(chunk);
+    sealed class ChunkJob(Int8Gemm owner) : IParallelJob
+    {
+        public void RunChunk(int chunk) => owner.ComputeChunk(chunk);
+    }
 
     // One chunk: the rows of row chunk (chunk / blocks) × weight block (chunk % blocks).
     void ComputeChunk(int chunk)
