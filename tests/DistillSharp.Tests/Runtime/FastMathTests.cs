@@ -35,8 +35,8 @@ public class FastMathTests
     [Fact]
     public void ErfIsWithinTheDocumentedBound()
     {
-        // Bound from FastMath's remarks: 3.1e-7 relative (measured 3.05e-7 offline).
-        const double bound = 3.2e-7;
+        // Bound from FastMath's remarks: 6.6e-8 relative (fit error + one float rounding).
+        const double bound = 7e-8;
         double worst = 0;
         for (int i = -40000; i <= 40000; i++)
         {
@@ -55,12 +55,13 @@ public class FastMathTests
     [Fact]
     public void GeluMatchesTheErfDefinition()
     {
-        // GELU(x) = x/2·(1 + erf(x/√2)); absolute error ≤ 3.2e-7·|x| + float rounding of the result.
+        // GELU(x) = x/2·(1 + erf(x/√2)); absolute error ≤ 7e-8·|x|/2 (erf) plus the float roundings
+        // of x/√2, x/2 and the final fused multiply-add.
         for (int i = -8000; i <= 8000; i++)
         {
             float x = i * 1e-3f;
             double expected = 0.5 * x * (1 + ErfReference(x / Math.Sqrt(2)));
-            Assert.True(Math.Abs(FastMath.Gelu(x) - expected) <= 4e-7 * Math.Abs(x) + 1.2e-7 * Math.Abs(expected),
+            Assert.True(Math.Abs(FastMath.Gelu(x) - expected) <= 1.5e-7 * Math.Abs(x) + 1.2e-7 * Math.Abs(expected),
                 $"GELU({x}) = {FastMath.Gelu(x):R}, expected {expected:R}");
         }
     }

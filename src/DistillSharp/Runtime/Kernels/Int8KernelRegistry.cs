@@ -47,7 +47,7 @@ public static unsafe class Int8KernelRegistry
 
     static readonly Dictionary<string, Int8Kernel> Kernels = new()
     {
-        ["avx-vnni"] = new("avx-vnni", () => AvxVnni.IsSupported, 0, 8, &Int8TileKernels.AvxVnni256),
+        ["avx-vnni"] = new("avx-vnni", () => AvxVnni.IsSupported, 0, Avx512F.IsSupported ? 8 : 4, &Int8TileKernels.AvxVnni256),
         ["avx512bw"] = new("avx512bw", () => Avx512BW.IsSupported, 128, 4, &Int8TileKernels.Avx512Sign),
         ["avx2"] = new("avx2", () => Avx2.IsSupported, 128, 4, &Int8TileKernels.Avx2Sign),
         ["arm64-dot"] = new("arm64-dot", () => Dp.IsSupported, 128, 4, &ArmDotTileKernel.Tile),

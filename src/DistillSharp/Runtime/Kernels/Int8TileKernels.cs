@@ -34,13 +34,15 @@ internal static unsafe class Int8TileKernels
 
     /// <summary>
     /// AVX-VNNI vpdpbusd: u8 × s8 summed in fours straight into int32, so no intermediate
-    /// saturation. Full tiles are 8 rows × 16 columns: 16 accumulators, which the JIT keeps in
-    /// registers because with AVX-512 present it may use ymm16–31 (EVEX encoding).
+    /// saturation. Full tiles are 8 rows × 16 columns when AVX-512 is present (16 accumulators;
+    /// the JIT then uses ymm16–31 via EVEX), else 4 rows × 16 columns; leftover rows run one by one.
     /// </summary>
     public static void AvxVnni256(byte* a, nint lda, sbyte* b, int kGroups, int rows, int* acc)
     {
         if (rows == 8) { Vnni8Rows(a, lda, b, kGroups, acc); return; }
-        for (int r = 0; r < rows; r++)
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) Vnni4Rows(a + r * lda, lda, b, kGroups, acc + r * 16);
+        for (; r < rows; r++)
         {
             Vector256<int> c0 = default, c1 = default;
             byte* ar = a + r * lda;
@@ -53,6 +55,32 @@ internal static unsafe class Int8TileKernels
             }
             Store(acc, r, c0, c1);
         }
+    }
+
+    // 8 accumulators: fits the 16 VEX registers of CPUs with AVX-VNNI but without AVX-512.
+    static void Vnni4Rows(byte* a, nint lda, sbyte* b, int kGroups, int* acc)
+    {
+        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
+        nint l3 = 3 * lda;
+        for (int g = 0; g < kGroups; g++, b += 64, a += 4)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 32);
+            var x = Vector256.Create(*(int*)a).AsByte();
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, b0);
+            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, b1);
+            x = Vector256.Create(*(int*)(a + lda)).AsByte();
+            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, b0);
+            c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, b1);
+            x = Vector256.Create(*(int*)(a + 2 * lda)).AsByte();
+            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, b0);
+            c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, b1);
+            x = Vector256.Create(*(int*)(a + l3)).AsByte();
+            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, b0);
+            c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, b1);
+        }
+        Store(acc, 0, c00, c01); Store(acc, 1, c10, c11); Store(acc, 2, c20, c21); Store(acc, 3, c30, c31);
     }
 
     static void Vnni8Rows(byte* a, nint lda, sbyte* b, int kGroups, int* acc)
