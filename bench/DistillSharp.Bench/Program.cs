@@ -1,0 +1,48 @@
+using System.Text.Json;
+using DistillSharp.Bench;
+using DistillSharp.Runtime.Kernels;
+
+// Prints one JSON document: int8 GEMM kernels vs libtorch fp32 matmul on the student's shapes, and
+// fused vs unfused fp32 kernels.
+// Usage: DistillSharp.Bench [--threads N] [--parts wall,cpu,fused] [--quick]
+//   wall  = N threads, wall-clock (interleaved rounds, median);
+//   cpu   = 1 thread, thread CPU time (robust when other processes load the machine);
+//   fused = fused vs unfused fp32 kernels, 1 thread, thread CPU time.
+int threads = 2;
+string parts = "wall,cpu,fused";
+for (int i = 0; i + 1 < args.Length; i++)
+{
+    if (args[i] == "--threads") threads = int.Parse(args[i + 1]);
+    if (args[i] == "--parts") parts = args[i + 1];
+}
+bool quick = args.Contains("--quick");
+
+var shapes = new List<(int, int, int)>();
+foreach (int m in new[] { 64, 32 * 64 })
+    foreach (var (k, n) in new[] { (384, 384), (384, 1536), (1536, 384), (384, 1152) })
+        shapes.Add((m, k, n));
+if (quick) shapes = shapes.Take(2).ToList();
+var kernels = Int8KernelRegistry.Available.Select(k => k.Name).ToList();
+string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "";
+
+var wall = parts.Contains("wall") ? GemmBench.Run(threads, shapes, kernels) : [];
+var cpu = parts.Contains("cpu") ? GemmBench.Run(1, shapes, kernels, threadCpuTime: true) : [];
+var fused = parts.Contains("fused") ? FusedBench.Run() : [];
+var result = new
+{
+    date_utc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
+    load_average_at_start = load,
+    load_average_at_end = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
+    threads,
+    kernels_available = kernels,
+    default_kernel = Int8KernelRegistry.Best.Name,
+    int8_gemm_wall_clock = wall,
+    int8_gemm_one_thread_cpu_time = cpu,
+    fused_fp32_one_thread_cpu_time = fused,
+};
+Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions
+{
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+}));

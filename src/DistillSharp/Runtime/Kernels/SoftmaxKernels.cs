@@ -1,0 +1,104 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace DistillSharp.Runtime.Kernels;
+
+/// <summary>
+/// Row softmax with scale and additive key mask, in place: p = softmax(x·scale + mask). The mask
+/// has one value per column (0 to keep, a large negative or −∞ to drop — BERT's extended
+/// attention mask) and applies to every row. A row whose every entry is −∞ becomes all zeros.
+/// </summary>
+/// <remarks>
+/// The SIMD path and the <see cref="SoftmaxScalar"/> reference compute identical exponentials
+/// (<see cref="FastMath.Exp(float)"/>); they differ only in the order of the row sum, so
+/// probabilities agree within 1e-6 relative (tested). exp error: see <see cref="FastMath"/>.
+/// </remarks>
+public static class SoftmaxKernels
+{
+    /// <summary>Softmax over each row of <paramref name="cols"/> values of <paramref name="scores"/>.</summary>
+    public static void Softmax(Span<float> scores, int cols, ReadOnlySpan<float> mask, float scale = 1f) =>
+        Rows(scores, cols, mask, scale, simd: true);
+
+    /// <summary>Scalar reference of <see cref="Softmax"/>.</summary>
+    public static void SoftmaxScalar(Span<float> scores, int cols, ReadOnlySpan<float> mask, float scale = 1f) =>
+        Rows(scores, cols, mask, scale, simd: false);
+
+    static void Rows(Span<float> scores, int cols, ReadOnlySpan<float> mask, float scale, bool simd)
+    {
+        if (cols <= 0 || scores.Length % cols != 0)
+            throw new DistillSharpException($"Softmax input of {scores.Length} floats is not a whole number of rows of {cols}.");
+        if (!mask.IsEmpty && mask.Length != cols)
+            throw new DistillSharpException($"Softmax mask has {mask.Length} values; expected 0 or cols = {cols}.");
+        bool vec = simd && Vector256.IsHardwareAccelerated;
+        for (int r = 0; r < scores.Length; r += cols)
+        {
+            var row = scores.Slice(r, cols);
+            float max = ScaleMaskMax(row, mask, scale, vec);
+            if (float.IsNegativeInfinity(max)) { row.Clear(); continue; }
+            float inv = 1f / ExpSum(row, max, vec);
+            Multiply(row, inv, vec);
+        }
+    }
+
+    static float ScaleMaskMax(Span<float> row, ReadOnlySpan<float> mask, float scale, bool vec)
+    {
+        int i = 0;
+        float max = float.NegativeInfinity;
+        ref float p = ref MemoryMarshal.GetReference(row);
+        if (vec && row.Length >= 8)
+        {
+            ref float pm = ref MemoryMarshal.GetReference(mask);
+            var s = Vector256.Create(scale);
+            var vmax = Vector256.Create(max);
+            for (; i <= row.Length - 8; i += 8)
+            {
+                var t = Vector256.LoadUnsafe(ref p, (nuint)i) * s;
+                if (!mask.IsEmpty) t += Vector256.LoadUnsafe(ref pm, (nuint)i);
+                t.StoreUnsafe(ref p, (nuint)i);
+                vmax = Vector256.Max(vmax, t);
+            }
+            for (int j = 0; j < 8; j++) max = MathF.Max(max, vmax[j]);
+        }
+        for (; i < row.Length; i++)
+        {
+            float t = row[i] * scale;
+            if (!mask.IsEmpty) t += mask[i];
+            row[i] = t;
+            max = MathF.Max(max, t);
+        }
+        return max;
+    }
+
+    static float ExpSum(Span<float> row, float max, bool vec)
+    {
+        int i = 0;
+        float sum = 0;
+        ref float p = ref MemoryMarshal.GetReference(row);
+        if (vec && row.Length >= 8)
+        {
+            var m = Vector256.Create(max);
+            var acc = Vector256<float>.Zero;
+            for (; i <= row.Length - 8; i += 8)
+            {
+                var e = FastMath.Exp(Vector256.LoadUnsafe(ref p, (nuint)i) - m);
+                e.StoreUnsafe(ref p, (nuint)i);
+                acc += e;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < row.Length; i++) { float e = FastMath.Exp(row[i] - max); row[i] = e; sum += e; }
+        return sum;
+    }
+
+    static void Multiply(Span<float> row, float factor, bool vec)
+    {
+        int i = 0;
+        ref float p = ref MemoryMarshal.GetReference(row);
+        if (vec)
+        {
+            var f = Vector256.Create(factor);
+            for (; i <= row.Length - 8; i += 8) (Vector256.LoadUnsafe(ref p, (nuint)i) * f).StoreUnsafe(ref p, (nuint)i);
+        }
+        for (; i < row.Length; i++) row[i] *= factor;
+    }
+}
