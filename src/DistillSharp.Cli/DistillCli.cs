@@ -10,6 +10,10 @@ public static class DistillCli
     public static int Run(string[] args)
     {
         TorchNative.EnsureLoadable();
+        // libtorch uses all cores by default; DISTILLSHARP_THREADS caps it (on a shared machine one
+        // thread each is faster than spinning OpenMP threads fighting for the same cores).
+        if (int.TryParse(Environment.GetEnvironmentVariable("DISTILLSHARP_THREADS"), out int threads) && threads > 0)
+            TorchSharp.torch.set_num_threads(threads);
         if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 4096; // no wrapping in pipes and logs
         var root = new RootCommand("DistillSharp: distil transformers into small, fast students, quantize them to INT8, and measure both.");
         root.Subcommands.Add(DoctorCommand.Create());
