@@ -15,6 +15,7 @@ public static class DistillCli
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(FetchCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         return CommandRunner.Invoke(root, args);
     }
 }
