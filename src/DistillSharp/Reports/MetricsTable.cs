@@ -20,6 +20,7 @@ public sealed class MetricsTable
         Path = path;
         _records = records;
         BadLines = badLines;
+        Keys = records.SelectMany(r => r.Keys).Distinct().ToList();
     }
 
     /// <summary>The file the records came from.</summary>
@@ -48,10 +49,13 @@ public sealed class MetricsTable
     }
 
     /// <summary>Every key seen, in the order first seen.</summary>
-    public IReadOnlyList<string> Keys => _records.SelectMany(r => r.Keys).Distinct().ToList();
+    public IReadOnlyList<string> Keys { get; }
 
-    /// <summary>The <c>loss/&lt;term&gt;</c> keys, in the order first seen.</summary>
-    public IReadOnlyList<string> LossTermKeys => Keys.Where(k => k.StartsWith("loss/", StringComparison.Ordinal)).ToList();
+    /// <summary>
+    /// The <c>loss/&lt;term&gt;</c> keys, in the order first seen. Finer breakdowns a term logs
+    /// (<c>loss/hidden_mse/s1-t2</c>, one per layer pair) are not terms and are left out.
+    /// </summary>
+    public IReadOnlyList<string> LossTermKeys => Keys.Where(k => k.StartsWith("loss/", StringComparison.Ordinal) && k.Count(c => c == '/') == 1).ToList();
 
     /// <summary>Layers that have activation statistics (<c>act/&lt;layer&gt;/…</c>), ascending.</summary>
     public IReadOnlyList<int> ActivationLayers => Keys

@@ -21,9 +21,9 @@ public static class ReportPlots
     [
         ("loss.png", "Loss", (i, p) => i.Metrics != null && LossPlot.Write(i.Metrics, p)),
         ("lr.png", "Learning rate", (i, p) => i.Metrics != null
-            && TrainingCurvePlot.Write(i.Metrics, "lr", "Learning rate", "learning rate", p)),
+            && TrainingCurvePlot.Write(i.Metrics, "lr", "Learning rate", "learning rate", p, noisy: false)),
         ("grad_norm.png", "Gradient norm", (i, p) => i.Metrics != null
-            && TrainingCurvePlot.Write(i.Metrics, "grad_norm", "Gradient norm (before clipping)", "global L2 norm", p)),
+            && TrainingCurvePlot.Write(i.Metrics, "grad_norm", "Gradient norm (before clipping)", "global L2 norm", p, noisy: true)),
         ("activations.png", "Activations", (i, p) => i.Metrics != null && ActivationsPlot.Write(i.Metrics, p)),
         ("quality_vs_latency.png", "Quality vs latency", (i, p) => i.Report != null && QualityLatencyPlot.Write(i.Report, p)),
         ("baseline_vs_student.png", "Distilled student vs baseline", (i, p) => i.Metrics != null && i.Baseline != null

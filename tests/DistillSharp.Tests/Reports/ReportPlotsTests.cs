@@ -86,4 +86,17 @@ public sealed class ReportPlotsTests : IDisposable
         Assert.Equal(["loss.png", "lr.png"], written.Select(Path.GetFileName));
         foreach (string p in written) Assert.Equal(PngSignature, File.ReadAllBytes(p)[..8]);
     }
+
+    [Fact]
+    public void LongNoisySeriesAreSmoothed()
+    {
+        // 400 records > SmoothAbove: raw values drawn faint, a moving average on top.
+        string path = Path.Combine(_dir, "metrics.jsonl");
+        var rng = new Random(3);
+        File.WriteAllLines(path, Enumerable.Range(1, 400).Select(s => System.FormattableString.Invariant(
+            $"{{\"step\": {s}, \"stage\": \"{(s <= 300 ? "align" : "task")}\", \"stage_step\": {(s <= 300 ? s : s - 300)}, \"loss\": {Math.Exp(-s / 100.0) * (1 + rng.NextDouble())}, \"grad_norm\": {rng.NextDouble() + 0.1}}}")));
+        var written = ReportPlots.WriteAll(new PlotInputs(null, MetricsTable.TryLoad(path), null), _dir);
+        Assert.Equal(["loss.png", "grad_norm.png"], written.Select(Path.GetFileName));
+        foreach (string p in written) AssertRealPng(p);
+    }
 }

@@ -23,16 +23,15 @@ public static class ActivationsPlot
     static Plot Panel(MetricsTable metrics, IReadOnlyList<int> layers, string stat, string title, string yLabel)
     {
         var series = layers.Select(l => (Layer: l, Data: metrics.Series($"act/{l}/{stat}"))).Where(s => s.Data.Steps.Length > 0).ToList();
-        bool log = Figure.IsWide(series.SelectMany(s => s.Data.Values));
-        var plot = Figure.Create(title, "optimizer step", log ? yLabel + " (log scale)" : yLabel);
+        bool log = SeriesMath.IsWide(series.SelectMany(s => s.Data.Values));
+        var plot = Figure.CreateStepPlot(title, log ? yLabel + " (log scale)" : yLabel);
         var plotted = new List<double>();
         foreach (var (layer, (steps, values)) in series)
         {
             string name = layer == 0 ? "embeddings" : $"layer {layer}";
             double[] ys = log ? Figure.Log10(values) : values;
             plotted.AddRange(ys);
-            var line = Figure.Line(plot, steps, ys, name, Figure.Color(layer));
-            line.MarkerSize = steps.Length <= 30 ? 5 : 0;
+            Figure.Line(plot, steps, ys, name, Figure.Color(layer));
         }
         if (log) Figure.LogTicksY(plot);
         else Figure.CompactTicksY(plot);

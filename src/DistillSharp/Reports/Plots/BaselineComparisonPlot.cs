@@ -37,10 +37,11 @@ public static class BaselineComparisonPlot
             if (bl.Steps.Length > 0) series.Add(($"baseline: {term}", k, true, bl.Steps, bl.Values));
         }
         if (series.Count == 0) return null;
-        bool log = Figure.IsWide(series.SelectMany(s => s.Values));
-        var plot = Figure.Create("Distilled student vs baseline (no teacher)", "optimizer step", log ? "loss (log scale)" : "loss");
+        bool log = SeriesMath.IsWide(series.SelectMany(s => s.Values));
+        var plot = Figure.CreateStepPlot("Distilled student vs baseline (no teacher)", log ? "loss (log scale)" : "loss");
         foreach (var (name, color, isBaseline, steps, values) in series)
-            Figure.Line(plot, steps, log ? Figure.Log10(values) : values, name, Figure.Color(color), dashed: isBaseline);
+            Figure.NoisyLine(plot, steps, log ? Figure.Log10(values) : values, name, Figure.Color(color),
+                (isBaseline ? baseline : student).Stages(), dashed: isBaseline);
         if (log) Figure.LogTicksY(plot);
         else Figure.CompactTicksY(plot);
         Figure.LegendOutside(plot, below: true);

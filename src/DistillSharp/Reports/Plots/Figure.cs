@@ -12,9 +12,6 @@ static class Figure
     /// <summary>Width and height of a single-panel PNG, in pixels.</summary>
     public const int Width = 1000, Height = 560;
 
-    /// <summary>A ratio max/min at or above which a positive series is drawn on a log axis.</summary>
-    public const double LogRangeRatio = 50;
-
     static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
     static readonly Lazy<string?> SansFont = new(() =>
         new[] { "DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial", "Helvetica" }.FirstOrDefault(f => Fonts.GetTypeface(f, false, false)?.FamilyName == f));
@@ -33,12 +30,12 @@ static class Figure
         return plot;
     }
 
-    /// <summary>True when every value is positive and max/min is at least <paramref name="ratio"/>.</summary>
-    public static bool IsWide(IEnumerable<double> values, double ratio = LogRangeRatio)
+    /// <summary>A plot against the global optimizer step: whole-number X ticks.</summary>
+    public static Plot CreateStepPlot(string title, string yLabel)
     {
-        var all = values.Where(double.IsFinite).ToList();
-        if (all.Count == 0 || all.Any(v => v <= 0)) return false;
-        return all.Max() / all.Min() >= ratio;
+        var plot = Create(title, "optimizer step", yLabel);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        return plot;
     }
 
     /// <summary>log10 of each value: ScottPlot draws log axes as log-transformed data with log ticks.</summary>
@@ -106,8 +103,26 @@ static class Figure
         var s = plot.Add.ScatterLine(xs, ys, color);
         if (legend.Length > 0) s.LegendText = legend;
         s.LineWidth = 2;
+        s.MarkerSize = xs.Length == 1 ? 9 : xs.Length <= 30 ? 5 : 0; // a lone point needs a marker to be seen at all
         if (dashed) s.LinePattern = LinePattern.Dashed;
         return s;
+    }
+
+    /// <summary>Series longer than this are drawn faint with an exponential moving average on top.</summary>
+    public const int SmoothAbove = 300;
+
+    /// <summary>
+    /// A noisy training curve: as <see cref="Line"/> for short series; for long ones the raw values
+    /// faint and unlabelled, and an EMA over ~1/50 of the points (restarted at each stage start, so
+    /// it does not smear one stage into the next) drawn on top with the legend entry.
+    /// </summary>
+    public static ScottPlot.Plottables.Scatter NoisyLine(Plot plot, double[] xs, double[] ys, string legend, Color color,
+        IReadOnlyList<StageSpan> stages, bool dashed = false)
+    {
+        if (xs.Length <= SmoothAbove) return Line(plot, xs, ys, legend, color, dashed);
+        var raw = Line(plot, xs, ys, "", color.WithOpacity(0.25), dashed);
+        raw.LineWidth = 1;
+        return Line(plot, xs, SeriesMath.Ema(xs, ys, stages, alpha: 50.0 / xs.Length), legend.Length > 0 ? legend + " (smoothed)" : "", color, dashed);
     }
 
     /// <summary>Writes one plot as a PNG of <see cref="Width"/> × <see cref="Height"/>.</summary>

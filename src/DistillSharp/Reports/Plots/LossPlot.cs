@@ -21,20 +21,21 @@ public static class LossPlot
         }
         if (series.Count == 0) return false;
 
-        bool log = Figure.IsWide(series.SelectMany(s => s.Values));
-        var plot = Figure.Create("Distillation loss", "optimizer step", log ? "loss (log scale)" : "loss");
+        bool log = SeriesMath.IsWide(series.SelectMany(s => s.Values));
+        var plot = Figure.CreateStepPlot("Distillation loss", log ? "loss (log scale)" : "loss");
+        var stages = metrics.Stages();
         var plotted = new List<double>();
         for (int i = 0; i < series.Count; i++)
         {
             var (name, steps, values) = series[i];
             double[] ys = log ? Figure.Log10(values) : values;
             plotted.AddRange(ys);
-            var line = Figure.Line(plot, steps, ys, name, i == 0 ? Colors.Black : Figure.Color(i - 1));
+            var line = Figure.NoisyLine(plot, steps, ys, name, i == 0 ? Colors.Black : Figure.Color(i - 1), stages);
             if (i == 0) line.LineWidth = 2.5f;
         }
         if (log) Figure.LogTicksY(plot);
         else Figure.CompactTicksY(plot);
-        Figure.MarkStages(plot, metrics.Stages(), plotted);
+        Figure.MarkStages(plot, stages, plotted);
         Figure.LegendOutside(plot);
         Figure.Save(plot, path);
         return true;

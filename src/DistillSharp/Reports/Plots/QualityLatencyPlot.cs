@@ -35,7 +35,7 @@ public static class QualityLatencyPlot
 
     static Plot Panel(string title, string yLabel, List<(string Name, int Color, double X, double Y)> points)
     {
-        bool log = Figure.IsWide(points.Select(p => p.X), LogLatencyRatio);
+        bool log = SeriesMath.IsWide(points.Select(p => p.X), LogLatencyRatio);
         var plot = Figure.Create(title, log ? "p50 latency at batch 1, ms (log scale)" : "p50 latency at batch 1 (ms)", yLabel);
         var xs = points.Select(p => log ? Math.Log10(p.X) : p.X).ToArray();
         var ys = points.Select(p => p.Y).ToArray();

@@ -8,19 +8,23 @@ namespace DistillSharp.Reports.Plots;
 /// </summary>
 public static class TrainingCurvePlot
 {
-    /// <summary>Writes the plot of <paramref name="key"/>; false (nothing written) when it has no finite values.</summary>
-    public static bool Write(MetricsTable metrics, string key, string title, string yLabel, string path)
+    /// <summary>
+    /// Writes the plot of <paramref name="key"/>; false (nothing written) when it has no finite values.
+    /// <paramref name="noisy"/> adds a moving average over long series (gradient norms; not a learning rate, which is exact).
+    /// </summary>
+    public static bool Write(MetricsTable metrics, string key, string title, string yLabel, string path, bool noisy)
     {
         var (steps, values) = metrics.Series(key);
         if (steps.Length == 0) return false;
-        bool log = Figure.IsWide(values);
-        var plot = Figure.Create(title, "optimizer step", log ? yLabel + " (log scale)" : yLabel);
+        bool log = SeriesMath.IsWide(values);
+        var plot = Figure.CreateStepPlot(title, log ? yLabel + " (log scale)" : yLabel);
         double[] ys = log ? Figure.Log10(values) : values;
-        var line = Figure.Line(plot, steps, ys, "", Figure.Color(0));
-        if (steps.Length == 1) line.MarkerSize = 8;
+        var stages = metrics.Stages();
+        if (noisy) Figure.NoisyLine(plot, steps, ys, "", Figure.Color(0), stages);
+        else Figure.Line(plot, steps, ys, "", Figure.Color(0));
         if (log) Figure.LogTicksY(plot);
         else Figure.CompactTicksY(plot);
-        Figure.MarkStages(plot, metrics.Stages(), ys);
+        Figure.MarkStages(plot, stages, ys);
         Figure.Save(plot, path);
         return true;
     }
