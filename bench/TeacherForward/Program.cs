@@ -1,5 +1,5 @@
 // Teacher forward pass, TorchSharp vs ONNX Runtime on the same ONNX file, side by side in one run.
-// Usage: dotnet run -c Release --project bench/TeacherForward [-- --teacher NAME --runs N]
+// Usage: dotnet run -c Release --project bench/TeacherForward [-- --teacher NAME --runs N --threads N]
 // Prints one JSON object: per runtime and batch, latency p50/p90/p99 (ms) and sequences/s, plus the ratio.
 using System.Text.Json;
 using DistillSharp.Benchmarks;
@@ -10,32 +10,28 @@ using static TorchSharp.torch;
 
 string teacherName = ArgValue("--teacher") ?? "all-MiniLM-L6-v2";
 int runs = int.Parse(ArgValue("--runs") ?? "50");
+int threads = int.Parse(ArgValue("--threads") ?? Environment.ProcessorCount.ToString());
 const int SeqLen = 64;
 TorchNative.EnsureLoadable();
-set_num_threads(Environment.ProcessorCount);
+set_num_threads(threads);
 
 var teacher = BuiltinTeachers.Get(teacherName);
 var (onnx, _) = teacher.ReadResources();
 using var encoder = ModelLoader.Load("builtin:" + teacherName, SeqLen);
-using var ort = new OnnxRuntimeEncoder(onnx, threads: Environment.ProcessorCount);
+using var ort = new OnnxRuntimeEncoder(onnx, threads: threads);
 
 // Every sequence is exactly 64 tokens (no padding), so both runtimes do identical work.
-const string Text = "Knowledge distillation trains a small student network to reproduce the behaviour of a large " +
-    "teacher network, matching its output distribution, its hidden states and its attention maps, so that the " +
-    "student keeps most of the teacher's accuracy at a fraction of its size and latency on ordinary hardware.";
 var results = new List<object>();
 foreach (int batch in new[] { 1, 32 })
 {
-    TokenBatch tokens = encoder.Tokenizer.EncodeBatch(Enumerable.Repeat(Text, batch).ToList());
-    if (tokens.Length != SeqLen) throw new InvalidOperationException($"expected {SeqLen} tokens, got {tokens.Length}");
-    var options = new BenchOptions(Warmup: 3, Runs: batch == 1 ? runs * 4 : runs, MaxSeconds: 60);
-    var torch = LatencyBenchmark.Run("torchsharp", batch, SeqLen, () =>
+    TokenBatch tokens = DistillSharp.Pipeline.VariantMeasurer.FullBatch(encoder.Tokenizer, batch, SeqLen);
+    // The two runtimes alternate call by call, so that load changes on a shared machine hit both alike.
+    var (torch, onnxRt) = LatencyBenchmark.RunInterleaved("torchsharp", () =>
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         encoder.Forward(tokens);
-    }, options);
-    var onnxRt = LatencyBenchmark.Run("onnxruntime", batch, SeqLen, () => ort.RunDiscard(tokens), options);
+    }, "onnxruntime", () => ort.RunDiscard(tokens), batch, SeqLen, new BenchOptions(Warmup: 3, Runs: batch == 1 ? runs * 4 : runs));
     results.Add(new
     {
         batch, seq = SeqLen,
@@ -45,7 +41,8 @@ foreach (int batch in new[] { 1, 32 })
 }
 Console.WriteLine(JsonSerializer.Serialize(new
 {
-    benchmark = "teacher-forward", teacher = teacherName, threads = Environment.ProcessorCount,
+    benchmark = "teacher-forward", teacher = teacherName, threads,
+    load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
     date = DateTime.UtcNow.ToString("yyyy-MM-dd"), results,
 }, new JsonSerializerOptions { WriteIndented = true }));
 

@@ -21,6 +21,7 @@ public static class DistillCli
         root.Subcommands.Add(EmbedCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         return CommandRunner.Invoke(root, args);
     }
 }

@@ -68,4 +68,26 @@ public static class LatencyBenchmark
         }
         return BenchResult.FromSamples(name, batch, seqLen, samples.ToArray());
     }
+
+    /// <summary>
+    /// Times two calls alternately (a, b, a, b, …) after both warm up, so that a change of machine
+    /// load during the measurement affects both alike: their ratio is then a fair comparison.
+    /// </summary>
+    public static (BenchResult A, BenchResult B) RunInterleaved(string nameA, Action a, string nameB, Action b,
+        int batch, int seqLen, BenchOptions options)
+    {
+        for (int i = 0; i < options.Warmup; i++) { a(); b(); }
+        var sa = new double[options.Runs];
+        var sb = new double[options.Runs];
+        for (int i = 0; i < options.Runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            a();
+            sa[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            start = Stopwatch.GetTimestamp();
+            b();
+            sb[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        return (BenchResult.FromSamples(nameA, batch, seqLen, sa), BenchResult.FromSamples(nameB, batch, seqLen, sb));
+    }
 }
