@@ -27,8 +27,8 @@ static class RunCommand
             long? cap = parse.GetValue(maxSteps);
             if (cap is <= 0) throw new DistillSharpException($"--max-steps must be > 0, got {cap}");
             RunOutcome outcome = Console.IsOutputRedirected
-                ? RunPipeline.Run(cfg, new RunOptions(parse.GetValue(outDir), cap, parse.GetValue(resume), PlainProgress(), Console.Out))
-                : RunWithProgressBar(cfg, parse.GetValue(outDir), cap, parse.GetValue(resume));
+                ? RunPipeline.Run(cfg, new RunOptions(parse.GetValue(outDir), cap, parse.GetValue(resume), PlainProgress(), Console.Out, path ?? "default"))
+                : RunWithProgressBar(cfg, parse.GetValue(outDir), cap, parse.GetValue(resume), path ?? "default");
             Console.WriteLine($"run folder: {outcome.RunDir} ({outcome.Seconds / 60:F1} min){(outcome.DistillationCompleted ? "" : "; distillation stopped at --max-steps, continue with --resume")}");
             return CommandRunner.Ok;
         }));
@@ -46,7 +46,7 @@ static class RunCommand
         };
     }
 
-    static RunOutcome RunWithProgressBar(RunConfig cfg, string? outDir, long? cap, bool resume)
+    static RunOutcome RunWithProgressBar(RunConfig cfg, string? outDir, long? cap, bool resume, string configName)
     {
         RunOutcome? outcome = null;
         AnsiConsole.Progress()
@@ -60,7 +60,7 @@ static class RunCommand
                     bar.MaxValue = p.TotalSteps;
                     bar.Value = p.GlobalStep;
                     bar.Description = $"[{Markup.Escape(p.Stage)}] {p.StageStep}/{p.StageSteps} loss {p.Loss:F4} ETA {TimeSpan.FromSeconds(p.EtaSeconds):hh\\:mm\\:ss}";
-                }, log));
+                }, log, configName));
             });
         return outcome!;
     }

@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using DistillSharp.Config;
 using DistillSharp.Distillation;
 using DistillSharp.Export;
 using DistillSharp.Models;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Quantization;
+using DistillSharp.Reports;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Pipeline;
@@ -17,7 +16,8 @@ namespace DistillSharp.Pipeline;
 /// <param name="Resume">Continue the run folder's distillation from its last checkpoint.</param>
 /// <param name="Progress">Distillation progress callback.</param>
 /// <param name="Log">Human-readable progress messages.</param>
-public sealed record RunOptions(string? OutDir, long? MaxSteps, bool Resume, Action<DistillProgress>? Progress, TextWriter Log);
+/// <param name="ConfigName">Config name or path, for the report.</param>
+public sealed record RunOptions(string? OutDir, long? MaxSteps, bool Resume, Action<DistillProgress>? Progress, TextWriter Log, string ConfigName = "default");
 
 /// <summary>Where a run's outputs are and whether distillation completed.</summary>
 public sealed record RunOutcome(string RunDir, string ReportPath, bool DistillationCompleted, double Seconds);
@@ -40,7 +40,7 @@ public static class RunPipeline
         Directory.CreateDirectory(runDir);
         AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), config.ToYaml());
         var quantizeConfig = QuantizeConfig.FromMap(config.Quantize.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString()));
-        var timings = new JsonObject();
+        var timings = new Dictionary<string, double>();
         void Phase(string name, Action action)
         {
             log.WriteLine($"== {name}");
@@ -90,10 +90,20 @@ public static class RunPipeline
             variants["student_int8"] = new VariantMeasurement(Params(student.Model), int8Onnx.FileBytes, quality, b1, bn, "onnxruntime-int8");
         });
 
-        var report = BuildReport(config, variants, distill, timings, clock.Elapsed.TotalSeconds);
+        var notes = new List<string>
+        {
+            "baseline: the student architecture with the same initialisation, not trained by the teacher.",
+            $"student_int8 quality: simulated INT8 arithmetic in TorchSharp ({quantizeConfig.Mode} activations); its speed: {variants.GetValueOrDefault("student_int8")?.Runtime}.",
+            $"phases (s): {string.Join(", ", timings.Select(kv => $"{kv.Key} {kv.Value}"))}",
+            $"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}",
+        };
+        if (!distill.Completed) notes.Add($"distillation stopped at --max-steps after {distill.GlobalStep} steps; continue with --resume");
+        var report = RunReportBuilder.Build(options.ConfigName, config, variants, distill, clock.Elapsed.TotalSeconds, notes);
         string reportPath = Path.Combine(runDir, "report.json");
-        AtomicFile.WriteText(reportPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        log.WriteLine($"report: {reportPath}");
+        RunReportJson.Save(report, reportPath);
+        var written = ReportGenerator.Generate(runDir);
+        foreach (string path in written.Written) log.WriteLine($"wrote {path}");
+        foreach (string warning in written.Warnings) log.WriteLine($"warning: {warning}");
         student.Dispose();
         return new RunOutcome(runDir, reportPath, distill.Completed, clock.Elapsed.TotalSeconds);
     }
@@ -105,46 +115,6 @@ public static class RunPipeline
         var (b1, bn) = VariantMeasurer.Speed(encoder.Source, VariantMeasurer.TorchForward(encoder), encoder.Tokenizer,
             config.Bench.Seq, config.Bench.Batches.Max(), config.Bench.Runs);
         return new VariantMeasurement(Params(encoder.Model), fileBytes, quality, b1, bn, "torchsharp-fp32");
-    }
-
-    static JsonObject BuildReport(RunConfig config, Dictionary<string, VariantMeasurement> variants, DistillResult distill,
-        JsonObject timings, double seconds)
-    {
-        var root = new JsonObject();
-        foreach (var (name, v) in variants)
-        {
-            var quality = new JsonObject();
-            foreach (var (task, metrics) in v.Quality)
-            {
-                var m = new JsonObject();
-                foreach (var (k, value) in metrics) m[k] = Math.Round(value, 5);
-                quality[task] = m;
-            }
-            root[name] = new JsonObject
-            {
-                ["params"] = v.Params,
-                ["file_bytes"] = v.FileBytes,
-                ["quality"] = quality,
-                ["latency_ms"] = v.Batch1 is null ? null : new JsonObject { ["p50"] = Math.Round(v.Batch1.P50Ms, 3), ["p99"] = Math.Round(v.Batch1.P99Ms, 3) },
-                ["throughput"] = v.Batch32 is null ? null : new JsonObject
-                {
-                    ["sequences_per_s"] = Math.Round(v.Batch32.SequencesPerSecond, 1),
-                    ["batch"] = v.Batch32.Batch,
-                },
-                ["runtime"] = v.Runtime,
-            };
-        }
-        root["distillation"] = new JsonObject
-        {
-            ["steps"] = distill.GlobalStep, ["completed"] = distill.Completed, ["skipped_steps"] = distill.SkippedSteps,
-            ["seconds"] = Math.Round(distill.Seconds, 1), ["cache_hits"] = distill.CacheHits, ["cache_misses"] = distill.CacheMisses,
-        };
-        root["run"] = new JsonObject
-        {
-            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'"), ["seconds"] = Math.Round(seconds, 1),
-            ["phases"] = timings, ["cores"] = Environment.ProcessorCount, ["seq"] = config.Bench.Seq,
-        };
-        return root;
     }
 
     static long Params(nn.Module m) => m.parameters().Sum(p => p.numel());
