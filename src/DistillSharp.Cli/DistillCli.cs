@@ -17,6 +17,7 @@ public static class DistillCli
         root.Subcommands.Add(EmbedCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return CommandRunner.Invoke(root, args);
     }
 }
