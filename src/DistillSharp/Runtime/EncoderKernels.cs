@@ -37,6 +37,9 @@ internal sealed class EncoderKernels : IDisposable
     /// <summary>Row-wise kernels.</summary>
     public RowKernels Rows { get; }
 
+    /// <summary>Per-op timing (off unless profiling).</summary>
+    public EncoderOpTimer Timer { get; } = new();
+
     /// <summary>Attention.</summary>
     public AttentionKernel Attention { get; }
 

@@ -55,8 +55,9 @@ internal sealed class EncoderLinear
     /// y[rows, Out] ← act(x[rows, In]·Wᵀ + b). Fused: bias and GELU in the GEMM epilogue. Unfused:
     /// plain GEMM, then bias and activation as separate passes (for comparison).
     /// </summary>
-    public void Forward(EncoderKernels kernels, ReadOnlySpan<float> x, int rows, Span<float> y, FfnActivation act)
+    public void Forward(EncoderKernels kernels, ReadOnlySpan<float> x, int rows, Span<float> y, FfnActivation act, EncoderOp op)
     {
+        var timer = kernels.Timer;
         x = x[..(rows * In)];
         y = y[..(rows * Out)];
         bool fuse = kernels.Fuse;
@@ -65,15 +66,23 @@ internal sealed class EncoderLinear
         if (Int8 is not null)
         {
             var qa = kernels.Activations(In);
+            double t0 = timer.Mark();
             ActivationQuantizer.Quantize(x, rows, qa);
+            timer.Add(EncoderOp.Quantize, t0);
+            t0 = timer.Mark();
             kernels.Int8.Multiply(qa, Int8, bias, y, epilogue);
+            timer.Add(op, t0);
         }
         else
         {
+            double t0 = timer.Mark();
             Fp32Gemm.Multiply(x, rows, Fp32!, bias, y, epilogue, kernels.Pool, kernels.Fp32Job);
+            timer.Add(op, t0);
         }
+        double t1 = timer.Mark();
         if (!fuse) kernels.Rows.BiasActivation(y, rows, Bias, act);
         else if (act is not (FfnActivation.None or FfnActivation.Gelu)) kernels.Rows.BiasActivation(y, rows, default, act);
+        timer.Add(EncoderOp.BiasActivation, t1);
     }
 }
 

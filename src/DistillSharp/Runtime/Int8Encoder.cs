@@ -105,12 +105,17 @@ public sealed class Int8Encoder : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         var c = Config;
         int b = batch.Count, t = batch.Length, h = c.HiddenSize;
+        var timer = _kernels.Timer;
+        double t0 = timer.Mark();
         int tokens = Pack(batch);
         var ws = _ws;
         fixed (int* ids = ws.Ids) fixed (int* pos = ws.Positions) fixed (int* types = ws.Types)
             _kernels.Rows.Embed(ids, pos, types, tokens, _word, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+        timer.Add(EncoderOp.Embed, t0);
         foreach (var layer in _layers) RunLayer(layer, tokens, b);
+        t0 = timer.Mark();
         Pool(b, t, h);
+        timer.Add(EncoderOp.Pool, t0);
         return new Int8EncoderOutput(ws.LastHidden.AsMemory(0, b * t * h), ws.Pooled.AsMemory(0, b * h), b, t, h);
     }
 
@@ -154,23 +159,32 @@ public sealed class Int8Encoder : IDisposable
     {
         var ws = _ws;
         var k = _kernels;
-        int h = Config.HiddenSize;
+        int h = Config.HiddenSize, heads = Config.NumAttentionHeads, d = Config.HeadDim;
+        double t0;
         if (layer.Qkv is { } qkv)
         {
-            qkv.Forward(k, ws.Hidden, tokens, ws.Qkv, FfnActivation.None);              // (N, 3H): Q | K | V per row
-            k.Attention.Run(ws.Qkv, 0, h, 2 * h, 3 * h, ws.Context, h, ws.Starts, ws.Lengths, sequences, Config.NumAttentionHeads, Config.HeadDim);
+            qkv.Forward(k, ws.Hidden, tokens, ws.Qkv, FfnActivation.None, EncoderOp.QkvGemm);   // (N, 3H): Q | K | V per row
+            t0 = k.Timer.Mark();
+            k.Attention.Run(ws.Qkv, 0, h, 2 * h, 3 * h, ws.Context, h, ws.Starts, ws.Lengths, sequences, heads, d);
         }
         else
         {
-            int plane = tokens * h;                                                      // three (N, H) planes
-            for (int p = 0; p < 3; p++) layer.QkvParts[p].Forward(k, ws.Hidden, tokens, ws.Qkv.AsSpan(p * plane), FfnActivation.None);
-            k.Attention.Run(ws.Qkv, 0, plane, 2 * plane, h, ws.Context, h, ws.Starts, ws.Lengths, sequences, Config.NumAttentionHeads, Config.HeadDim);
+            int plane = tokens * h;                                                              // three (N, H) planes
+            for (int p = 0; p < 3; p++)
+                layer.QkvParts[p].Forward(k, ws.Hidden, tokens, ws.Qkv.AsSpan(p * plane), FfnActivation.None, EncoderOp.QkvGemm);
+            t0 = k.Timer.Mark();
+            k.Attention.Run(ws.Qkv, 0, plane, 2 * plane, h, ws.Context, h, ws.Starts, ws.Lengths, sequences, heads, d);
         }
-        layer.AttentionOutput.Forward(k, ws.Context, tokens, ws.Projection, FfnActivation.None);
+        k.Timer.Add(EncoderOp.Attention, t0);
+        layer.AttentionOutput.Forward(k, ws.Context, tokens, ws.Projection, FfnActivation.None, EncoderOp.AttentionOutputGemm);
+        t0 = k.Timer.Mark();
         k.Rows.ResidualLayerNorm(ws.Projection, ws.Hidden, tokens, layer.AttentionGamma, layer.AttentionBeta, _eps, ws.Attended, k.Fuse);
-        layer.Intermediate.Forward(k, ws.Attended, tokens, ws.Ffn, _act);
-        layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, FfnActivation.None);
+        k.Timer.Add(EncoderOp.LayerNorm, t0);
+        layer.Intermediate.Forward(k, ws.Attended, tokens, ws.Ffn, _act, EncoderOp.FfnInGemm);
+        layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+        t0 = k.Timer.Mark();
         k.Rows.ResidualLayerNorm(ws.Projection, ws.Attended, tokens, layer.OutputGamma, layer.OutputBeta, _eps, ws.Hidden, k.Fuse);
+        k.Timer.Add(EncoderOp.LayerNorm, t0);
     }
 
     // Scatters the packed hidden state to (B, T, H) and pools each sequence (mean over real tokens or
@@ -220,6 +234,15 @@ public sealed class Int8Encoder : IDisposable
 
     /// <summary>A forward pass as an action, for <see cref="Pipeline.VariantMeasurer.Speed"/> (outputs are dropped).</summary>
     public Action<TokenBatch> Runner() => batch => Forward(batch);
+
+    /// <summary>
+    /// Starts timing each <see cref="EncoderOp"/> of the following forward passes with
+    /// <paramref name="clock"/> (seconds; default the wall clock, which includes waiting for other threads).
+    /// </summary>
+    public void StartProfile(Func<double>? clock = null) => _kernels.Timer.Start(clock);
+
+    /// <summary>Stops profiling; seconds spent per <see cref="EncoderOp"/> since <see cref="StartProfile"/>.</summary>
+    public IReadOnlyDictionary<string, double> StopProfile() => _kernels.Timer.Stop();
 
     /// <summary>Saves the model to <paramref name="dir"/> (layout: <see cref="Int8EncoderFile"/>).</summary>
     public void Save(string dir) => Int8EncoderFile.Save(Weights, dir);

@@ -63,20 +63,23 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
         Assert.True(cosFp > 0.995, $"pooled cosine vs fp32 {cosFp:F6}");
     }
 
-    [Fact]
-    public void WithoutQuantizedLayersItIsTheFp32Encoder()
+    [Theory]
+    [InlineData(32, 4)]   // head dim 8: the 8-lane attention paths
+    [InlineData(64, 2)]   // head dim 32: the 32-lane paths
+    [InlineData(72, 2)]   // head dim 36: 32 lanes + a scalar tail
+    public void WithoutQuantizedLayersItIsTheFp32Encoder(int hidden, int heads)
     {
         // Every Linear missing from the quantized model runs in fp32 (Fp32Gemm): this checks embeddings,
         // attention, LayerNorm, GELU and pooling against libtorch with quantization out of the way.
-        using var encoder = TinyModels.Encoder(seed: 4, pooling: Pooling.Cls);
+        using var encoder = TinyModels.Encoder(seed: 4, TinyModels.Config(hidden: hidden, heads: heads), Pooling.Cls);
         var empty = new QuantizedModel(new Dictionary<string, QuantizedLinearWeights>(), 8, 8, true, ActivationMode.Dynamic, "none");
         using var runtime = Int8Encoder.FromEncoder(encoder, empty, threads: 1);
         Assert.Empty(runtime.Int8Layers);
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
-        var (hidden, pooled) = Run(runtime, batch);
-        var (fpHidden, fpPooled) = RunTorch(encoder, batch);
-        double rel = RelativeError(hidden, fpHidden, batch, 32);
-        log.WriteLine($"fp32 path: rel err {rel:E2}, max |Δ pooled| {MaxAbsDiff(pooled, fpPooled):E2}");
+        var (states, pooled) = Run(runtime, batch);
+        var (fpStates, fpPooled) = RunTorch(encoder, batch);
+        double rel = RelativeError(states, fpStates, batch, hidden);
+        log.WriteLine($"fp32 path, hidden {hidden}, {heads} heads: rel err {rel:E2}, max |Δ pooled| {MaxAbsDiff(pooled, fpPooled):E2}");
         Assert.True(rel < 2e-6, $"rel err {rel:E2}");                      // float rounding only (measured ~4e-7)
         Assert.True(MaxAbsDiff(pooled, fpPooled) < 2e-6);
     }
