@@ -4,10 +4,11 @@ using DistillSharp.Runtime.Kernels;
 
 // Prints one JSON document: int8 GEMM kernels vs libtorch fp32 matmul on the student's shapes, and
 // fused vs unfused fp32 kernels.
-// Usage: DistillSharp.Bench [--threads N] [--parts wall,cpu,fused] [--quick]
+// Usage: DistillSharp.Bench [--threads N] [--parts wall,cpu,fused,encoder] [--quick]
 //   wall  = N threads, wall-clock (interleaved rounds, median);
 //   cpu   = 1 thread, thread CPU time (robust when other processes load the machine);
-//   fused = fused vs unfused fp32 kernels, 1 thread, thread CPU time.
+//   fused = fused vs unfused fp32 kernels, 1 thread, thread CPU time;
+//   encoder = whole encoders: our INT8 runtime vs TorchSharp fp32 vs ONNX Runtime fp32/INT8 (not in the default set).
 int threads = 2;
 string parts = "wall,cpu,fused";
 for (int i = 0; i + 1 < args.Length; i++)
@@ -28,6 +29,7 @@ string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").T
 var wall = parts.Contains("wall") ? GemmBench.Run(threads, shapes, kernels) : [];
 var cpu = parts.Contains("cpu") ? GemmBench.Run(1, shapes, kernels, threadCpuTime: true) : [];
 var fused = parts.Contains("fused") ? FusedBench.Run() : [];
+var (encoder, profiles) = parts.Contains("encoder") ? EncoderBench.Run(threads, quick) : ([], []);
 var result = new
 {
     date_utc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
@@ -39,6 +41,8 @@ var result = new
     int8_gemm_wall_clock = wall,
     int8_gemm_one_thread_cpu_time = cpu,
     fused_fp32_one_thread_cpu_time = fused,
+    encoder_latency_ms = encoder,
+    int8_encoder_op_profile = profiles,
 };
 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions
 {

@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DistillSharp.Models;
+using DistillSharp.Models.Bert;
+using DistillSharp.Models.Checkpoints;
+using DistillSharp.Models.Tokenization;
+using DistillSharp.Quantization;
+
+namespace DistillSharp.Runtime;
+
+/// <summary>
+/// The INT8 runtime's folder (a run's <c>student-int8/</c>), readable without libtorch:
+/// <c>quantized.safetensors</c> (<see cref="QuantizedModelFile"/>: int8 Linears),
+/// <c>fp32.safetensors</c> (every other float tensor under its checkpoint name), <c>config.json</c>
+/// (Hugging Face BertConfig), <c>vocab.txt</c> and <c>int8_runtime.json</c> (format, pooling,
+/// normalisation, lower-casing, max length). Layout: docs/RUNTIME.md.
+/// </summary>
+public static class Int8EncoderFile
+{
+    /// <summary>Value of "format" in int8_runtime.json.</summary>
+    public const string Format = "distillsharp-int8-encoder";
+    /// <summary>Value of "format_version".</summary>
+    public const string Version = "1";
+    /// <summary>File names inside the folder.</summary>
+    public const string QuantizedFile = "quantized.safetensors", Fp32File = "fp32.safetensors", ConfigFile = "config.json",
+        VocabFile = "vocab.txt", RuntimeFile = "int8_runtime.json";
+    /// <summary>The folder name inside a run folder.</summary>
+    public const string RunSubfolder = "student-int8";
+
+    /// <summary>Writes <paramref name="weights"/> to <paramref name="dir"/> (created if needed; files replaced).</summary>
+    public static void Save(Int8EncoderWeights weights, string dir)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        weights.Validate();
+        Directory.CreateDirectory(dir);
+        QuantizedModelFile.Save(weights.Quantized, Path.Combine(dir, QuantizedFile));
+        var tensors = weights.Fp32.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key,
+            new SafetensorsEntry("F32", kv.Value.Shape, MemoryMarshal.AsBytes(kv.Value.Data.AsSpan()).ToArray())));
+        SafetensorsFile.Write(Path.Combine(dir, Fp32File), tensors,
+            new Dictionary<string, string> { ["format"] = Format + "-fp32", ["format_version"] = Version });
+        AtomicFile.WriteText(Path.Combine(dir, ConfigFile), weights.Config.ToJson());
+        AtomicFile.WriteText(Path.Combine(dir, VocabFile), weights.Tokenizer.VocabText);
+        var runtime = new JsonObject
+        {
+            ["format"] = Format, ["format_version"] = Version,
+            ["pooling"] = weights.Pooling == Pooling.Cls ? "cls" : "mean", ["normalize"] = weights.Normalize,
+            ["do_lower_case"] = weights.Tokenizer.LowerCase, ["max_seq_length"] = weights.Tokenizer.MaxLength,
+        };
+        AtomicFile.WriteText(Path.Combine(dir, RuntimeFile), runtime.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>True when <paramref name="dir"/> holds a saved INT8 encoder.</summary>
+    public static bool IsFolder(string dir) => File.Exists(Path.Combine(dir, RuntimeFile));
+
+    /// <summary>
+    /// Loads an INT8 encoder folder, or a run folder's <c>student-int8/</c>. A run folder whose
+    /// <c>student-int8/</c> holds only <c>quantized.safetensors</c> (older pipeline runs) is combined
+    /// with its <c>student/</c> Hugging Face folder (this path needs TorchSharp).
+    /// <paramref name="maxLength"/> overrides the saved maximum sequence length.
+    /// </summary>
+    public static Int8EncoderWeights Load(string path, int? maxLength = null)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new DistillSharpException("no INT8 model given");
+        if (IsFolder(path)) return LoadFolder(path, maxLength);
+        string sub = Path.Combine(path, RunSubfolder);
+        if (IsFolder(sub)) return LoadFolder(sub, maxLength);
+        string quantized = Path.Combine(sub, QuantizedFile), student = Path.Combine(path, "student");
+        if (File.Exists(quantized) && HuggingFaceFolder.IsModelFolder(student))
+        {
+            using var encoder = HuggingFaceFolder.Load(student, maxLength);
+            return Int8EncoderWeights.FromEncoder(encoder, QuantizedModelFile.Load(quantized));
+        }
+        throw new DistillSharpException(
+            $"{path}: not an INT8 model: expected {RuntimeFile} with {QuantizedFile}, {Fp32File}, {ConfigFile} and {VocabFile} " +
+            $"in it or in {RunSubfolder}/ (or a run folder with {RunSubfolder}/{QuantizedFile} and student/)");
+    }
+
+    /// <summary>Bytes of the model files of a saved folder (what a deployment ships).</summary>
+    public static long Bytes(string dir) =>
+        new[] { QuantizedFile, Fp32File, ConfigFile, VocabFile, RuntimeFile }.Select(f => Path.Combine(dir, f))
+            .Where(File.Exists).Sum(f => new FileInfo(f).Length);
+
+    static Int8EncoderWeights LoadFolder(string dir, int? maxLength)
+    {
+        string runtimePath = Path.Combine(dir, RuntimeFile);
+        JsonObject runtime;
+        try
+        {
+            runtime = JsonNode.Parse(File.ReadAllText(runtimePath))?.AsObject() ?? throw new DistillSharpException($"{runtimePath}: empty JSON");
+        }
+        catch (JsonException e)
+        {
+            throw new DistillSharpException($"{runtimePath}: not valid JSON ({e.Message})");
+        }
+        string format = runtime["format"]?.GetValue<string>() ?? "";
+        string version = runtime["format_version"]?.GetValue<string>() ?? "";
+        if (format != Format || version != Version)
+            throw new DistillSharpException($"{runtimePath}: format '{format}' version '{version}'; expected '{Format}' version '{Version}'");
+        foreach (string f in new[] { QuantizedFile, Fp32File, ConfigFile, VocabFile })
+            if (!File.Exists(Path.Combine(dir, f))) throw new DistillSharpException($"{dir}: missing {f}");
+        string configPath = Path.Combine(dir, ConfigFile);
+        var config = BertConfig.FromJson(File.ReadAllText(configPath), configPath);
+        var pooling = (runtime["pooling"]?.GetValue<string>() ?? "mean") switch
+        {
+            "mean" => Pooling.Mean,
+            "cls" => Pooling.Cls,
+            var p => throw new DistillSharpException($"{runtimePath}: pooling '{p}' is unknown; allowed: mean, cls"),
+        };
+        int length = maxLength ?? runtime["max_seq_length"]?.GetValue<int>() ?? Math.Min(512, config.MaxPositionEmbeddings);
+        string vocabPath = Path.Combine(dir, VocabFile);
+        var tokenizer = new BertTextTokenizer(File.ReadAllText(vocabPath), runtime["do_lower_case"]?.GetValue<bool>() ?? true, length, vocabPath);
+        string fp32Path = Path.Combine(dir, Fp32File);
+        var (tensors, _) = SafetensorsFile.Read(fp32Path);
+        var fp32 = new Dictionary<string, FloatTensor>();
+        foreach (var (name, e) in tensors)
+        {
+            if (e.DType != "F32") throw new DistillSharpException($"{fp32Path}: tensor '{name}' is {e.DType} {e.ShapeText}, expected F32");
+            fp32[name] = new FloatTensor(MemoryMarshal.Cast<byte, float>(e.Data).ToArray(), e.Shape);
+        }
+        var quantized = QuantizedModelFile.Load(Path.Combine(dir, QuantizedFile));
+        return new Int8EncoderWeights(config, fp32, quantized, tokenizer, pooling, runtime["normalize"]?.GetValue<bool>() ?? true, dir).Validate();
+    }
+}

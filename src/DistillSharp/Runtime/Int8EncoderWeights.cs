@@ -1,0 +1,111 @@
+using DistillSharp.Models;
+using DistillSharp.Models.Bert;
+using DistillSharp.Models.Tokenization;
+using DistillSharp.Quantization;
+using static TorchSharp.torch;
+
+namespace DistillSharp.Runtime;
+
+/// <summary>A float32 tensor as the runtime stores it: row-major values and their shape.</summary>
+public sealed record FloatTensor(float[] Data, long[] Shape)
+{
+    /// <summary>Shape as "[a, b]".</summary>
+    public string ShapeText => $"[{string.Join(", ", Shape)}]";
+}
+
+/// <summary>
+/// Everything an <see cref="Int8Encoder"/> is built from, free of TorchSharp: the BERT config, the
+/// float32 tensors (embeddings, LayerNorms and any Linear the quantized model does not hold) under
+/// their checkpoint names, the <see cref="QuantizedModel"/>, the tokenizer and the sentence pooling.
+/// </summary>
+public sealed record Int8EncoderWeights(
+    BertConfig Config, IReadOnlyDictionary<string, FloatTensor> Fp32, QuantizedModel Quantized,
+    BertTextTokenizer Tokenizer, Pooling Pooling, bool Normalize, string Source)
+{
+    /// <summary>The six Linear layers of BERT layer <paramref name="i"/>, in forward order.</summary>
+    public static IReadOnlyList<string> LinearNames(int i) =>
+    [
+        $"encoder.layer.{i}.attention.self.query", $"encoder.layer.{i}.attention.self.key", $"encoder.layer.{i}.attention.self.value",
+        $"encoder.layer.{i}.attention.output.dense", $"encoder.layer.{i}.intermediate.dense", $"encoder.layer.{i}.output.dense",
+    ];
+
+    /// <summary>
+    /// Copies what the runtime needs out of a TorchSharp encoder: every float tensor except the
+    /// quantized Linears (their int8 weights and biases live in <paramref name="quantized"/>), the
+    /// pooler (sentence pooling does not use it) and buffers.
+    /// </summary>
+    public static Int8EncoderWeights FromEncoder(SentenceEncoder encoder, QuantizedModel quantized)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(quantized);
+        var skip = quantized.Layers.Keys.SelectMany(n => new[] { n + ".weight", n + ".bias" }).ToHashSet();
+        var fp32 = new Dictionary<string, FloatTensor>();
+        using (var scope = NewDisposeScope())
+            foreach (var (name, t) in encoder.Model.state_dict())
+            {
+                if (skip.Contains(name) || name.StartsWith("pooler.", StringComparison.Ordinal) || name == "embeddings.position_ids") continue;
+                using var f = t.detach().to_type(ScalarType.Float32).contiguous();
+                fp32[name] = new FloatTensor(f.data<float>().ToArray(), t.shape.ToArray());
+            }
+        return new Int8EncoderWeights(encoder.Model.Config, fp32, quantized, encoder.Tokenizer, encoder.Pooling, encoder.Normalize,
+            encoder.Source + " (int8 runtime)").Validate();
+    }
+
+    /// <summary>The float tensor <paramref name="name"/>, checked against <paramref name="shape"/>.</summary>
+    public float[] Tensor(string name, params long[] shape)
+    {
+        if (!Fp32.TryGetValue(name, out var t))
+            throw new DistillSharpException($"{Source}: float tensor '{name}' is missing");
+        if (!t.Shape.SequenceEqual(shape) || t.Data.LongLength != shape.Aggregate(1L, (a, b) => a * b))
+            throw new DistillSharpException($"{Source}: tensor '{name}' has shape {t.ShapeText}, expected [{string.Join(", ", shape)}]");
+        return t.Data;
+    }
+
+    /// <summary>
+    /// The weights of Linear <paramref name="name"/> (<c>[outFeatures, inFeatures]</c>): from the
+    /// quantized model when it holds the layer, else the float tensors.
+    /// </summary>
+    internal LinearSource Linear(string name, int outFeatures, int inFeatures)
+    {
+        if (Quantized.Layers.TryGetValue(name, out var q))
+        {
+            if (q.OutFeatures != outFeatures || q.InFeatures != inFeatures)
+                throw new DistillSharpException($"{Source}: quantized layer '{name}' is [{q.OutFeatures}, {q.InFeatures}], the config needs [{outFeatures}, {inFeatures}]");
+            return LinearSource.FromQuantized(q.Validate(Quantized.WeightBits), Quantized.ActivationBits != 0);
+        }
+        return LinearSource.FromFloat(name, Tensor(name + ".weight", outFeatures, inFeatures), Tensor(name + ".bias", outFeatures), outFeatures, inFeatures);
+    }
+
+    /// <summary>Checks the quantized model's settings and that every tensor the encoder needs is present with its shape.</summary>
+    public Int8EncoderWeights Validate()
+    {
+        if (Quantized.WeightBits is not (8 or 4))
+            throw new DistillSharpException($"{Source}: weight_bits {Quantized.WeightBits} is not supported by the INT8 runtime; allowed: 8, 4");
+        if (Quantized.ActivationBits is not (8 or 0))
+            throw new DistillSharpException($"{Source}: activation_bits {Quantized.ActivationBits} is not supported; allowed: 8, 0 (weight-only)");
+        if (Tokenizer.VocabSize > Config.VocabSize)
+            throw new DistillSharpException($"{Source}: the vocabulary has {Tokenizer.VocabSize} tokens but the model only {Config.VocabSize} embeddings");
+        RowKernels.ParseActivation(Config.HiddenAct);
+        var c = Config;
+        Tensor("embeddings.word_embeddings.weight", c.VocabSize, c.HiddenSize);
+        Tensor("embeddings.position_embeddings.weight", c.MaxPositionEmbeddings, c.HiddenSize);
+        Tensor("embeddings.token_type_embeddings.weight", c.TypeVocabSize, c.HiddenSize);
+        Tensor("embeddings.LayerNorm.weight", c.HiddenSize);
+        Tensor("embeddings.LayerNorm.bias", c.HiddenSize);
+        for (int i = 0; i < c.NumHiddenLayers; i++)
+        {
+            var names = LinearNames(i);
+            for (int j = 0; j < names.Count; j++)
+            {
+                var (o, n) = j switch { 4 => (c.IntermediateSize, c.HiddenSize), 5 => (c.HiddenSize, c.IntermediateSize), _ => (c.HiddenSize, c.HiddenSize) };
+                Linear(names[j], o, n);
+            }
+            foreach (string ln in new[] { $"encoder.layer.{i}.attention.output.LayerNorm", $"encoder.layer.{i}.output.LayerNorm" })
+            {
+                Tensor(ln + ".weight", c.HiddenSize);
+                Tensor(ln + ".bias", c.HiddenSize);
+            }
+        }
+        return this;
+    }
+}
