@@ -75,12 +75,14 @@ public static class RunPipeline
         Phase("evaluate student", () => variants["student"] = Measure(student, t => student.Embed(t), teacherEmbed, DirBytes(studentDir), config, data, log));
         Phase("evaluate baseline", () => variants["baseline"] = Measure(baseline, t => baseline.Embed(t), teacherEmbed, null, config, data, log));
 
+        // Every runtime gets the same number of threads as libtorch, so the comparison is fair.
+        int threads = get_num_threads();
         Phase("quantize", () =>
         {
             var calibration = data.Corpus.Take(quantizeConfig.CalibBatches * 16).ToList();
             var quantized = EncoderQuantizer.Quantize(student, quantizeConfig, calibration);
             string int8Dir = Path.Combine(runDir, "student-int8");
-            using var int8 = Int8Encoder.FromEncoder(student, quantized, Environment.ProcessorCount);
+            using var int8 = Int8Encoder.FromEncoder(student, quantized, threads);
             int8.Save(int8Dir);
             OnnxExporter.ExportFp32(student, Path.Combine(runDir, "student.onnx"));
             var int8Onnx = OnnxExporter.ExportInt8(student, quantized, Path.Combine(runDir, "student-int8.onnx"));
@@ -88,7 +90,7 @@ public static class RunPipeline
             var quality = VariantMeasurer.Quality(t => int8.Embed(t), evalTasks, data.Eval, teacherEmbed, log);
             var (b1, bn) = VariantMeasurer.Speed("student_int8", int8.Runner(), student.Tokenizer, bench.Seq, batchN, bench.Runs);
             variants["student_int8"] = new VariantMeasurement(Params(student.Model), Int8EncoderFile.Bytes(int8Dir), quality, b1, bn, "distillsharp-int8");
-            using var ort = new OnnxRuntimeEncoder(File.ReadAllBytes(int8Onnx.Path), threads: Environment.ProcessorCount);
+            using var ort = new OnnxRuntimeEncoder(File.ReadAllBytes(int8Onnx.Path), threads: threads);
             var (ob1, obn) = VariantMeasurer.Speed("student_int8_onnx", ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
             variants["student_int8_onnxruntime"] = new VariantMeasurement(Params(student.Model), int8Onnx.FileBytes,
                 new Dictionary<string, IReadOnlyDictionary<string, double>>(), ob1, obn, "onnxruntime-int8");
