@@ -9,7 +9,8 @@ namespace DistillSharp.Runtime;
 /// <summary>
 /// Inference-only BERT sentence encoder in pure C#: the Linear layers in int8 (packed weights with
 /// per-output-channel scales, activations quantized per token at run time, int32 accumulation),
-/// embeddings, LayerNorms, attention and softmax in fp32; pooling and normalisation as the
+/// the word embedding table in int8 per row (unless <see cref="Int8EncoderOptions.Int8WordEmbeddings"/>
+/// is false; gathered rows are dequantized), the other embeddings, LayerNorms, attention and softmax in fp32; pooling and normalisation as the
 /// <see cref="SentenceEncoder"/> it was made from. The semantics are those of
 /// <see cref="BertEncoderModel"/> (post-LayerNorm BERT, exact erf GELU) with the quantized Linears
 /// of <see cref="Pipeline.EncoderQuantizer.Simulated"/>.
@@ -33,7 +34,9 @@ public sealed class Int8Encoder : IDisposable
     readonly EncoderKernels _kernels;
     readonly EncoderWorkspace _ws;
     readonly Layer[] _layers;
-    readonly float[] _word, _position, _type, _embGamma, _embBeta;
+    readonly float[] _position, _type, _embGamma, _embBeta;
+    readonly float[]? _word;                 // float word embeddings, or
+    readonly Int8EmbeddingTable? _wordInt8;  // int8 per-row word embeddings (rows dequantized as gathered)
     readonly float _eps;
     readonly FfnActivation _act;
 
@@ -41,12 +44,14 @@ public sealed class Int8Encoder : IDisposable
     public Int8Encoder(Int8EncoderWeights weights, Int8EncoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        Weights = weights.Validate();
         Options = (options ?? new Int8EncoderOptions()).Validate();
+        weights = weights.Validate();
+        Weights = weights = Options.Int8WordEmbeddings ? weights.WithInt8WordEmbeddings() : weights.WithFp32WordEmbeddings();
         var c = weights.Config;
         _act = RowKernels.ParseActivation(c.HiddenAct);
         _eps = (float)c.LayerNormEps;
-        _word = weights.Tensor("embeddings.word_embeddings.weight", c.VocabSize, c.HiddenSize);
+        _wordInt8 = weights.Int8WordEmbeddings;
+        _word = _wordInt8 is null ? weights.Tensor(Int8EncoderWeights.WordEmbeddingsName, c.VocabSize, c.HiddenSize) : null;
         _position = weights.Tensor("embeddings.position_embeddings.weight", c.MaxPositionEmbeddings, c.HiddenSize);
         _type = weights.Tensor("embeddings.token_type_embeddings.weight", c.TypeVocabSize, c.HiddenSize);
         _embGamma = weights.Tensor("embeddings.LayerNorm.weight", c.HiddenSize);
@@ -110,7 +115,10 @@ public sealed class Int8Encoder : IDisposable
         int tokens = Pack(batch);
         var ws = _ws;
         fixed (int* ids = ws.Ids) fixed (int* pos = ws.Positions) fixed (int* types = ws.Types)
-            _kernels.Rows.Embed(ids, pos, types, tokens, _word, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+        {
+            if (_wordInt8 is { } q) _kernels.Rows.Embed(ids, pos, types, tokens, q.Values, q.Scales, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+            else _kernels.Rows.Embed(ids, pos, types, tokens, _word!, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+        }
         timer.Add(EncoderOp.Embed, t0);
         foreach (var layer in _layers) RunLayer(layer, tokens, b);
         t0 = timer.Mark();

@@ -12,7 +12,8 @@ namespace DistillSharp.Runtime;
 /// <summary>
 /// The INT8 runtime's folder (a run's <c>student-int8/</c>), readable without libtorch:
 /// <c>quantized.safetensors</c> (<see cref="QuantizedModelFile"/>: int8 Linears),
-/// <c>fp32.safetensors</c> (every other float tensor under its checkpoint name), <c>config.json</c>
+/// <c>fp32.safetensors</c> (every other float tensor under its checkpoint name),
+/// <c>int8_embeddings.safetensors</c> (the word embeddings as int8 per row, when the weights hold them so), <c>config.json</c>
 /// (Hugging Face BertConfig), <c>vocab.txt</c> and <c>int8_runtime.json</c> (format, pooling,
 /// normalisation, lower-casing, max length). Layout: docs/RUNTIME.md.
 /// </summary>
@@ -20,15 +21,22 @@ public static class Int8EncoderFile
 {
     /// <summary>Value of "format" in int8_runtime.json.</summary>
     public const string Format = "distillsharp-int8-encoder";
-    /// <summary>Value of "format_version".</summary>
+    /// <summary>Value of "format_version" of a folder with float word embeddings (readable by every reader).</summary>
     public const string Version = "1";
+    /// <summary>Value of "format_version" of a folder with int8 word embeddings (<see cref="Int8EmbeddingsFile"/>).</summary>
+    public const string Int8EmbeddingsVersion = "2";
     /// <summary>File names inside the folder.</summary>
     public const string QuantizedFile = "quantized.safetensors", Fp32File = "fp32.safetensors", ConfigFile = "config.json",
-        VocabFile = "vocab.txt", RuntimeFile = "int8_runtime.json";
+        VocabFile = "vocab.txt", RuntimeFile = "int8_runtime.json", Int8EmbeddingsFile = "int8_embeddings.safetensors";
+    /// <summary>Key of the per-row scales of an int8 table in <see cref="Int8EmbeddingsFile"/> (the values are under the table's own name).</summary>
+    public const string ScaleSuffix = "_scale";
     /// <summary>The folder name inside a run folder.</summary>
     public const string RunSubfolder = "student-int8";
 
-    /// <summary>Writes <paramref name="weights"/> to <paramref name="dir"/> (created if needed; files replaced).</summary>
+    /// <summary>
+    /// Writes <paramref name="weights"/> to <paramref name="dir"/> (created if needed; files replaced)
+    /// with the word embeddings as they are held: an int8 table goes to <see cref="Int8EmbeddingsFile"/>.
+    /// </summary>
     public static void Save(Int8EncoderWeights weights, string dir)
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -37,13 +45,24 @@ public static class Int8EncoderFile
         QuantizedModelFile.Save(weights.Quantized, Path.Combine(dir, QuantizedFile));
         var tensors = weights.Fp32.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key,
             new SafetensorsEntry("F32", kv.Value.Shape, MemoryMarshal.AsBytes(kv.Value.Data.AsSpan()).ToArray())));
+        string version = weights.Int8WordEmbeddings is null ? Version : Int8EmbeddingsVersion;
         SafetensorsFile.Write(Path.Combine(dir, Fp32File), tensors,
-            new Dictionary<string, string> { ["format"] = Format + "-fp32", ["format_version"] = Version });
+            new Dictionary<string, string> { ["format"] = Format + "-fp32", ["format_version"] = version });
+        string int8Path = Path.Combine(dir, Int8EmbeddingsFile);
+        if (weights.Int8WordEmbeddings is { } table)
+        {
+            string name = Int8EncoderWeights.WordEmbeddingsName;
+            SafetensorsFile.Write(int8Path, [
+                KeyValuePair.Create(name, new SafetensorsEntry("I8", [table.Rows, table.Cols], MemoryMarshal.AsBytes(table.Values.AsSpan()).ToArray())),
+                KeyValuePair.Create(name + ScaleSuffix, new SafetensorsEntry("F32", [table.Rows], MemoryMarshal.AsBytes(table.Scales.AsSpan()).ToArray())),
+            ], new Dictionary<string, string> { ["format"] = Format + "-int8-embeddings", ["format_version"] = version });
+        }
+        else File.Delete(int8Path);                                   // a stale table would shadow the float one
         AtomicFile.WriteText(Path.Combine(dir, ConfigFile), weights.Config.ToJson());
         AtomicFile.WriteText(Path.Combine(dir, VocabFile), weights.Tokenizer.VocabText);
         var runtime = new JsonObject
         {
-            ["format"] = Format, ["format_version"] = Version,
+            ["format"] = Format, ["format_version"] = version,
             ["pooling"] = weights.Pooling == Pooling.Cls ? "cls" : "mean", ["normalize"] = weights.Normalize,
             ["do_lower_case"] = weights.Tokenizer.LowerCase, ["max_seq_length"] = weights.Tokenizer.MaxLength,
         };
@@ -78,7 +97,7 @@ public static class Int8EncoderFile
 
     /// <summary>Bytes of the model files of a saved folder (what a deployment ships).</summary>
     public static long Bytes(string dir) =>
-        new[] { QuantizedFile, Fp32File, ConfigFile, VocabFile, RuntimeFile }.Select(f => Path.Combine(dir, f))
+        new[] { QuantizedFile, Fp32File, Int8EmbeddingsFile, ConfigFile, VocabFile, RuntimeFile }.Select(f => Path.Combine(dir, f))
             .Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
     static Int8EncoderWeights LoadFolder(string dir, int? maxLength)
@@ -95,8 +114,9 @@ public static class Int8EncoderFile
         }
         string format = runtime["format"]?.GetValue<string>() ?? "";
         string version = runtime["format_version"]?.GetValue<string>() ?? "";
-        if (format != Format || version != Version)
-            throw new DistillSharpException($"{runtimePath}: format '{format}' version '{version}'; expected '{Format}' version '{Version}'");
+        if (format != Format || version is not (Version or Int8EmbeddingsVersion))
+            throw new DistillSharpException(
+                $"{runtimePath}: format '{format}' version '{version}'; expected '{Format}' version '{Version}' or '{Int8EmbeddingsVersion}'");
         foreach (string f in new[] { QuantizedFile, Fp32File, ConfigFile, VocabFile })
             if (!File.Exists(Path.Combine(dir, f))) throw new DistillSharpException($"{dir}: missing {f}");
         string configPath = Path.Combine(dir, ConfigFile);
@@ -119,6 +139,23 @@ public static class Int8EncoderFile
             fp32[name] = new FloatTensor(MemoryMarshal.Cast<byte, float>(e.Data).ToArray(), e.Shape);
         }
         var quantized = QuantizedModelFile.Load(Path.Combine(dir, QuantizedFile));
-        return new Int8EncoderWeights(config, fp32, quantized, tokenizer, pooling, runtime["normalize"]?.GetValue<bool>() ?? true, dir).Validate();
+        string int8Path = Path.Combine(dir, Int8EmbeddingsFile);
+        var int8Table = File.Exists(int8Path) ? ReadInt8Table(int8Path, Int8EncoderWeights.WordEmbeddingsName) : null;
+        return new Int8EncoderWeights(config, fp32, quantized, tokenizer, pooling, runtime["normalize"]?.GetValue<bool>() ?? true, dir,
+            int8Table).Validate();
+    }
+
+    // Reads table `name` (I8 [rows, cols]) and its scales (`name` + ScaleSuffix, F32 [rows]).
+    static Int8EmbeddingTable ReadInt8Table(string path, string name)
+    {
+        var (tensors, _) = SafetensorsFile.Read(path);
+        if (!tensors.TryGetValue(name, out var values) || !tensors.TryGetValue(name + ScaleSuffix, out var scales))
+            throw new DistillSharpException($"{path}: expected tensors '{name}' and '{name}{ScaleSuffix}', found {string.Join(", ", tensors.Keys)}");
+        if (values.DType != "I8" || values.Shape.Length != 2)
+            throw new DistillSharpException($"{path}: tensor '{name}' is {values.DType} {values.ShapeText}, expected I8 [rows, cols]");
+        if (scales.DType != "F32" || scales.Shape.Length != 1 || scales.Shape[0] != values.Shape[0])
+            throw new DistillSharpException($"{path}: tensor '{name}{ScaleSuffix}' is {scales.DType} {scales.ShapeText}, expected F32 [{values.Shape[0]}]");
+        return new Int8EmbeddingTable(MemoryMarshal.Cast<byte, sbyte>(values.Data).ToArray(), MemoryMarshal.Cast<byte, float>(scales.Data).ToArray(),
+            checked((int)values.Shape[0]), checked((int)values.Shape[1]));
     }
 }

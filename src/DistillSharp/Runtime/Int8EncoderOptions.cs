@@ -8,7 +8,12 @@ namespace DistillSharp.Runtime;
 /// LayerNorm; for measuring what fusion buys).
 /// </param>
 /// <param name="Kernel">int8 micro-kernel name (see <see cref="Kernels.Int8KernelRegistry"/>); null = the best available.</param>
-public sealed record Int8EncoderOptions(int Threads = 1, bool Fuse = true, string? Kernel = null)
+/// <param name="Int8WordEmbeddings">
+/// Keep the word embedding table in int8 per row (<see cref="Int8EmbeddingTable"/>; default): float
+/// word embeddings are quantized when the encoder is built, and <see cref="Int8Encoder.Save"/> writes
+/// the int8 table. False keeps (or dequantizes to) float word embeddings, as the fp32 model computes them.
+/// </param>
+public sealed record Int8EncoderOptions(int Threads = 1, bool Fuse = true, string? Kernel = null, bool Int8WordEmbeddings = true)
 {
     /// <summary>Throws <see cref="DistillSharpException"/> naming the bad field.</summary>
     public Int8EncoderOptions Validate()

@@ -17,11 +17,34 @@ public sealed record FloatTensor(float[] Data, long[] Shape)
 /// Everything an <see cref="Int8Encoder"/> is built from, free of TorchSharp: the BERT config, the
 /// float32 tensors (embeddings, LayerNorms and any Linear the quantized model does not hold) under
 /// their checkpoint names, the <see cref="QuantizedModel"/>, the tokenizer and the sentence pooling.
+/// The word embeddings are either a float tensor in <see cref="Fp32"/> or, when
+/// <see cref="Int8WordEmbeddings"/> is set, an int8 per-row table (then absent from <see cref="Fp32"/>).
 /// </summary>
 public sealed record Int8EncoderWeights(
     BertConfig Config, IReadOnlyDictionary<string, FloatTensor> Fp32, QuantizedModel Quantized,
-    BertTextTokenizer Tokenizer, Pooling Pooling, bool Normalize, string Source)
+    BertTextTokenizer Tokenizer, Pooling Pooling, bool Normalize, string Source, Int8EmbeddingTable? Int8WordEmbeddings = null)
 {
+    /// <summary>Checkpoint name of the word embedding table.</summary>
+    public const string WordEmbeddingsName = "embeddings.word_embeddings.weight";
+
+    /// <summary>These weights with the word embeddings as an int8 per-row table (the same object when they already are).</summary>
+    public Int8EncoderWeights WithInt8WordEmbeddings()
+    {
+        if (Int8WordEmbeddings is not null) return this;
+        var table = Int8EmbeddingTable.Quantize(new FloatTensor(Tensor(WordEmbeddingsName, Config.VocabSize, Config.HiddenSize),
+            [Config.VocabSize, Config.HiddenSize]));
+        var fp32 = Fp32.Where(kv => kv.Key != WordEmbeddingsName).ToDictionary(kv => kv.Key, kv => kv.Value);
+        return (this with { Fp32 = fp32, Int8WordEmbeddings = table }).Validate();
+    }
+
+    /// <summary>These weights with float word embeddings (an int8 table is dequantized; the same object when they already are float).</summary>
+    public Int8EncoderWeights WithFp32WordEmbeddings()
+    {
+        if (Int8WordEmbeddings is not { } table) return this;
+        var fp32 = new Dictionary<string, FloatTensor>(Fp32) { [WordEmbeddingsName] = table.Dequantize() };
+        return (this with { Fp32 = fp32, Int8WordEmbeddings = null }).Validate();
+    }
+
     /// <summary>The six Linear layers of BERT layer <paramref name="i"/>, in forward order.</summary>
     public static IReadOnlyList<string> LinearNames(int i) =>
     [
@@ -87,7 +110,13 @@ public sealed record Int8EncoderWeights(
             throw new DistillSharpException($"{Source}: the vocabulary has {Tokenizer.VocabSize} tokens but the model only {Config.VocabSize} embeddings");
         RowKernels.ParseActivation(Config.HiddenAct);
         var c = Config;
-        Tensor("embeddings.word_embeddings.weight", c.VocabSize, c.HiddenSize);
+        if (Int8WordEmbeddings is { } table)
+        {
+            table.Validate($"{Source}: int8 table '{WordEmbeddingsName}'", c.VocabSize, c.HiddenSize);
+            if (Fp32.ContainsKey(WordEmbeddingsName))
+                throw new DistillSharpException($"{Source}: '{WordEmbeddingsName}' is given both as an int8 table and as a float tensor; keep one");
+        }
+        else Tensor(WordEmbeddingsName, c.VocabSize, c.HiddenSize);
         Tensor("embeddings.position_embeddings.weight", c.MaxPositionEmbeddings, c.HiddenSize);
         Tensor("embeddings.token_type_embeddings.weight", c.TypeVocabSize, c.HiddenSize);
         Tensor("embeddings.LayerNorm.weight", c.HiddenSize);

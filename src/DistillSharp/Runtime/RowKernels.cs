@@ -32,7 +32,8 @@ internal sealed unsafe class RowKernels(KernelThreadPool? pool) : IParallelJob
     bool _fuse;
     FfnActivation _act;
     int* _ids, _positions, _types;
-    float* _word, _position, _type;
+    float* _word, _position, _type, _wordScales;
+    sbyte* _wordValues;
 
     /// <summary>
     /// out[r] ← LayerNorm(word[ids[r]] + type[types[r]] + position[positions[r]]) (the sum in the
@@ -47,6 +48,28 @@ internal sealed unsafe class RowKernels(KernelThreadPool? pool) : IParallelJob
             _op = Op.Embed; _ids = ids; _positions = positions; _types = types; _rows = rows; _cols = gamma.Length;
             _word = pw; _position = pp; _type = pt; _gamma = pg; _beta = pb; _eps = eps; _out = po;
             Run();
+        }
+    }
+
+    /// <summary>
+    /// As the float <see cref="Embed(int*, int*, int*, int, float[], float[], float[], float[], float[], float, float[])"/>
+    /// with an int8 word table: the word row is <c>wordValues[id, c] · wordScales[id]</c> (rounded to
+    /// float before adding the type row), exactly the dequantized table's row.
+    /// </summary>
+    public void Embed(int* ids, int* positions, int* types, int rows, sbyte[] wordValues, float[] wordScales, float[] position,
+        float[] type, float[] gamma, float[] beta, float eps, float[] output)
+    {
+        fixed (sbyte* pq = wordValues) fixed (float* ps = wordScales)
+        {
+            _wordValues = pq; _wordScales = ps;
+            try
+            {
+                Embed(ids, positions, types, rows, [], position, type, gamma, beta, eps, output);
+            }
+            finally
+            {
+                _wordValues = null; _wordScales = null;
+            }
         }
     }
 
@@ -99,8 +122,9 @@ internal sealed unsafe class RowKernels(KernelThreadPool? pool) : IParallelJob
                 for (int r = r0; r < r1; r++)
                 {
                     var row = new Span<float>(_out + (nint)r * _cols, _cols);
-                    ElementwiseKernels.ResidualAdd(new ReadOnlySpan<float>(_word + (nint)_ids[r] * _cols, _cols),
-                        new ReadOnlySpan<float>(_type + (nint)_types[r] * _cols, _cols), row);
+                    var typeRow = new ReadOnlySpan<float>(_type + (nint)_types[r] * _cols, _cols);
+                    if (_wordValues != null) DequantizeAdd(new ReadOnlySpan<sbyte>(_wordValues + (nint)_ids[r] * _cols, _cols), _wordScales[_ids[r]], typeRow, row);
+                    else ElementwiseKernels.ResidualAdd(new ReadOnlySpan<float>(_word + (nint)_ids[r] * _cols, _cols), typeRow, row);
                     LayerNormKernels.ResidualLayerNorm(row, new ReadOnlySpan<float>(_position + (nint)_positions[r] * _cols, _cols),
                         gamma, beta, _eps, row);
                 }
@@ -119,6 +143,17 @@ internal sealed unsafe class RowKernels(KernelThreadPool? pool) : IParallelJob
                 if (_bias != null) ElementwiseKernels.AddBias(output, new ReadOnlySpan<float>(_bias, _cols));
                 Activate(output, _act);
                 break;
+        }
+    }
+
+    // out[c] ← (q[c] · scale) + add[c]; the product is rounded to float first (no FMA), so the result
+    // equals adding the dequantized row.
+    static void DequantizeAdd(ReadOnlySpan<sbyte> q, float scale, ReadOnlySpan<float> add, Span<float> output)
+    {
+        for (int c = 0; c < output.Length; c++)
+        {
+            float w = q[c] * scale;
+            output[c] = w + add[c];
         }
     }
 
