@@ -43,8 +43,10 @@ public static class ModelLoader
     public static SentenceEncoder LoadOnnxFile(string path, int? maxLength = null)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string vocabPath = Path.Combine(dir, "vocab.txt");
-        if (!File.Exists(vocabPath)) throw new DistillSharpException($"{path}: no vocab.txt beside the ONNX file");
+        // Beside the file, or (for a run folder's student.onnx) in the run's student/ folder.
+        string vocabPath = new[] { Path.Combine(dir, "vocab.txt"), Path.Combine(dir, "student", "vocab.txt") }.FirstOrDefault(File.Exists)
+            ?? throw new DistillSharpException($"{path}: no vocab.txt beside the ONNX file");
+        dir = Path.GetDirectoryName(vocabPath)!;
         var model = FromOnnx(File.ReadAllBytes(path), path);
         string tokConfig = Path.Combine(dir, "tokenizer_config.json");
         bool lower = !File.Exists(tokConfig) || !File.ReadAllText(tokConfig).Replace(" ", "").Contains("\"do_lower_case\":false");
