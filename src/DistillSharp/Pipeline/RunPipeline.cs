@@ -104,7 +104,7 @@ public static class RunPipeline
             $"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}",
         };
         if (!distill.Completed) notes.Add($"distillation stopped at --max-steps after {distill.GlobalStep} steps; continue with --resume");
-        var report = RunReportBuilder.Build(options.ConfigName, config, variants, distill, clock.Elapsed.TotalSeconds, notes);
+        var report = RunReportBuilder.Build(options.ConfigName, variants, distill, clock.Elapsed.TotalSeconds, notes);
         string reportPath = Path.Combine(runDir, "report.json");
         RunReportJson.Save(report, reportPath);
         var written = ReportGenerator.Generate(runDir);

@@ -1,4 +1,3 @@
-using DistillSharp.Config;
 using DistillSharp.Distillation;
 using DistillSharp.Reports;
 
@@ -14,7 +13,7 @@ public static class RunReportBuilder
     /// <summary>"Clearly above the baseline": at least this much absolute gain in R@10 and in F1.</summary>
     public const double ClearMargin = 0.02;
 
-    public static RunReport Build(string configName, RunConfig config, IReadOnlyDictionary<string, VariantMeasurement> variants,
+    public static RunReport Build(string configName, IReadOnlyDictionary<string, VariantMeasurement> variants,
         DistillResult distill, double seconds, IReadOnlyList<string> notes)
     {
         var report = new RunReport
