@@ -51,7 +51,8 @@ public sealed class TextBatcher
 
     void LoadEpoch(int epoch)
     {
-        var rng = new Random(HashCode.Combine(_seed, epoch, 0x5eed));
+        // Not HashCode.Combine: it is randomised per process, and the order must be the same in every process.
+        var rng = new Random(unchecked(_seed * 1_000_003 + epoch * 7919 + 0x5eed));
         int[] order = Enumerable.Range(0, _texts.Count).ToArray();
         rng.Shuffle(order);
         var batches = new List<int[]>();
