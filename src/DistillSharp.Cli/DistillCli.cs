@@ -23,6 +23,7 @@ public static class DistillCli
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return CommandRunner.Invoke(root, args);
     }
 }
