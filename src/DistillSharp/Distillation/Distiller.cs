@@ -75,6 +75,7 @@ public sealed class Distiller
         using var log = new MetricsLog(Path.Combine(_options.RunDir, "metrics.jsonl"), checkpoint != null ? state.GlobalStep : 0);
         long hits = 0, misses = 0;
         _teacher.Model.eval();
+        _student.Model.CheckpointActivations = _config.CheckpointActivations;
 
         for (int s = state.Stage; s < _config.Stages.Count; s++)
         {
