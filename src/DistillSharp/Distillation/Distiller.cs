@@ -200,8 +200,15 @@ public sealed class Distiller
             Tensor? sum = null;
             foreach (var (spec, term) in terms)
             {
-                var result = term.Compute(studentOut, teacherOut, lossBatch);
-                var weighted = result.Loss * spec.Weight;
+                LossResult result;
+                Tensor weighted;
+                using (var termScope = NewDisposeScope())
+                {
+                    // Frees the term's temporaries now (autograd keeps what backward needs); with
+                    // attention losses they are many (B, heads, T, T) tensors.
+                    result = term.Compute(studentOut, teacherOut, lossBatch);
+                    weighted = (result.Loss * spec.Weight).MoveToOuterDisposeScope();
+                }
                 sum = sum is null ? weighted : sum + weighted;
                 foreach (var (k, v) in result.Scalars) scalars[k] = scalars.GetValueOrDefault(k) + v / stage.Accumulate;
             }

@@ -122,7 +122,9 @@ public sealed class DistillerMemoryTests : IDisposable
         var plain = Run(12, checkpoint: false).Losses;
         var checkpointed = Run(12, checkpoint: true).Losses;
         Assert.Equal(12, plain.Count);
-        // Same float32 kernels; only the order of gradient sums differs, so losses agree to rounding.
-        Assert.All(plain.Zip(checkpointed), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5 * Math.Abs(p.First), $"{p.First} vs {p.Second}"));
+        // Gradients differ by float32 rounding (~1e-8, CheckpointActivationsTests); AdamW divides by √v,
+        // which turns that into ~1e-5 relative loss differences after a dozen steps (measured 1.4e-5).
+        Assert.Equal(plain[0], checkpointed[0]);
+        Assert.All(plain.Zip(checkpointed), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4 * Math.Abs(p.First), $"{p.First} vs {p.Second}"));
     }
 }

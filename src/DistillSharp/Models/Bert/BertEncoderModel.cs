@@ -59,11 +59,11 @@ public sealed class BertEncoderModel : Module
         bool checkpoint = CheckpointActivations && is_grad_enabled();
         foreach (var layer in encoder.layer)
         {
-            var (next, p, q, k, v) = checkpoint ? CheckpointedBertLayer.Run(layer, hidden, additive) : layer.forward(hidden, additive);
+            var (next, p, q, k, v) = checkpoint ? CheckpointedBertLayer.Run(layer, hidden, additive, withQkv) : layer.forward(hidden, additive);
             hiddens.Add(next);
             probs.Add(p);
-            if (withQkv) { qs!.Add(q); ks!.Add(k); vs!.Add(v); }
-            else { q.Dispose(); k.Dispose(); v.Dispose(); }
+            if (withQkv) { qs!.Add(q!); ks!.Add(k!); vs!.Add(v!); }
+            else { q?.Dispose(); k?.Dispose(); v?.Dispose(); }
             hidden = next;
         }
         return new ModelOutput

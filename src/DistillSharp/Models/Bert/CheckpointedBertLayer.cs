@@ -22,21 +22,22 @@ namespace DistillSharp.Models.Bert;
 /// </summary>
 public sealed class CheckpointedBertLayer : MultiTensorFunction<CheckpointedBertLayer>
 {
-    const int FirstParameter = 3; // vars: layer, x, additive mask, trainable parameters…
+    const int FirstParameter = 4; // vars: layer, x, additive mask, withQkv, trainable parameters…
 
     /// <inheritdoc/>
     public override string Name => "DistillSharpCheckpointedBertLayer";
 
     /// <summary>
     /// Runs <paramref name="layer"/> on <paramref name="x"/> (B, T, H) with checkpointing; returns what
-    /// <see cref="BertLayer.forward"/> returns. Under <c>no_grad</c> this is a plain forward.
+    /// <see cref="BertLayer.forward"/> returns, with Q, K, V null unless <paramref name="withQkv"/>
+    /// (so their storage is not kept). Under <c>no_grad</c> this is a plain forward.
     /// </summary>
-    public static (Tensor Hidden, Tensor Probs, Tensor Q, Tensor K, Tensor V) Run(BertLayer layer, Tensor x, Tensor additiveMask)
+    public static (Tensor Hidden, Tensor Probs, Tensor? Q, Tensor? K, Tensor? V) Run(BertLayer layer, Tensor x, Tensor additiveMask, bool withQkv = true)
     {
-        var vars = new List<object> { layer, x, additiveMask };
+        var vars = new List<object> { layer, x, additiveMask, withQkv };
         vars.AddRange(layer.parameters().Where(p => p.requires_grad));
         var outputs = apply(vars.ToArray());
-        return (outputs[0], outputs[1], outputs[2], outputs[3], outputs[4]);
+        return withQkv ? (outputs[0], outputs[1], outputs[2], outputs[3], outputs[4]) : (outputs[0], outputs[1], null, null, null);
     }
 
     /// <inheritdoc/>
@@ -55,8 +56,8 @@ public sealed class CheckpointedBertLayer : MultiTensorFunction<CheckpointedBert
 
         using var scope = NewDisposeScope(); // grad mode is off here: nothing of the layer's internals survives
         var (hidden, probs, q, k, v) = layer.forward(x, mask);
-        return [hidden.MoveToOuterDisposeScope(), probs.MoveToOuterDisposeScope(),
-            q.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope()];
+        List<Tensor> outputs = (bool)vars[3] ? [hidden, probs, q, k, v] : [hidden, probs];
+        return outputs.Select(t => t.MoveToOuterDisposeScope()).ToList();
     }
 
     /// <inheritdoc/>
@@ -84,7 +85,7 @@ public sealed class CheckpointedBertLayer : MultiTensorFunction<CheckpointedBert
             if (rng.Length > 0) SetRngState(rng);
             using var grad = enable_grad();
             var (hidden, probs, q, k, v) = layer.forward(input, mask);
-            outputs = [hidden, probs, q, k, v];
+            outputs = gradOutputs.Count == 5 ? [hidden, probs, q, k, v] : [hidden, probs];
         }
         finally
         {
