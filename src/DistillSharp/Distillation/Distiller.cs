@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistillSharp.Config;
+using DistillSharp.Diagnostics;
 using DistillSharp.Distillation.Losses;
 using DistillSharp.Models;
 using TorchSharp;
@@ -15,8 +16,10 @@ namespace DistillSharp.Distillation;
 /// <param name="CacheRoot">Teacher-output cache folder; null = no cache.</param>
 /// <param name="ActivationStatsEvery">Log per-layer activation statistics every N steps (0 = never).</param>
 /// <param name="Progress">Called after every optimizer step.</param>
+/// <param name="TrimNativeMemoryEvery">Return freed native memory to the OS (<see cref="NativeMemory.Trim"/>) every N steps
+/// (0 = never); without it glibc lets the resident set grow although no tensor leaks.</param>
 public sealed record DistillerOptions(string RunDir, long? MaxSteps = null, bool Resume = false, string? CacheRoot = null,
-    int ActivationStatsEvery = 50, Action<DistillProgress>? Progress = null);
+    int ActivationStatsEvery = 50, Action<DistillProgress>? Progress = null, int TrimNativeMemoryEvery = 50);
 
 /// <summary>Progress after a step: enough for a progress bar with an ETA across all stages.</summary>
 public sealed record DistillProgress(string Stage, int StageIndex, int StageStep, int StageSteps, long GlobalStep, long TotalSteps,
@@ -75,6 +78,7 @@ public sealed class Distiller
         using var log = new MetricsLog(Path.Combine(_options.RunDir, "metrics.jsonl"), checkpoint != null ? state.GlobalStep : 0);
         long hits = 0, misses = 0;
         _teacher.Model.eval();
+        _student.Model.CheckpointActivations = _config.CheckpointActivations;
 
         for (int s = state.Stage; s < _config.Stages.Count; s++)
         {
@@ -104,6 +108,8 @@ public sealed class Distiller
             int doneThisRun = 0, consecutiveSkips = 0;
             for (int step = startStep; step < stageSteps; step++)
             {
+                // Also collects the wrappers TorchSharp makes around p.grad in clipping and zero_grad.
+                using var iterationScope = NewDisposeScope();
                 if (_options.MaxSteps is long max && state.GlobalStep >= max) break;
                 double lr = LearningRateSchedule.At(stage.Schedule, stage.Optimizer.Lr, step, stageSteps);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
@@ -131,6 +137,7 @@ public sealed class Distiller
                         throw new DistillSharpException($"stage '{stage.Name}': {MaxConsecutiveSkips} consecutive non-finite steps at step {step + 1}; lower the learning rate (stages[{s}].optimizer.lr = {stage.Optimizer.Lr}) or set clip_grad_norm");
                 }
                 optimizer.zero_grad();
+                if (_options.TrimNativeMemoryEvery > 0 && (state.GlobalStep + 1) % _options.TrimNativeMemoryEvery == 0) NativeMemory.Trim();
                 double seconds = Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
                 state = new TrainingState(state.GlobalStep + 1, s, step + 1, batcher.Position.Epoch, batcher.Position.Batch, skipped);
                 doneThisRun++;
@@ -193,8 +200,15 @@ public sealed class Distiller
             Tensor? sum = null;
             foreach (var (spec, term) in terms)
             {
-                var result = term.Compute(studentOut, teacherOut, lossBatch);
-                var weighted = result.Loss * spec.Weight;
+                LossResult result;
+                Tensor weighted;
+                using (var termScope = NewDisposeScope())
+                {
+                    // Frees the term's temporaries now (autograd keeps what backward needs); with
+                    // attention losses they are many (B, heads, T, T) tensors.
+                    result = term.Compute(studentOut, teacherOut, lossBatch);
+                    weighted = (result.Loss * spec.Weight).MoveToOuterDisposeScope();
+                }
                 sum = sum is null ? weighted : sum + weighted;
                 foreach (var (k, v) in result.Scalars) scalars[k] = scalars.GetValueOrDefault(k) + v / stage.Accumulate;
             }

@@ -27,6 +27,13 @@ public sealed class BertEncoderModel : Module
         InitWeights(config.InitializerRange);
     }
 
+    /// <summary>
+    /// Recompute each layer's internals in backward instead of keeping them (see
+    /// <see cref="CheckpointedBertLayer"/>): less memory for one more forward pass per step.
+    /// Outputs and gradients are unchanged. Applies only while gradients are enabled.
+    /// </summary>
+    public bool CheckpointActivations { get; set; }
+
     /// <summary>The transformer layers, for freezing, initialisation and activation checkpointing.</summary>
     public IReadOnlyList<BertLayer> Layers => encoder.layer.ToList();
 
@@ -49,13 +56,14 @@ public sealed class BertEncoderModel : Module
         var hiddens = new List<Tensor> { hidden };
         var probs = new List<Tensor>();
         List<Tensor>? qs = withQkv ? new() : null, ks = withQkv ? new() : null, vs = withQkv ? new() : null;
+        bool checkpoint = CheckpointActivations && is_grad_enabled();
         foreach (var layer in encoder.layer)
         {
-            var (next, p, q, k, v) = layer.forward(hidden, additive);
+            var (next, p, q, k, v) = checkpoint ? CheckpointedBertLayer.Run(layer, hidden, additive, withQkv) : layer.forward(hidden, additive);
             hiddens.Add(next);
             probs.Add(p);
-            if (withQkv) { qs!.Add(q); ks!.Add(k); vs!.Add(v); }
-            else { q.Dispose(); k.Dispose(); v.Dispose(); }
+            if (withQkv) { qs!.Add(q!); ks!.Add(k!); vs!.Add(v!); }
+            else { q?.Dispose(); k?.Dispose(); v?.Dispose(); }
             hidden = next;
         }
         return new ModelOutput
