@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace DistillSharp.Cli;
 
 /// <summary>`distill run [CONFIG] [--out DIR] [--set k=v]… [--max-steps N] [--resume]`: the whole pipeline.</summary>
-static class RunCommand
+public static class RunCommand
 {
     public static Command Create()
     {
@@ -59,11 +59,15 @@ static class RunCommand
                 {
                     bar.MaxValue = p.TotalSteps;
                     bar.Value = p.GlobalStep;
-                    bar.Description = $"[{Markup.Escape(p.Stage)}] {p.StageStep}/{p.StageSteps} loss {p.Loss:F4} ETA {TimeSpan.FromSeconds(p.EtaSeconds):hh\\:mm\\:ss}";
+                    bar.Description = Describe(p);
                 }, log, configName));
             });
         return outcome!;
     }
+
+    /// <summary>The progress bar's text, as Spectre markup (the stage name in brackets is escaped).</summary>
+    public static string Describe(DistillProgress p) =>
+        Markup.Escape($"[{p.Stage}] {p.StageStep}/{p.StageSteps} loss {p.Loss:F4} ETA {TimeSpan.FromSeconds(p.EtaSeconds):hh\\:mm\\:ss}");
 
     /// <summary>Writes log lines above the live progress display.</summary>
     sealed class MarkupWriter : TextWriter
