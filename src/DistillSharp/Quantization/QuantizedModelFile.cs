@@ -1,3 +1,4 @@
+using DistillSharp.Models.Checkpoints;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -30,7 +31,7 @@ public static class QuantizedModelFile
             ["activation_mode"] = model.Mode == ActivationMode.Static ? "static" : "dynamic",
             ["observer"] = model.Observer,
         };
-        var tensors = new List<KeyValuePair<string, SafetensorsEntry>>();
+        var tensors = new List<KeyValuePair<string, SafeTensor>>();
         foreach (var layer in model.Layers.Values.OrderBy(l => l.Name, StringComparer.Ordinal))
         {
             layer.Validate(model.WeightBits);
@@ -53,13 +54,13 @@ public static class QuantizedModelFile
                 Add(tensors, $"{n}.input_zero_point", "I32", [1], MemoryMarshal.AsBytes(new[] { layer.InputZeroPoint!.Value }.AsSpan()).ToArray());
             }
         }
-        SafetensorsFile.Write(path, tensors, meta);
+        Safetensors.Write(path, tensors, meta);
     }
 
     /// <summary>Reads a file written by <see cref="Save"/>; a mismatched tensor is named with its shapes.</summary>
     public static QuantizedModel Load(string path)
     {
-        var (tensors, meta) = SafetensorsFile.Read(path);
+        var (tensors, meta) = Safetensors.Read(path);
         if (!meta.TryGetValue("format", out var format) || format != Format)
             throw new DistillSharpException($"{path}: metadata format is '{format}', expected '{Format}'");
         var weightBits = Int(meta, "weight_bits", path);
@@ -82,7 +83,7 @@ public static class QuantizedModelFile
         return model;
     }
 
-    private static QuantizedLinearWeights ReadLayer(string path, string name, Dictionary<string, SafetensorsEntry> t,
+    private static QuantizedLinearWeights ReadLayer(string path, string name, Dictionary<string, SafeTensor> t,
         Dictionary<string, string> meta, int bits, HashSet<string> used)
     {
         var scale = Take(t, $"{name}.weight_scale", "F32", path, used);
@@ -126,19 +127,19 @@ public static class QuantizedModelFile
         return new QuantizedLinearWeights(name, rows, cols, weight, MemoryMarshal.Cast<byte, float>(scale.Data).ToArray(), bias, inputScale, inputZero);
     }
 
-    private static SafetensorsEntry Take(Dictionary<string, SafetensorsEntry> t, string key, string dtype, string path, HashSet<string> used)
+    private static SafeTensor Take(Dictionary<string, SafeTensor> t, string key, string dtype, string path, HashSet<string> used)
     {
         if (!t.TryGetValue(key, out var e)) throw new DistillSharpException($"{path}: tensor '{key}' is missing");
-        if (e.DType != dtype) throw new DistillSharpException($"{path}: tensor '{key}' is {e.DType} {e.ShapeText}, expected dtype {dtype}");
+        if (e.Dtype != dtype) throw new DistillSharpException($"{path}: tensor '{key}' is {e.Dtype} {e.ShapeText}, expected dtype {dtype}");
         used.Add(key);
         return e;
     }
 
-    private static DistillSharpException Mismatch(string path, string key, SafetensorsEntry e, string expected) =>
+    private static DistillSharpException Mismatch(string path, string key, SafeTensor e, string expected) =>
         new($"{path}: tensor '{key}' has shape {e.ShapeText}, expected {expected}");
 
-    private static void Add(List<KeyValuePair<string, SafetensorsEntry>> list, string key, string dtype, long[] shape, byte[] data) =>
-        list.Add(KeyValuePair.Create(key, new SafetensorsEntry(dtype, shape, data)));
+    private static void Add(List<KeyValuePair<string, SafeTensor>> list, string key, string dtype, long[] shape, byte[] data) =>
+        list.Add(KeyValuePair.Create(key, new SafeTensor(dtype, shape, data)));
 
     private static byte[] Bytes(float[] values) => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 

@@ -44,17 +44,17 @@ public static class Int8EncoderFile
         Directory.CreateDirectory(dir);
         QuantizedModelFile.Save(weights.Quantized, Path.Combine(dir, QuantizedFile));
         var tensors = weights.Fp32.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key,
-            new SafetensorsEntry("F32", kv.Value.Shape, MemoryMarshal.AsBytes(kv.Value.Data.AsSpan()).ToArray())));
+            new SafeTensor("F32", kv.Value.Shape, MemoryMarshal.AsBytes(kv.Value.Data.AsSpan()).ToArray())));
         string version = weights.Int8WordEmbeddings is null ? Version : Int8EmbeddingsVersion;
-        SafetensorsFile.Write(Path.Combine(dir, Fp32File), tensors,
+        Safetensors.Write(Path.Combine(dir, Fp32File), tensors,
             new Dictionary<string, string> { ["format"] = Format + "-fp32", ["format_version"] = version });
         string int8Path = Path.Combine(dir, Int8EmbeddingsFile);
         if (weights.Int8WordEmbeddings is { } table)
         {
             string name = Int8EncoderWeights.WordEmbeddingsName;
-            SafetensorsFile.Write(int8Path, [
-                KeyValuePair.Create(name, new SafetensorsEntry("I8", [table.Rows, table.Cols], MemoryMarshal.AsBytes(table.Values.AsSpan()).ToArray())),
-                KeyValuePair.Create(name + ScaleSuffix, new SafetensorsEntry("F32", [table.Rows], MemoryMarshal.AsBytes(table.Scales.AsSpan()).ToArray())),
+            Safetensors.Write(int8Path, [
+                KeyValuePair.Create(name, new SafeTensor("I8", [table.Rows, table.Cols], MemoryMarshal.AsBytes(table.Values.AsSpan()).ToArray())),
+                KeyValuePair.Create(name + ScaleSuffix, new SafeTensor("F32", [table.Rows], MemoryMarshal.AsBytes(table.Scales.AsSpan()).ToArray())),
             ], new Dictionary<string, string> { ["format"] = Format + "-int8-embeddings", ["format_version"] = version });
         }
         else File.Delete(int8Path);                                   // a stale table would shadow the float one
@@ -131,11 +131,11 @@ public static class Int8EncoderFile
         string vocabPath = Path.Combine(dir, VocabFile);
         var tokenizer = new BertTextTokenizer(File.ReadAllText(vocabPath), runtime["do_lower_case"]?.GetValue<bool>() ?? true, length, vocabPath);
         string fp32Path = Path.Combine(dir, Fp32File);
-        var (tensors, _) = SafetensorsFile.Read(fp32Path);
+        var (tensors, _) = Safetensors.Read(fp32Path);
         var fp32 = new Dictionary<string, FloatTensor>();
         foreach (var (name, e) in tensors)
         {
-            if (e.DType != "F32") throw new DistillSharpException($"{fp32Path}: tensor '{name}' is {e.DType} {e.ShapeText}, expected F32");
+            if (e.Dtype != "F32") throw new DistillSharpException($"{fp32Path}: tensor '{name}' is {e.Dtype} {e.ShapeText}, expected F32");
             fp32[name] = new FloatTensor(MemoryMarshal.Cast<byte, float>(e.Data).ToArray(), e.Shape);
         }
         var quantized = QuantizedModelFile.Load(Path.Combine(dir, QuantizedFile));
@@ -148,13 +148,13 @@ public static class Int8EncoderFile
     // Reads table `name` (I8 [rows, cols]) and its scales (`name` + ScaleSuffix, F32 [rows]).
     static Int8EmbeddingTable ReadInt8Table(string path, string name)
     {
-        var (tensors, _) = SafetensorsFile.Read(path);
+        var (tensors, _) = Safetensors.Read(path);
         if (!tensors.TryGetValue(name, out var values) || !tensors.TryGetValue(name + ScaleSuffix, out var scales))
             throw new DistillSharpException($"{path}: expected tensors '{name}' and '{name}{ScaleSuffix}', found {string.Join(", ", tensors.Keys)}");
-        if (values.DType != "I8" || values.Shape.Length != 2)
-            throw new DistillSharpException($"{path}: tensor '{name}' is {values.DType} {values.ShapeText}, expected I8 [rows, cols]");
-        if (scales.DType != "F32" || scales.Shape.Length != 1 || scales.Shape[0] != values.Shape[0])
-            throw new DistillSharpException($"{path}: tensor '{name}{ScaleSuffix}' is {scales.DType} {scales.ShapeText}, expected F32 [{values.Shape[0]}]");
+        if (values.Dtype != "I8" || values.Shape.Length != 2)
+            throw new DistillSharpException($"{path}: tensor '{name}' is {values.Dtype} {values.ShapeText}, expected I8 [rows, cols]");
+        if (scales.Dtype != "F32" || scales.Shape.Length != 1 || scales.Shape[0] != values.Shape[0])
+            throw new DistillSharpException($"{path}: tensor '{name}{ScaleSuffix}' is {scales.Dtype} {scales.ShapeText}, expected F32 [{values.Shape[0]}]");
         return new Int8EmbeddingTable(MemoryMarshal.Cast<byte, sbyte>(values.Data).ToArray(), MemoryMarshal.Cast<byte, float>(scales.Data).ToArray(),
             checked((int)values.Shape[0]), checked((int)values.Shape[1]));
     }

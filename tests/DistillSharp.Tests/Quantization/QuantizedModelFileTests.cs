@@ -1,3 +1,4 @@
+using DistillSharp.Models.Checkpoints;
 using DistillSharp.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -51,9 +52,9 @@ public sealed class QuantizedModelFileTests : IDisposable
     public void MismatchedScaleNamesTheTensorAndShapes()
     {
         var path = Path.Combine(_dir, "bad.safetensors");
-        SafetensorsFile.Write(path, [
-            KeyValuePair.Create("fc1.weight", new SafetensorsEntry("I8", [4, 2], new byte[8])),
-            KeyValuePair.Create("fc1.weight_scale", new SafetensorsEntry("F32", [3], new byte[12])),
+        Safetensors.Write(path, [
+            KeyValuePair.Create("fc1.weight", new SafeTensor("I8", [4, 2], new byte[8])),
+            KeyValuePair.Create("fc1.weight_scale", new SafeTensor("F32", [3], new byte[12])),
         ], Metadata());
         var e = Assert.Throws<DistillSharpException>(() => QuantizedModelFile.Load(path));
         Assert.Contains("'fc1.weight'", e.Message);
@@ -77,12 +78,12 @@ public sealed class QuantizedModelFileTests : IDisposable
     public void WrongDtypeAndStrayTensorsAreReported()
     {
         var path = Path.Combine(_dir, "dtype.safetensors");
-        SafetensorsFile.Write(path, [
-            KeyValuePair.Create("fc1.weight", new SafetensorsEntry("F32", [1, 1], new byte[4])),
-            KeyValuePair.Create("fc1.weight_scale", new SafetensorsEntry("F32", [1], new byte[4])),
+        Safetensors.Write(path, [
+            KeyValuePair.Create("fc1.weight", new SafeTensor("F32", [1, 1], new byte[4])),
+            KeyValuePair.Create("fc1.weight_scale", new SafeTensor("F32", [1], new byte[4])),
         ], Metadata());
         Assert.Contains("expected dtype I8", Assert.Throws<DistillSharpException>(() => QuantizedModelFile.Load(path)).Message);
-        SafetensorsFile.Write(path, [KeyValuePair.Create("stray", new SafetensorsEntry("F32", [1], new byte[4]))], Metadata());
+        Safetensors.Write(path, [KeyValuePair.Create("stray", new SafeTensor("F32", [1], new byte[4]))], Metadata());
         Assert.Contains("stray", Assert.Throws<DistillSharpException>(() => QuantizedModelFile.Load(path)).Message);
     }
 

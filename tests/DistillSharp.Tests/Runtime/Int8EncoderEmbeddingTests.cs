@@ -71,11 +71,11 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
         using var original = Int8Encoder.FromEncoder(encoder, Int8EncoderTests.Ptq(encoder), threads: 1);
         string folder = Path.Combine(_dir, "student-int8");
         original.Save(folder);
-        var (tensors, _) = SafetensorsFile.Read(Path.Combine(folder, Int8EncoderFile.Int8EmbeddingsFile));
-        Assert.Equal(new[] { "I8", "F32" }, new[] { tensors[Word].DType, tensors[Word + "_scale"].DType });
+        var (tensors, _) = Safetensors.Read(Path.Combine(folder, Int8EncoderFile.Int8EmbeddingsFile));
+        Assert.Equal(new[] { "I8", "F32" }, new[] { tensors[Word].Dtype, tensors[Word + "_scale"].Dtype });
         Assert.Equal(new long[] { 35, 32 }, tensors[Word].Shape);
         Assert.Equal(new long[] { 35 }, tensors[Word + "_scale"].Shape);
-        Assert.DoesNotContain(Word, SafetensorsFile.Read(Path.Combine(folder, Int8EncoderFile.Fp32File)).Tensors.Keys);
+        Assert.DoesNotContain(Word, Safetensors.Read(Path.Combine(folder, Int8EncoderFile.Fp32File)).Tensors.Keys);
         Assert.Equal("2", JsonNode.Parse(File.ReadAllText(Path.Combine(folder, Int8EncoderFile.RuntimeFile)))!["format_version"]!.GetValue<string>());
 
         using var loaded = Int8Encoder.Load(folder, new Int8EncoderOptions(Threads: 1));
@@ -124,9 +124,9 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
         string folder = Path.Combine(_dir, "bad");
         Int8EncoderFile.Save(int8, folder);
         string path = Path.Combine(folder, Int8EncoderFile.Int8EmbeddingsFile);
-        var (tensors, meta) = SafetensorsFile.Read(path);
+        var (tensors, meta) = Safetensors.Read(path);
         tensors.Remove(Word + "_scale");
-        SafetensorsFile.Write(path, tensors, meta);
+        Safetensors.Write(path, tensors, meta);
         Assert.Contains($"expected tensors '{Word}' and '{Word}_scale'", Assert.Throws<DistillSharpException>(() => Int8EncoderFile.Load(folder)).Message);
     }
 

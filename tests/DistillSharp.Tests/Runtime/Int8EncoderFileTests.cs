@@ -70,9 +70,9 @@ public sealed class Int8EncoderFileTests : IDisposable
         Assert.Contains("pooling 'max' is unknown; allowed: mean, cls", Assert.Throws<DistillSharpException>(() => Int8Encoder.Load(folder)).Message);
 
         runtime.Save(folder);
-        var (tensors, meta) = SafetensorsFile.Read(Path.Combine(folder, "fp32.safetensors"));
+        var (tensors, meta) = Safetensors.Read(Path.Combine(folder, "fp32.safetensors"));
         tensors.Remove("encoder.layer.1.output.LayerNorm.bias");
-        SafetensorsFile.Write(Path.Combine(folder, "fp32.safetensors"), tensors, meta);
+        Safetensors.Write(Path.Combine(folder, "fp32.safetensors"), tensors, meta);
         Assert.Contains("'encoder.layer.1.output.LayerNorm.bias' is missing",
             Assert.Throws<DistillSharpException>(() => Int8Encoder.Load(folder)).Message);
     }

@@ -10,6 +10,9 @@ public sealed record SafeTensor(string Dtype, long[] Shape, byte[] Data)
 {
     /// <summary>Element count from the shape.</summary>
     public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>Shape as "[a, b]", for messages.</summary>
+    public string ShapeText => $"[{string.Join(", ", Shape)}]";
 }
 
 /// <summary>
@@ -20,6 +23,8 @@ public sealed record SafeTensor(string Dtype, long[] Shape, byte[] Data)
 /// </summary>
 public static class Safetensors
 {
+    const ulong MaxHeaderBytes = 100_000_000;
+
     static readonly Dictionary<string, (ScalarType Type, int Size)> Dtypes = new()
     {
         ["F64"] = (ScalarType.Float64, 8), ["F32"] = (ScalarType.Float32, 4),
@@ -35,7 +40,7 @@ public static class Safetensors
         byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length < 8) throw new DistillSharpException($"{path}: {bytes.Length} bytes is too short for a safetensors file");
         ulong headerLength = BitConverter.ToUInt64(bytes, 0);
-        if (headerLength > (ulong)(bytes.Length - 8))
+        if (headerLength > MaxHeaderBytes || headerLength > (ulong)(bytes.Length - 8))
             throw new DistillSharpException($"{path}: header length {headerLength} exceeds the file ({bytes.Length} bytes): truncated or not safetensors");
         JsonObject header;
         try
@@ -78,7 +83,7 @@ public static class Safetensors
     /// Writes tensors (in name order) and metadata. The file appears atomically: it is written to a
     /// temporary name and renamed, so an interrupted write leaves any previous file intact.
     /// </summary>
-    public static void Write(string path, IReadOnlyDictionary<string, SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IEnumerable<KeyValuePair<string, SafeTensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
