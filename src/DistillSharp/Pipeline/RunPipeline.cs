@@ -67,7 +67,7 @@ public static class RunPipeline
         HuggingFaceFolder.Save(student, studentDir);
         var variants = new Dictionary<string, VariantMeasurement>();
         var evalTasks = config.Eval;
-        Func<IReadOnlyList<string>, float[][]> teacherEmbed = texts => teacher.Embed(texts);
+        var teacherEmbed = VariantMeasurer.Memoized(texts => teacher.Embed(texts));
         var bench = config.Bench;
         int batchN = bench.Batches.Max();
 

@@ -30,6 +30,25 @@ public static class VariantMeasurer
         return result;
     }
 
+    /// <summary>
+    /// Wraps an embedding function so each distinct text is embedded once per run: the agreement
+    /// task asks the teacher for the same 3,209 texts once per variant.
+    /// </summary>
+    public static Func<IReadOnlyList<string>, float[][]> Memoized(Func<IReadOnlyList<string>, float[][]> embed)
+    {
+        var cache = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        return texts =>
+        {
+            var missing = texts.Where(t => !cache.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToList();
+            if (missing.Count > 0)
+            {
+                var computed = embed(missing);
+                for (int i = 0; i < missing.Count; i++) cache[missing[i]] = computed[i];
+            }
+            return texts.Select(t => cache[t]).ToArray();
+        };
+    }
+
     /// <summary>Batch-1 latency and batch-N throughput of a call that embeds a token batch.</summary>
     public static (BenchResult Batch1, BenchResult BatchN) Speed(string name, Action<TokenBatch> run, BertTextTokenizer tokenizer,
         int seqLen, int batchN, int runs)

@@ -43,3 +43,20 @@ public class RunReportBuilderTests
         Assert.True(t["whole run wall time"].IsMet);
     }
 }
+
+public class MemoizedEmbedTests
+{
+    [Fact]
+    public void EachDistinctTextIsEmbeddedOnceAndOrderIsKept()
+    {
+        var calls = new List<string>();
+        var embed = VariantMeasurer.Memoized(texts =>
+        {
+            calls.AddRange(texts);
+            return texts.Select(t => new float[] { t.Length }).ToArray();
+        });
+        Assert.Equal(new[] { 1f, 3f, 1f }, embed(["a", "abc", "a"]).Select(e => e[0]));
+        Assert.Equal(new[] { 2f, 3f }, embed(["ab", "abc"]).Select(e => e[0]));
+        Assert.Equal(new[] { "a", "abc", "ab" }, calls);
+    }
+}
