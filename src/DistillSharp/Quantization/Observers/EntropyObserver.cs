@@ -15,48 +15,22 @@ namespace DistillSharp.Quantization.Observers;
 /// <remarks>A candidate spans at least `levels` bins, so the threshold can never fall below
 /// levels / bins of the observed range (1/16 of max|x| for int8 with 2048 bins): with one extreme
 /// outlier the histogram is too coarse to reach the bulk. More bins lower that floor.</remarks>
-public sealed class EntropyObserver : IObserver
+public sealed class EntropyObserver : HistogramObserver
 {
     private const double SmoothingEps = 1e-4;
     private const int AsymmetricSteps = 512;
-    private readonly ValueHistogram _abs;
-    private readonly ValueHistogram _signed;
 
     /// <summary>Creates an observer with <paramref name="bins"/> histogram bins (TensorRT uses 2048).</summary>
-    public EntropyObserver(int bins = 2048)
-    {
-        _abs = new ValueHistogram(bins, fromZero: true);
-        _signed = new ValueHistogram(bins);
-    }
+    public EntropyObserver(int bins = 2048) : base(bins) { }
 
     /// <inheritdoc/>
-    public string Name => "entropy";
+    public override string Name => "entropy";
 
     /// <inheritdoc/>
-    public long Count => (long)_abs.Total;
+    protected override double SymmetricThreshold(QuantSpec spec) => Math.Min(BestSymmetricThreshold(Abs, spec.QMax + 1), Abs.Max);
 
     /// <inheritdoc/>
-    public void Observe(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var flat = ObserverChecks.Flat(x);
-        _signed.Add(flat);
-        _abs.Add(flat.abs());
-    }
-
-    /// <inheritdoc/>
-    public QuantParams ComputeQParams(QuantSpec spec)
-    {
-        ObserverChecks.RequireObserved(this);
-        ObserverChecks.RequirePerTensor(this, spec);
-        if (spec.Symmetric)
-        {
-            var t = (float)Math.Min(BestSymmetricThreshold(_abs, spec.QMax + 1), _abs.Max);
-            return QuantReference.ChooseQParams(-t, t, spec);
-        }
-        var (low, high) = BestAsymmetricRange(_signed, spec.QMax - spec.QMin + 1);
-        return QuantReference.ChooseQParams((float)low, (float)high, spec);
-    }
+    protected override (double Low, double High) AsymmetricRange(QuantSpec spec) => BestAsymmetricRange(Signed, spec.QMax - spec.QMin + 1);
 
     internal static double BestSymmetricThreshold(ValueHistogram h, int levels)
     {

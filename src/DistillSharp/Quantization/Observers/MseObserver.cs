@@ -11,46 +11,20 @@ namespace DistillSharp.Quantization.Observers;
 /// </summary>
 /// <remarks>MSE weighs each value's error, so a single huge outlier among few values can still
 /// be worth keeping in range; percentile or entropy ignore it more readily.</remarks>
-public sealed class MseObserver : IObserver
+public sealed class MseObserver : HistogramObserver
 {
-    private readonly ValueHistogram _abs;
-    private readonly ValueHistogram _signed;
 
     /// <summary>Creates an observer with <paramref name="bins"/> histogram bins.</summary>
-    public MseObserver(int bins = 2048)
-    {
-        _abs = new ValueHistogram(bins, fromZero: true);
-        _signed = new ValueHistogram(bins);
-    }
+    public MseObserver(int bins = 2048) : base(bins) { }
 
     /// <inheritdoc/>
-    public string Name => "mse";
+    public override string Name => "mse";
 
     /// <inheritdoc/>
-    public long Count => (long)_abs.Total;
+    protected override double SymmetricThreshold(QuantSpec spec) => BestSymmetricThreshold(Abs, spec.QMax);
 
     /// <inheritdoc/>
-    public void Observe(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var flat = ObserverChecks.Flat(x);
-        _signed.Add(flat);
-        _abs.Add(flat.abs());
-    }
-
-    /// <inheritdoc/>
-    public QuantParams ComputeQParams(QuantSpec spec)
-    {
-        ObserverChecks.RequireObserved(this);
-        ObserverChecks.RequirePerTensor(this, spec);
-        if (spec.Symmetric)
-        {
-            var t = (float)BestSymmetricThreshold(_abs, spec.QMax);
-            return QuantReference.ChooseQParams(-t, t, spec);
-        }
-        var (low, high) = BestAsymmetricRange(_signed, spec.QMax - spec.QMin);
-        return QuantReference.ChooseQParams((float)low, (float)high, spec);
-    }
+    protected override (double Low, double High) AsymmetricRange(QuantSpec spec) => BestAsymmetricRange(Signed, spec.QMax - spec.QMin);
 
     /// <summary>Threshold T minimising Σ_clipped n(c − T)² + N_inside (T / qmax)² / 12.</summary>
     internal static double BestSymmetricThreshold(ValueHistogram h, int qmax)

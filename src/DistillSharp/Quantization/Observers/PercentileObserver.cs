@@ -8,52 +8,30 @@ namespace DistillSharp.Quantization.Observers;
 /// (100 − p)-th and p-th percentiles of x. The default p = 99.99 drops about 1 value in 10⁴ —
 /// robust to rare outliers at the cost of saturating them.
 /// </summary>
-public sealed class PercentileObserver : IObserver
+public sealed class PercentileObserver : HistogramObserver
 {
-    private readonly ValueHistogram _abs;
-    private readonly ValueHistogram _signed;
 
     /// <summary>Creates an observer keeping <paramref name="percentile"/> (in (0, 100]).</summary>
-    public PercentileObserver(double percentile = 99.99, int bins = 2048)
+    public PercentileObserver(double percentile = 99.99, int bins = 2048) : base(bins)
     {
         if (!(percentile > 0 && percentile <= 100))
             throw new DistillSharpException($"percentile must be in (0, 100], got {percentile}");
         Percentile = percentile;
-        _abs = new ValueHistogram(bins, fromZero: true);
-        _signed = new ValueHistogram(bins);
     }
 
     /// <inheritdoc/>
-    public string Name => "percentile";
+    public override string Name => "percentile";
 
     /// <summary>The kept percentile.</summary>
     public double Percentile { get; }
 
     /// <inheritdoc/>
-    public long Count => (long)_abs.Total;
+    protected override double SymmetricThreshold(QuantSpec spec) => Math.Min(Abs.Quantile(Percentile / 100), Abs.Max);
 
     /// <inheritdoc/>
-    public void Observe(Tensor x)
+    protected override (double Low, double High) AsymmetricRange(QuantSpec spec)
     {
-        using var scope = NewDisposeScope();
-        var flat = ObserverChecks.Flat(x);
-        _signed.Add(flat);
-        _abs.Add(flat.abs());
-    }
-
-    /// <inheritdoc/>
-    public QuantParams ComputeQParams(QuantSpec spec)
-    {
-        ObserverChecks.RequireObserved(this);
-        ObserverChecks.RequirePerTensor(this, spec);
         var p = Percentile / 100;
-        if (spec.Symmetric)
-        {
-            var t = Math.Min(_abs.Quantile(p), _abs.Max);
-            return QuantReference.ChooseQParams(-t, t, spec);
-        }
-        var low = Math.Max(_signed.Quantile(1 - p), _signed.Min);
-        var high = Math.Min(_signed.Quantile(p), _signed.Max);
-        return QuantReference.ChooseQParams(low, high, spec);
+        return (Math.Max(Signed.Quantile(1 - p), Signed.Min), Math.Min(Signed.Quantile(p), Signed.Max));
     }
 }
