@@ -26,22 +26,7 @@ public sealed class BenchCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_run, recursive: true);
 
-    static (int Code, string Out, string Error) RunCli(params string[] args)
-    {
-        var (savedOut, savedError) = (Console.Out, Console.Error);
-        var (output, error) = (new StringWriter(), new StringWriter());
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (DistillCli.Run(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(savedOut);
-            Console.SetError(savedError);
-        }
-    }
+    static (int Code, string Out, string Error) RunCli(params string[] args) => CliHarness.Run(args);
 
     [Theory]
     [InlineData("int8")]

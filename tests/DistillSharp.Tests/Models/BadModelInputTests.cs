@@ -15,17 +15,8 @@ public sealed class BadModelInputTests : IDisposable
 
     static (int Code, string Error) RunCli(params string[] args)
     {
-        var saved = Console.Error;
-        var error = new StringWriter();
-        Console.SetError(error);
-        try
-        {
-            return (DistillCli.Run(args), error.ToString());
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
+        var (code, _, error) = CliHarness.Run(args);
+        return (code, error);
     }
 
     [Fact]

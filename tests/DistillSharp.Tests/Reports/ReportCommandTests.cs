@@ -11,22 +11,7 @@ public sealed class ReportCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static (int Code, string Output, string Error) RunCli(params string[] args)
-    {
-        var (savedOut, savedError) = (Console.Out, Console.Error);
-        var (output, error) = (new StringWriter(), new StringWriter());
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (DistillCli.Run(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(savedOut);
-            Console.SetError(savedError);
-        }
-    }
+    static (int Code, string Output, string Error) RunCli(params string[] args) => CliHarness.Run(args);
 
     [Fact]
     public void MissingFolderIsBadInput()
