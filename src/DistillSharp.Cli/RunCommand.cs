@@ -27,7 +27,7 @@ public static class RunCommand
             long? cap = parse.GetValue(maxSteps);
             if (cap is <= 0) throw new DistillSharpException($"--max-steps must be > 0, got {cap}");
             RunOutcome outcome = Console.IsOutputRedirected
-                ? RunPipeline.Run(cfg, new RunOptions(parse.GetValue(outDir), cap, parse.GetValue(resume), PlainProgress(), Console.Out, path ?? "default"))
+                ? RunPipeline.Run(cfg, new RunOptions(parse.GetValue(outDir), cap, parse.GetValue(resume), null, Console.Out, path ?? "default", PlainProgress()))
                 : RunWithProgressBar(cfg, parse.GetValue(outDir), cap, parse.GetValue(resume), path ?? "default");
             Console.WriteLine($"run folder: {outcome.RunDir} ({outcome.Seconds / 60:F1} min){(outcome.DistillationCompleted ? "" : "; distillation stopped at --max-steps, continue with --resume")}");
             return CommandRunner.Ok;
@@ -35,14 +35,18 @@ public static class RunCommand
         return command;
     }
 
-    static Action<DistillProgress> PlainProgress()
+    static Action<RunProgress> PlainProgress()
     {
         DateTime last = DateTime.MinValue;
+        object gate = new();
         return p =>
         {
-            if (DateTime.UtcNow - last < TimeSpan.FromSeconds(10) && p.GlobalStep < p.TotalSteps) return;
-            last = DateTime.UtcNow;
-            Console.WriteLine($"[{p.Stage}] step {p.StageStep}/{p.StageSteps} (total {p.GlobalStep}/{p.TotalSteps}) loss {p.Loss:F4}, {p.SecondsPerStep:F2} s/step, ETA {TimeSpan.FromSeconds(p.EtaSeconds):hh\\:mm\\:ss}");
+            lock (gate)
+            {
+                if (DateTime.UtcNow - last < TimeSpan.FromSeconds(10)) return;
+                last = DateTime.UtcNow;
+            }
+            Console.WriteLine(Describe(p));
         };
     }
 
@@ -53,21 +57,33 @@ public static class RunCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(ctx =>
             {
-                var bar = ctx.AddTask("distillation", maxValue: 1);
+                var bar = ctx.AddTask("run", maxValue: 1);
+                bar.IsIndeterminate = true;
                 var log = new MarkupWriter();
-                outcome = RunPipeline.Run(cfg, new RunOptions(outDir, cap, resume, p =>
+                outcome = RunPipeline.Run(cfg, new RunOptions(outDir, cap, resume, null, log, configName, p =>
                 {
-                    bar.MaxValue = p.TotalSteps;
-                    bar.Value = p.GlobalStep;
-                    bar.Description = Describe(p);
-                }, log, configName));
+                    // The bar measures time: elapsed out of elapsed + ETA, so its percentage is honest too.
+                    if (p.EtaSeconds is { } eta)
+                    {
+                        bar.IsIndeterminate = false;
+                        bar.MaxValue = Math.Max(1, p.ElapsedSeconds + eta);
+                        bar.Value = p.ElapsedSeconds;
+                    }
+                    bar.Description = DescribeMarkup(p);
+                }));
             });
         return outcome!;
     }
 
-    /// <summary>The progress bar's text, as Spectre markup (the stage name in brackets is escaped).</summary>
-    public static string Describe(DistillProgress p) =>
-        Markup.Escape($"[{p.Stage}] {p.StageStep}/{p.StageSteps} loss {p.Loss:F4} ETA {TimeSpan.FromSeconds(p.EtaSeconds):hh\\:mm\\:ss}");
+    /// <summary>The progress text as Spectre markup (phase names and details in brackets are escaped).</summary>
+    public static string DescribeMarkup(RunProgress p) => Markup.Escape(Describe(p));
+
+    /// <summary>The progress text: phase, its detail, and the whole run's ETA (or that it is not known yet).</summary>
+    public static string Describe(RunProgress p)
+    {
+        string eta = p.EtaSeconds is { } s ? $"ETA {TimeSpan.FromSeconds(s):hh\\:mm\\:ss}" : "ETA after the first distillation steps";
+        return $"[{p.Phase}]{(p.Detail.Length > 0 ? " " + p.Detail : "")} · run {TimeSpan.FromSeconds(p.ElapsedSeconds):hh\\:mm\\:ss} · {eta}";
+    }
 
     /// <summary>Writes log lines above the live progress display.</summary>
     sealed class MarkupWriter : TextWriter

@@ -73,6 +73,30 @@ public sealed class OnnxRuntimeEncoder : IDisposable
     /// <summary>Runs a batch for timing only: all outputs are computed and dropped.</summary>
     public void RunDiscard(TokenBatch batch) => Run(batch);
 
+    /// <summary>
+    /// Sentence embeddings of <paramref name="texts"/> computed by ONNX Runtime (the exported graph
+    /// outputs last_hidden_state; pooling and normalisation follow the encoder's sentence-transformers
+    /// settings), in order, in length-sorted batches like <see cref="SentenceEncoder.Embed"/>.
+    /// </summary>
+    public float[][] Embed(IReadOnlyList<string> texts, BertTextTokenizer tokenizer, Pooling pooling, bool normalize, int batchSize = 32)
+    {
+        var result = new float[texts.Count][];
+        var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ToArray();
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var idx = order.Skip(start).Take(batchSize).ToArray();
+            var batch = tokenizer.EncodeBatch(idx.Select(i => texts[i]).ToList());
+            var (hidden, shape, _) = Run(batch);
+            var hiddenTensor = TorchSharp.torch.tensor(hidden, shape.Select(d => (long)d).ToArray());
+            var mask = TorchSharp.torch.tensor(Flatten(batch.AttentionMask), [batch.Count, batch.Length]);
+            var pooled = SentencePooling.Pool(hiddenTensor, mask, pooling, normalize).contiguous().data<float>().ToArray();
+            int h = shape[2];
+            for (int j = 0; j < idx.Length; j++) result[idx[j]] = pooled.AsSpan(j * h, h).ToArray();
+        }
+        return result;
+    }
+
     static long[] Flatten(long[,] a)
     {
         var flat = new long[a.Length];

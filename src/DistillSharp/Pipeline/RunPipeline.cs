@@ -18,7 +18,9 @@ namespace DistillSharp.Pipeline;
 /// <param name="Progress">Distillation progress callback.</param>
 /// <param name="Log">Human-readable progress messages.</param>
 /// <param name="ConfigName">Config name or path, for the report.</param>
-public sealed record RunOptions(string? OutDir, long? MaxSteps, bool Resume, Action<DistillProgress>? Progress, TextWriter Log, string ConfigName = "default");
+/// <param name="RunProgress">Whole-run progress (phase, detail, ETA), called at phase changes, distillation steps and every second.</param>
+public sealed record RunOptions(string? OutDir, long? MaxSteps, bool Resume, Action<DistillProgress>? Progress, TextWriter Log, string ConfigName = "default",
+    Action<RunProgress>? RunProgress = null);
 
 /// <summary>Where a run's outputs are and whether distillation completed.</summary>
 public sealed record RunOutcome(string RunDir, string ReportPath, bool DistillationCompleted, double Seconds);
@@ -41,13 +43,18 @@ public static class RunPipeline
         Directory.CreateDirectory(runDir);
         AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), config.ToYaml());
         var quantizeConfig = QuantizeConfig.FromMap(config.Quantize.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString()));
-        var timings = new Dictionary<string, double>();
+        var eta = NewEta();
+        string detail = "";
+        void Report() => options.RunProgress?.Invoke(new RunProgress(eta.Current ?? "", detail, eta.Elapsed, eta.Remaining()));
+        using var ticker = options.RunProgress is null ? null : new Timer(_ => Report(), null, 1000, 1000);
         void Phase(string name, Action action)
         {
             log.WriteLine($"== {name}");
-            var c = Stopwatch.StartNew();
+            eta.Begin(name);
+            detail = "";
+            Report();
             action();
-            timings[name] = Math.Round(c.Elapsed.TotalSeconds, 1);
+            eta.End();
         }
 
         RunData data = null!;
@@ -58,25 +65,34 @@ public static class RunPipeline
         using var baseline = new SentenceEncoder(StudentBuilder.Build(teacher.Model, spec, config.Seed), teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "baseline");
         log.WriteLine($"teacher {teacher.Source}: {Params(teacher.Model):N0} parameters; student {spec.Layers} layers × {student.Model.Config.HiddenSize}: {Params(student.Model):N0}");
 
-        DistillResult distill = null!;
-        Phase("distill", () => distill = new Distiller(config, teacher, student, data.Corpus, new DistillerOptions(
-            runDir, options.MaxSteps, options.Resume, CachePaths.TeacherCache, Progress: options.Progress)).Run());
-        student.Model.eval();
-
-        string studentDir = Path.Combine(runDir, "student");
-        HuggingFaceFolder.Save(student, studentDir);
         var variants = new Dictionary<string, VariantMeasurement>();
         var evalTasks = config.Eval;
         var teacherEmbed = VariantMeasurer.Memoized(texts => teacher.Embed(texts));
         var bench = config.Bench;
         int batchN = bench.Batches.Max();
 
+        // The teacher is evaluated first: its evaluation time is what the later evaluations are
+        // estimated from (they run the same tasks on the same texts).
         Phase("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data, log));
-        Phase("evaluate student", () => variants["student"] = Measure(student, t => student.Embed(t), teacherEmbed, DirBytes(studentDir), config, data, log));
+
+        DistillResult distill = null!;
+        Phase("distill", () => distill = new Distiller(config, teacher, student, data.Corpus, new DistillerOptions(
+            runDir, options.MaxSteps, options.Resume, CachePaths.TeacherCache, Progress: p =>
+            {
+                eta.ReportRemaining(p.EtaSeconds);
+                detail = $"{p.Stage} {p.StageStep}/{p.StageSteps} loss {p.Loss:F4}";
+                options.Progress?.Invoke(p);
+            })).Run());
+        student.Model.eval();
+
+        string studentDir = Path.Combine(runDir, "student");
+        HuggingFaceFolder.Save(student, studentDir);
         Phase("evaluate baseline", () => variants["baseline"] = Measure(baseline, t => baseline.Embed(t), teacherEmbed, null, config, data, log));
+        Phase("evaluate student", () => variants["student"] = Measure(student, t => student.Embed(t), teacherEmbed, DirBytes(studentDir), config, data, log));
 
         // Every runtime gets the same number of threads as libtorch, so the comparison is fair.
         int threads = get_num_threads();
+        string int8OnnxPath = Path.Combine(runDir, "student-int8.onnx"), fp32OnnxPath = Path.Combine(runDir, "student.onnx");
         Phase("quantize", () =>
         {
             var calibration = data.Corpus.Take(quantizeConfig.CalibBatches * 16).ToList();
@@ -84,25 +100,35 @@ public static class RunPipeline
             string int8Dir = Path.Combine(runDir, "student-int8");
             using var int8 = Int8Encoder.FromEncoder(student, quantized, threads);
             int8.Save(int8Dir);
-            OnnxExporter.ExportFp32(student, Path.Combine(runDir, "student.onnx"));
-            var int8Onnx = OnnxExporter.ExportInt8(student, quantized, Path.Combine(runDir, "student-int8.onnx"));
+            OnnxExporter.ExportFp32(student, fp32OnnxPath);
+            OnnxExporter.ExportInt8(student, quantized, int8OnnxPath);
             // Quality of the INT8 student = what our C# INT8 runtime computes.
             var quality = VariantMeasurer.Quality(t => int8.Embed(t), evalTasks, data.Eval, teacherEmbed, log);
             var (b1, bn) = VariantMeasurer.Speed("student_int8", int8.Runner(), student.Tokenizer, bench.Seq, batchN, bench.Runs);
             variants["student_int8"] = new VariantMeasurement(Params(student.Model), Int8EncoderFile.Bytes(int8Dir), quality, b1, bn, "distillsharp-int8");
-            using var ort = new OnnxRuntimeEncoder(File.ReadAllBytes(int8Onnx.Path), threads: threads);
-            var (ob1, obn) = VariantMeasurer.Speed("student_int8_onnx", ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
-            variants["student_int8_onnxruntime"] = new VariantMeasurement(Params(student.Model), int8Onnx.FileBytes,
-                new Dictionary<string, IReadOnlyDictionary<string, double>>(), ob1, obn, "onnxruntime-int8");
         });
+        // The exported files as a user deploys them: task metrics and speed under ONNX Runtime.
+        Phase("evaluate onnxruntime", () =>
+        {
+            foreach (var (name, path, runtime) in new[] { ("student_onnxruntime", fp32OnnxPath, "onnxruntime-fp32"), ("student_int8_onnxruntime", int8OnnxPath, "onnxruntime-int8") })
+            {
+                using var ort = new OnnxRuntimeEncoder(File.ReadAllBytes(path), threads: threads);
+                var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), evalTasks, data.Eval, teacherEmbed, log);
+                var (b1, bn) = VariantMeasurer.Speed(name, ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
+                variants[name] = new VariantMeasurement(Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime);
+            }
+        });
+        ticker?.Dispose();
 
         var notes = new List<string>
         {
             "baseline: the student architecture with the same initialisation, not trained by the teacher.",
-            "student_int8: our C# INT8 runtime (int8 weights per channel, activations quantized per token at run time); student_int8_onnxruntime: the same quantized model exported to ONNX and run by ONNX Runtime (speed and size only).",
-            $"phases (s): {string.Join(", ", timings.Select(kv => $"{kv.Key} {kv.Value}"))}",
+            "student_int8: our C# INT8 runtime (int8 weights per channel, activations quantized per token at run time); student_onnxruntime and student_int8_onnxruntime: the exported student.onnx and student-int8.onnx run by ONNX Runtime (task metrics computed from ONNX Runtime's outputs).",
+            $"phases (s): {string.Join(", ", eta.Actual.Select(kv => $"{kv.Key} {kv.Value:F1}"))}",
             $"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}",
         };
+        if (eta.FirstFullPrediction is { } first)
+            notes.Add($"ETA: at {first.At:F0} s the whole run was predicted to take {first.Total:F0} s; it took {eta.Elapsed:F0} s ({(eta.Elapsed - first.Total) / first.Total:+0.0%;-0.0%})");
         if (!distill.Completed) notes.Add($"distillation stopped at --max-steps after {distill.GlobalStep} steps; continue with --resume");
         var report = RunReportBuilder.Build(options.ConfigName, variants, distill, clock.Elapsed.TotalSeconds, notes);
         string reportPath = Path.Combine(runDir, "report.json");
@@ -112,6 +138,24 @@ public static class RunPipeline
         foreach (string warning in written.Warnings) log.WriteLine($"warning: {warning}");
         student.Dispose();
         return new RunOutcome(runDir, reportPath, distill.Completed, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The phases of a run and how each is estimated before it runs: every evaluation runs the same
+    /// tasks on the same texts, and measured times are dominated by tokenisation, the tasks' own
+    /// work and ONNX/INT8 forward passes that cost less than the teacher's, so each evaluation is
+    /// estimated as the teacher's measured evaluation time (the baseline's, once measured, for the
+    /// student), and the quantize + ONNX Runtime phases as fixed fractions of it (0.6 and 1.0, from
+    /// the default run's measured phase times; the report compares the prediction with the end).
+    /// </summary>
+    static RunEta NewEta()
+    {
+        var eta = new RunEta(["data", "evaluate teacher", "distill", "evaluate baseline", "evaluate student", "quantize", "evaluate onnxruntime"]);
+        eta.Estimate("evaluate baseline", () => eta.Measured("evaluate teacher"));
+        eta.Estimate("evaluate student", () => eta.Measured("evaluate baseline") ?? eta.Measured("evaluate teacher"));
+        eta.Estimate("quantize", () => 0.6 * eta.Measured("evaluate teacher"));
+        eta.Estimate("evaluate onnxruntime", () => 1.0 * eta.Measured("evaluate teacher"));
+        return eta;
     }
 
     static VariantMeasurement Measure(SentenceEncoder encoder, Func<IReadOnlyList<string>, float[][]> embed,

@@ -59,12 +59,29 @@ public static class RunReportBuilder
         if (student != null && baseline != null)
         {
             targets.Add(new TargetResult { Name = "student − baseline R@10", Goal = ClearMargin, Measured = Diff(student.Metric("wordnet_retrieval", "r10"), baseline.Metric("wordnet_retrieval", "r10")) });
-            targets.Add(new TargetResult { Name = "student − baseline spam F1", Goal = ClearMargin, Measured = Diff(student.Metric("spam_f1", "f1"), baseline.Metric("spam_f1", "f1")) });
+            targets.Add(new TargetResult { Name = "student − baseline spam F1", Goal = ClearMargin, Measured = Diff(student.Metric("spam_f1", "f1"), baseline.Metric("spam_f1", "f1")),
+                Note = SpamNote(student, baseline, teacher) });
         }
         if (student?.FileBytes is long fp32 && r.Variant("student_int8")?.FileBytes is long int8)
             targets.Add(new TargetResult { Name = "student_int8 file / student fp32 file", Goal = 0.3, Comparison = TargetComparison.AtMost, Unit = "×", Measured = Math.Round(int8 / (double)fp32, 3) });
         targets.Add(new TargetResult { Name = "whole run wall time", Goal = 20, Comparison = TargetComparison.AtMost, Unit = "min", Measured = Math.Round(seconds / 60, 1) });
         return targets;
+    }
+
+    /// <summary>
+    /// What one test split can resolve: the 95% bootstrap intervals of both F1 values, and whether
+    /// the teacher itself beats the baseline (distillation cannot be expected to add more than the
+    /// teacher has).
+    /// </summary>
+    static string? SpamNote(VariantReport student, VariantReport baseline, VariantReport? teacher)
+    {
+        string? Interval(VariantReport v) => v.Metric("spam_f1", "f1_ci95_low") is double lo && v.Metric("spam_f1", "f1_ci95_high") is double hi
+            ? $"[{lo:F3}, {hi:F3}]" : null;
+        var parts = new List<string>();
+        if (Interval(student) is { } s && Interval(baseline) is { } b) parts.Add($"95% bootstrap intervals: student {s}, baseline {b}");
+        if (teacher?.Metric("spam_f1", "f1") is double t && baseline.Metric("spam_f1", "f1") is double bl)
+            parts.Add($"teacher − baseline {t - bl:+0.000;-0.000}");
+        return parts.Count == 0 ? null : string.Join("; ", parts);
     }
 
     static MachineInfo Machine()

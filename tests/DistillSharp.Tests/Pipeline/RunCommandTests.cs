@@ -1,5 +1,5 @@
 using DistillSharp.Cli;
-using DistillSharp.Distillation;
+using DistillSharp.Pipeline;
 using Spectre.Console;
 
 namespace DistillSharp.Tests.Pipeline;
@@ -10,11 +10,17 @@ public class RunCommandTests
     public void ProgressTextIsValidMarkupEvenWithBracketsInTheStageName()
     {
         // Regression: "[align]" was once passed to Spectre unescaped and crashed the live display.
-        var p = new DistillProgress("align [stage 1]", 0, 3, 300, 3, 450, 0.5642, 1.2, 536);
-        string text = RunCommand.Describe(p);
+        var p = new RunProgress("distill", "align [stage 1] 3/300 loss 0.5642", 60, 536);
+        string text = RunCommand.DescribeMarkup(p);
         var output = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, Out = new AnsiConsoleOutput(output) });
         console.Write(new Markup(text));
-        Assert.Contains("[align [stage 1]] 3/300 loss 0.5642 ETA 00:08:56", output.ToString());
+        Assert.Contains("[distill] align [stage 1] 3/300 loss 0.5642 · run 00:01:00 · ETA 00:08:56", output.ToString());
+    }
+
+    [Fact]
+    public void UnknownEtaIsSaidNotGuessed()
+    {
+        Assert.EndsWith("ETA after the first distillation steps", RunCommand.Describe(new RunProgress("data", "", 3, null)));
     }
 }
