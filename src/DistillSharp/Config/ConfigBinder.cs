@@ -39,7 +39,7 @@ public static class ConfigBinder
             Seed = r.Int("seed", 0, v => v >= 0, ">= 0"),
         };
         r.RejectUnknown();
-        return config;
+        return config with { Stages = QatConfig.Resolve(stages, config.Quantize) };
     }
 
     static TeacherConfig BindTeacher(MappingReader r)

@@ -56,6 +56,7 @@ public static class ConfigWriter
         map.Add("train_layers", s.TrainLayers.ToYaml());
         map.Add("checkpoint_every", S(s.CheckpointEvery));
         map.Add("log_every", S(s.LogEvery));
+        if (s.Qat is { } qat) map.Add("qat", qat.ToYaml());
         return map;
     }
 

@@ -126,6 +126,9 @@ public sealed record StageConfig
     /// <summary>Log metrics every N optimizer steps.</summary>
     public int LogEvery { get; init; } = 10;
 
+    /// <summary>Quantization-aware training in this stage (last stage only), or null for float training.</summary>
+    public QatConfig? Qat { get; init; }
+
     /// <summary>The micro-batch size: the stage's own or the data default.</summary>
     public int BatchSize(DataConfig data) => Batch ?? data.Batch;
 

@@ -6,7 +6,8 @@ namespace DistillSharp.Config;
 /// <summary>
 /// Binds one <c>stages[i]</c> mapping: losses (each <c>name: weight</c> or
 /// <c>name: {weight: …, option: …}</c>, options checked against the <see cref="LossRegistry"/>),
-/// optimizer, schedule, accumulation, clipping, trained layers and intervals.
+/// optimizer, schedule, accumulation, clipping, trained layers, intervals and quantization-aware
+/// training (<see cref="QatConfig"/>).
 /// </summary>
 public static class StageBinder
 {
@@ -36,6 +37,7 @@ public static class StageBinder
             Batch = r.OptionalInt("batch", v => v >= 1, ">= 1"),
             CheckpointEvery = r.Int("checkpoint_every", 0, v => v >= 0, ">= 0 (0 = only at the end of the stage)"),
             LogEvery = r.Int("log_every", 10, v => v >= 1, ">= 1"),
+            Qat = r.Mapping("qat") is { } q ? QatConfig.Bind(q, steps) : null,
         };
         r.RejectUnknown();
         return stage;

@@ -3,6 +3,7 @@ using DistillSharp.Config;
 using DistillSharp.Diagnostics;
 using DistillSharp.Distillation.Losses;
 using DistillSharp.Models;
+using DistillSharp.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,8 +26,9 @@ public sealed record DistillerOptions(string RunDir, long? MaxSteps = null, bool
 public sealed record DistillProgress(string Stage, int StageIndex, int StageStep, int StageSteps, long GlobalStep, long TotalSteps,
     double Loss, double SecondsPerStep, double EtaSeconds);
 
-/// <summary>What a run did.</summary>
-public sealed record DistillResult(long GlobalStep, bool Completed, int SkippedSteps, double Seconds, long CacheHits, long CacheMisses);
+/// <summary>What a run did; <paramref name="QatExport"/> is the quantized model file a completed QAT stage wrote (<see cref="QatSession.ExportPath"/>).</summary>
+public sealed record DistillResult(long GlobalStep, bool Completed, int SkippedSteps, double Seconds, long CacheHits, long CacheMisses,
+    string? QatExport = null);
 
 /// <summary>
 /// Runs the stages of a config: each stage sums its weighted loss terms, trains the student
@@ -60,8 +62,23 @@ public sealed class Distiller
         return Math.Max(1, (stage.Epochs ?? 1) * batches / stage.Accumulate);
     }
 
-    /// <summary>Runs (or resumes) the whole schedule; returns when done or when MaxSteps is reached.</summary>
+    /// <summary>Runs (or resumes) the whole schedule; returns when done or when MaxSteps is reached.
+    /// A stage with <c>qat:</c> trains fake-quantized and, when it completes, exports the quantized model;
+    /// the student always comes back with plain Linears.</summary>
     public DistillResult Run()
+    {
+        QatSession? qat = null;
+        try
+        {
+            return RunStages(ref qat);
+        }
+        finally
+        {
+            qat?.Dispose();
+        }
+    }
+
+    DistillResult RunStages(ref QatSession? qat)
     {
         var clock = Stopwatch.StartNew();
         var state = new TrainingState(0, 0, 0, 0, 0, 0);
@@ -71,6 +88,9 @@ public sealed class Distiller
         if (checkpoint != null)
         {
             state = DistillCheckpoint.ReadState(checkpoint);
+            // A checkpoint taken inside a QAT stage holds the fake-quant state (ranges, LSQ scales): swap first.
+            if (state.Stage < _config.Stages.Count && _config.Stages[state.Stage].Qat is { } resumedQat && state.StageStep > 0)
+                qat = QatSession.Start(_student, resumedQat, QuantizeSection(), null, 0);
             DistillCheckpoint.LoadStudent(checkpoint, _student.Model);
         }
         long totalSteps = _config.Stages.Sum(StageSteps);
@@ -88,6 +108,9 @@ public sealed class Distiller
             if (startStep >= stageSteps) continue;
             if (_options.MaxSteps is long cap && state.GlobalStep >= cap) break;
 
+            if (stage.Qat is { } qatConfig && qat is null)
+                qat = QatSession.Start(_student, qatConfig, QuantizeSection(),
+                    _corpus.Take(qatConfig.CalibBatches * stage.BatchSize(_config.Data)).ToList(), stage.BatchSize(_config.Data));
             var context = new LossContext(Shape(_student), Shape(_teacher));
             var terms = stage.Losses.Where(l => l.Weight > 0).Select(l => (Spec: l, Term: LossRegistry.Create(l, context))).ToList();
             var termModules = terms.Where(t => t.Term is nn.Module).ToDictionary(t => t.Spec.Name, t => (nn.Module)t.Term);
@@ -111,6 +134,7 @@ public sealed class Distiller
                 // Also collects the wrappers TorchSharp makes around p.grad in clipping and zero_grad.
                 using var iterationScope = NewDisposeScope();
                 if (_options.MaxSteps is long max && state.GlobalStep >= max) break;
+                qat?.BeforeStep(step);
                 double lr = LearningRateSchedule.At(stage.Schedule, stage.Optimizer.Lr, step, stageSteps);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                 var stepStart = Stopwatch.GetTimestamp();
@@ -154,7 +178,10 @@ public sealed class Distiller
             optimizer.Dispose();
         }
         bool completed = state.GlobalStep >= totalSteps;
-        return new DistillResult(state.GlobalStep, completed, state.SkippedSteps, clock.Elapsed.TotalSeconds, hits, misses);
+        string? export = null;
+        if (qat is not null && completed)
+            qat.Export(export = QatSession.ExportPath(_options.RunDir));
+        return new DistillResult(state.GlobalStep, completed, state.SkippedSteps, clock.Elapsed.TotalSeconds, hits, misses, export);
     }
 
     (double Loss, Dictionary<string, double> Scalars, long Tokens, bool Finite, Dictionary<string, double>? Stats) AccumulateStep(
@@ -236,6 +263,8 @@ public sealed class Distiller
 
     static AdamW CreateOptimizer(StageConfig stage, List<Parameter> student, List<Parameter> termParams) =>
         OptimizerStep.CreateAdamW(student.Concat(termParams), stage.Optimizer);
+
+    QuantizeConfig QuantizeSection() => QuantizeConfig.FromRunConfig(_config);
 
     static ModelShape Shape(SentenceEncoder e) =>
         new(e.Model.Config.NumHiddenLayers, e.Model.Config.HiddenSize, e.Model.Config.NumAttentionHeads, e.Tokenizer.MaxLength);

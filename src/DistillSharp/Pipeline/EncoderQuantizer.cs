@@ -25,7 +25,9 @@ public static class EncoderQuantizer
             return new PostTrainingQuantizer(config.ToPtqOptions()).Quantize(encoder.Model, batches, (_, packed) =>
             {
                 var (ids, mask) = (packed[0], packed[1]);
-                return encoder.Model.Forward(ids, mask).LastHiddenState;
+                var last = encoder.Model.Forward(ids, mask).LastHiddenState;
+                encoder.Model.PoolerOutput(last);                  // so a pooler's Linear is calibrated too
+                return last;
             });
         }
         finally
@@ -46,7 +48,7 @@ public static class EncoderQuantizer
     }
 
     // ids and mask stacked as (2, B, T), so a calibration batch is one tensor.
-    static Tensor Pack(TokenBatch batch)
+    internal static Tensor Pack(TokenBatch batch)
     {
         var (ids, mask, types) = batch.ToTensors();
         types.Dispose();

@@ -95,8 +95,18 @@ public static class RunPipeline
         string int8OnnxPath = Path.Combine(runDir, "student-int8.onnx"), fp32OnnxPath = Path.Combine(runDir, "student.onnx");
         Phase("quantize", () =>
         {
-            var calibration = data.Corpus.Take(quantizeConfig.CalibBatches * 16).ToList();
-            var quantized = EncoderQuantizer.Quantize(student, quantizeConfig, calibration);
+            // A completed QAT stage already exported the model it trained; otherwise post-training quantization.
+            QuantizedModel quantized;
+            if (distill.QatExport is { } qatFile)
+            {
+                quantized = QuantizedModelFile.Load(qatFile);
+                log.WriteLine($"using the QAT export {qatFile}");
+            }
+            else
+            {
+                var calibration = data.Corpus.Take(quantizeConfig.CalibBatches * 16).ToList();
+                quantized = EncoderQuantizer.Quantize(student, quantizeConfig, calibration);
+            }
             string int8Dir = Path.Combine(runDir, "student-int8");
             using var int8 = Int8Encoder.FromEncoder(student, quantized, threads);
             int8.Save(int8Dir);

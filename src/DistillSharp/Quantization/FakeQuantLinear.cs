@@ -1,4 +1,3 @@
-using DistillSharp.Quantization.Observers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -47,10 +46,9 @@ public sealed class FakeQuantLinear : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006 // field names are the state_dict keys
     private readonly Parameter weight;
     private readonly Parameter? bias;
-    private readonly Parameter? input_scale;
+    private readonly Parameter? input_scale;   // LSQ: [1]; 0 until the first batch initialises it
+    private readonly Tensor? input_range;      // EMA: [2] = (min, max); NaN until the first batch
 #pragma warning restore IDE1006
-    private readonly MovingAverageMinMaxObserver? _observer;
-    private bool _lsqInitialised;
 
     /// <summary>Wraps <paramref name="linear"/> (its parameters are shared, not copied).</summary>
     public FakeQuantLinear(Linear linear, FakeQuantOptions? options = null) : base(nameof(FakeQuantLinear))
@@ -60,10 +58,14 @@ public sealed class FakeQuantLinear : nn.Module<Tensor, Tensor>
         if (Options.ActivationBits != 0) _ = Options.ActivationSpec;
         weight = linear.weight;
         bias = linear.bias;
+        if (!(Options.Momentum >= 0 && Options.Momentum < 1))
+            throw new DistillSharpException($"moving-average momentum must be in [0, 1), got {Options.Momentum}");
+        // The activation state lives in a parameter/buffer so that it is part of state_dict():
+        // checkpoints hold it and a resumed QAT run continues with exactly the same ranges.
         if (Options.ActivationBits != 0 && Options.Method == ActivationQuantMethod.Lsq)
-            input_scale = new Parameter(ones(1));
+            input_scale = new Parameter(zeros(1));
         else if (Options.ActivationBits != 0)
-            _observer = new MovingAverageMinMaxObserver(Options.Momentum);
+            input_range = full(2, float.NaN).DetachFromDisposeScope();
         RegisterComponents();
     }
 
@@ -89,9 +91,54 @@ public sealed class FakeQuantLinear : nn.Module<Tensor, Tensor>
         {
             if (Options.ActivationBits == 0) return null;
             if (input_scale is not null)
-                return _lsqInitialised ? QuantParams.PerTensor(input_scale.item<float>(), 0, Options.ActivationSpec) : null;
-            return _observer!.Count == 0 ? null : _observer.ComputeQParams(Options.ActivationSpec);
+                return LsqInitialised ? QuantParams.PerTensor(input_scale.item<float>(), 0, Options.ActivationSpec) : null;
+            return RangeParams();
         }
+    }
+
+    /// <summary>The EMA activation range (min, max), or null before any batch or with LSQ / weight-only.</summary>
+    public (float Min, float Max)? InputRange
+    {
+        get
+        {
+            if (input_range is null) return null;
+            var r = input_range.data<float>();
+            return float.IsNaN(r[0]) ? null : (r[0], r[1]);
+        }
+    }
+
+    /// <summary>Starts the activation range from calibrated parameters (an observer's, before QAT):
+    /// EMA takes the range the parameters represent, LSQ takes the scale.</summary>
+    public void InitialiseInput(QuantParams p)
+    {
+        if (Options.ActivationBits == 0) return;
+        using var noGrad = no_grad();
+        if (input_scale is not null)
+        {
+            input_scale.fill_(p.Scale);
+            return;
+        }
+        float min = (p.QMin - p.ZeroPoint) * p.Scale, max = (p.QMax - p.ZeroPoint) * p.Scale;
+        input_range!.copy_(tensor(new[] { min, max }));
+    }
+
+    private bool LsqInitialised => input_scale!.item<float>() > 0;
+
+    private QuantParams? RangeParams() => InputRange is var (min, max)
+        ? QuantReference.ChooseQParams(min, max, Options.ActivationSpec) : null;
+
+    // m ← momentum · m + (1 − momentum) · batch, in float32 as MovingAverageMinMaxObserver; the first batch is taken as is.
+    private void ObserveRange(Tensor x)
+    {
+        var (mins, maxs) = TensorQuant.MinMax(x, -1);
+        float min = mins[0], max = maxs[0];
+        if (InputRange is var (oldMin, oldMax))
+        {
+            var m = (float)Options.Momentum;
+            (min, max) = (m * oldMin + (1 - m) * min, m * oldMax + (1 - m) * max);
+        }
+        using var noGrad = no_grad();
+        input_range!.copy_(tensor(new[] { min, max }));
     }
 
     /// <summary>Per-output-channel weight parameters from the current weights.</summary>
@@ -116,16 +163,13 @@ public sealed class FakeQuantLinear : nn.Module<Tensor, Tensor>
         var spec = Options.ActivationSpec;
         if (input_scale is not null)
         {
-            if (!_lsqInitialised)
-            {
+            if (!LsqInitialised)
                 using (no_grad()) input_scale.fill_(LsqFunction.InitialScale(x, spec.QMax));
-                _lsqInitialised = true;
-            }
             var qmin = spec.Symmetric ? spec.QMin : 0;
             return LsqFunction.Apply(x, input_scale.reshape(), qmin, spec.QMax, LsqFunction.GradScale(x.shape[^1], spec.QMax));
         }
-        if ((training && !ObserversFrozen) || _observer!.Count == 0) _observer!.Observe(x);
-        return FakeQuantFunction.Apply(x, _observer.ComputeQParams(spec));
+        if ((training && !ObserversFrozen) || InputRange is null) ObserveRange(x);
+        return FakeQuantFunction.Apply(x, RangeParams()!);
     }
 
     /// <summary>Freezes the observers of every FakeQuantLinear under <paramref name="root"/>; returns how many.</summary>

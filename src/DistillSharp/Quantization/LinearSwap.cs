@@ -96,10 +96,14 @@ public static class LinearSwap
         return () => { undo(); Reregister(parent, name, old); };
     }
 
+    // Re-registers every child in its original order (null removes an entry, and a new entry goes
+    // last): parameter order — which the optimizer's saved state is keyed by — must not depend on
+    // how many swaps and restores a model went through.
     private static void Reregister(Module parent, string name, Module child)
     {
-        parent.register_module(name, null!);                       // null removes the entry
-        parent.register_module(name, child);
+        var children = parent.named_children().ToList();
+        foreach (var (n, _) in children) parent.register_module(n, null!);
+        foreach (var (n, c) in children) parent.register_module(n, n == name ? child : c);
     }
 
     private static FieldInfo FindField(Module parent, Module child, string where)

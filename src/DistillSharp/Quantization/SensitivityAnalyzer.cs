@@ -41,7 +41,7 @@ public static class SensitivityAnalyzer
         using var scope = NewDisposeScope();
         var reference = batches.Select(b => run(model, b).detach()).ToList();
         var rows = new List<SensitivityRow>();
-        foreach (var name in model.named_modules().Select(m => m.name).Where(quantized.Layers.ContainsKey))
+        foreach (var name in model.named_modules().Select(m => m.name).Where(quantized.Layers.ContainsKey).ToList())
         {
             var swap = QuantizedLinearSimulation.Apply(model, quantized, new HashSet<string> { name });
             try

@@ -53,7 +53,7 @@ public class ConfigErrorTests
     [InlineData("{ name: b, steps: 5, losses: { kl: 1 }, train_layers: decoder }",
         "stages[1].train_layers must be all, embeddings, head, a layer index, encoder.layer.N, encoder.layer.A-B, or a list of these, got 'decoder'")]
     [InlineData("{ name: b, steps: 5, losses: { kl: 1 }, lr: 3e-5 }",
-        "stages[1].lr: unknown key 'lr'; valid keys: name, epochs, steps, losses, optimizer, schedule, accumulate, clip_grad_norm, train_layers, batch, checkpoint_every, log_every")]
+        "stages[1].lr: unknown key 'lr'; valid keys: name, epochs, steps, losses, optimizer, schedule, accumulate, clip_grad_norm, train_layers, batch, checkpoint_every, log_every, qat")]
     public void StageErrorsNameThePathTheValueAndTheRule(string stage1, string expected) =>
         Assert.Equal(expected, Error(WithStage1(stage1)));
 
