@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.LanguageModels;
 using YamlDotNet.RepresentationModel;
 
 namespace DistillSharp.Pipeline.Lm;
@@ -11,7 +12,7 @@ namespace DistillSharp.Pipeline.Lm;
 public static class LmConfigBinder
 {
     /// <summary>Binds the document root (which must say <c>kind: lm</c>).</summary>
-    public static LmRunConfig Bind(YamlNode root, IReadOnlyCollection<string>? kdLosses = null)
+    public static LmRunConfig Bind(YamlNode root)
     {
         var r = new MappingReader(root, "");
         r.Choice("kind", "", PipelineKind.Lm);
@@ -31,7 +32,7 @@ public static class LmConfigBinder
             Teacher = BindTeacher(new MappingReader(r.Required("teacher"), "teacher")),
             Student = BindShape(new MappingReader(r.Required("student"), "student"), new DecoderShape()),
             SeqKd = r.Mapping("seqkd") is { } sr ? BindSeqKd(sr) : null,
-            Kd = r.Mapping("kd") is { } kr ? BindKd(kr, kdLosses) : null,
+            Kd = r.Mapping("kd") is { } kr ? BindKd(kr) : null,
             Scratch = r.Bool("scratch", true),
             Eval = r.Mapping("eval") is { } er ? BindEval(er) : new LmEvalConfig(),
             Bench = r.Mapping("bench") is { } br ? BindBench(br) : new LmBenchConfig(),
@@ -52,8 +53,8 @@ public static class LmConfigBinder
         {
             var path = r.PathOf("corpus");
             corpora = c is YamlSequenceNode
-                ? YamlValues.Items(c, path).Select(x => ConfigBinder.NonEmpty(x.Node, x.Path)).ToList()
-                : [ConfigBinder.NonEmpty(c, path)];
+                ? YamlValues.Items(c, path).Select(x => Corpus(x.Node, x.Path)).ToList()
+                : [Corpus(c, path)];
             if (corpora.Count == 0) throw new ConfigException(path, "must name at least one corpus, got an empty list");
         }
         var result = new LmDataConfig(corpora,
@@ -62,6 +63,13 @@ public static class LmConfigBinder
             r.Int("batch", d.Batch, v => v >= 1, ">= 1"));
         r.RejectUnknown();
         return result;
+    }
+
+    static string Corpus(YamlNode node, string path)
+    {
+        var name = ConfigBinder.NonEmpty(node, path);
+        return LmDataConfig.KnownCorpora.Contains(name) ? name
+            : throw new ConfigException(path, $"must be one of {string.Join(", ", LmDataConfig.KnownCorpora)}, got '{name}'");
     }
 
     static LmTeacherConfig BindTeacher(MappingReader r)
@@ -138,16 +146,17 @@ public static class LmConfigBinder
         return c;
     }
 
-    static TokenKdConfig BindKd(MappingReader r, IReadOnlyCollection<string>? known)
+    static TokenKdConfig BindKd(MappingReader r)
     {
         var d = new TokenKdConfig();
         var loss = r.String("loss", d.Loss);
-        if (known is not null && !known.Contains(loss))
-            throw new ConfigException(r.PathOf("loss"), $"must be one of {string.Join(", ", known)}, got '{loss}'");
+        if (!TokenKdRegistry.All.ContainsKey(loss))
+            throw new ConfigException(r.PathOf("loss"), $"must be one of {TokenKdRegistry.KnownNames}, got '{loss}'");
         var c = new TokenKdConfig(loss,
             r.Double("temperature", d.Temperature, v => v > 0, "> 0"),
             r.Int("top_k", d.TopK, v => v >= 0, ">= 0 (0 = full distribution)"),
-            r.Double("beta", d.Beta, v => v > 0 && v < 1, "in (0, 1)"),
+            r.Double("beta", d.Beta, v => v >= 0 && v <= 1, "in [0, 1]"),
+            r.Double("alpha", d.Alpha, v => v >= 0 && v < 1, "in [0, 1)"),
             r.Double("ce_weight", d.CeWeight, v => v >= 0, ">= 0"),
             r.Mapping("train") is { } tr ? BindTrain(tr) : null);
         r.RejectUnknown();

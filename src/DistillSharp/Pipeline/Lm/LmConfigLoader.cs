@@ -28,9 +28,6 @@ public static class PipelineKind
 /// <summary>Loads an <see cref="LmRunConfig"/> from a file or a string, with <c>--set</c> overrides.</summary>
 public static class LmConfigLoader
 {
-    /// <summary>KD loss names accepted by <c>kd.loss</c>; null until a registry is wired in (any name accepted).</summary>
-    public static IReadOnlyCollection<string>? KdLossNames { get; set; }
-
     /// <summary>Reads, overrides and binds the YAML file at <paramref name="path"/>.</summary>
     public static LmRunConfig Load(string path, IEnumerable<string>? overrides = null)
     {
@@ -51,6 +48,22 @@ public static class LmConfigLoader
         var root = ConfigLoader.ParseTree(yaml, source);
         foreach (var assignment in overrides ?? [])
             ConfigOverrides.Apply(root, assignment);
-        return LmConfigBinder.Bind(root, KdLossNames);
+        return LmConfigBinder.Bind(root);
+    }
+}
+
+/// <summary>configs/lm-default.yaml, embedded so that `distill pretrain` works wherever the tool is installed.</summary>
+public static class LmDefaultConfig
+{
+    /// <summary>The YAML text.</summary>
+    public static string Yaml
+    {
+        get
+        {
+            using var stream = typeof(LmDefaultConfig).Assembly.GetManifestResourceStream("DistillSharp.configs.lm-default.yaml")
+                ?? throw new InvalidOperationException("configs/lm-default.yaml is not embedded in the library");
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
     }
 }

@@ -55,6 +55,9 @@ public sealed record LmRunConfig
 /// <param name="Batch">Default blocks per micro-batch.</param>
 public sealed record LmDataConfig(IReadOnlyList<string>? Corpora = null, double Heldout = 0.05, int Block = 128, int Batch = 16)
 {
+    /// <summary>Corpus names the data section accepts.</summary>
+    public static readonly string[] KnownCorpora = ["moby-dick", "sotu", "wordnet"];
+
     /// <summary>The corpora (default moby-dick and sotu).</summary>
     public IReadOnlyList<string> Names => Corpora ?? ["moby-dick", "sotu"];
 }
@@ -137,11 +140,12 @@ public sealed record SeqKdConfig(int Prompts = 256, int PromptTokens = 32, int N
 /// <param name="Loss">Loss name from the KD loss registry (forward_kl, reverse_kl, jsd, skew_kl, …).</param>
 /// <param name="Temperature">Softmax temperature of both distributions.</param>
 /// <param name="TopK">Teacher tokens kept per position in the sparse cache (0 = full distribution, no cache).</param>
-/// <param name="Beta">JSD/skew mixing coefficient in (0, 1) for the losses that take one.</param>
+/// <param name="Beta">JSD teacher weight β in [0, 1] (jsd only).</param>
+/// <param name="Alpha">Skew α in [0, 1) (skew_kl, skew_reverse_kl only).</param>
 /// <param name="CeWeight">Weight of the plain next-token cross-entropy added to the KD loss.</param>
 /// <param name="Train">Optimizer and loop settings.</param>
 public sealed record TokenKdConfig(string Loss = "forward_kl", double Temperature = 1.0, int TopK = 32, double Beta = 0.5,
-    double CeWeight = 0.0, LmTrainConfig? Train = null)
+    double Alpha = 0.1, double CeWeight = 0.0, LmTrainConfig? Train = null)
 {
     /// <summary>Optimizer and loop settings (never null after binding).</summary>
     public LmTrainConfig Train { get; init; } = Train ?? new();
