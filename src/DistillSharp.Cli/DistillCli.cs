@@ -25,6 +25,7 @@ public static class DistillCli
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         return CommandRunner.Invoke(root, args);
     }
 }
