@@ -13,17 +13,18 @@ public static partial class LmPipeline
     static LmSeqKdReport RunSeqKd(LmRunConfig config, SeqKdConfig seqKd, LmRunOptions options, string runDir, LmRunData data,
         CausalLm teacher, CausalLm student, LmEtaTracker tracker, List<LmPhaseReport> phases)
     {
+        var clock = PhaseClock.Start();
         tracker.Begin(LmRunPlan.Generate);
-        options.Log.WriteLine($"== {LmRunPlan.Generate}: the teacher continues {seqKd.Prompts} prompts of {seqKd.PromptTokens} tokens by {seqKd.NewTokens}");
-        var prompts = SeqKdDataset.Prompts(data.Train, seqKd.Prompts, seqKd.PromptTokens, config.Seed);
+        int promptCount = LmRunPlan.SeqKdPrompts(seqKd, options.MaxSteps);
+        options.Log.WriteLine($"== {LmRunPlan.Generate}: the teacher continues {promptCount} prompts of {seqKd.PromptTokens} tokens by {seqKd.NewTokens}");
+        var prompts = SeqKdDataset.Prompts(data.Train, promptCount, seqKd.PromptTokens, config.Seed);
         var (examples, seconds) = SeqKdDataset.Generate(teacher, data.Tokenizer, prompts, seqKd, config.Seed,
             done => tracker.Step((done + seqKd.GenerateBatch - 1) / seqKd.GenerateBatch));
         tracker.End();
         string file = Path.Combine(runDir, "seqkd.jsonl");
         SftExample.WriteJsonl(file, examples);
         long responseTokens = examples.Sum(e => (long)e.Response.Length);
-        phases.Add(new LmPhaseReport(LmRunPlan.Generate, (prompts.Count + seqKd.GenerateBatch - 1) / seqKd.GenerateBatch, Math.Round(seconds, 2),
-            Math.Round(seconds / Math.Max(1, (prompts.Count + seqKd.GenerateBatch - 1) / seqKd.GenerateBatch), 4), null));
+        phases.Add(clock.Report(LmRunPlan.Generate, (prompts.Count + seqKd.GenerateBatch - 1) / seqKd.GenerateBatch));
 
         int batch = Math.Min(seqKd.Train.BatchSize(config.Data), examples.Count);
         var sft = new SftBatcher(examples, batch, seqKd.PromptTokens + seqKd.NewTokens, (ulong)config.Seed);
@@ -67,7 +68,7 @@ public static partial class LmPipeline
     {
         var reports = new Dictionary<string, LmModelReport>();
         var heldOut = data.HeldOutBatches(config.Data.Block, config.Eval.MaxBlocks);
-        var clock = Stopwatch.StartNew();
+        var clock = PhaseClock.Start();
         tracker.Begin(LmRunPlan.Evaluate);
         for (int i = 0; i < models.Count; i++)
         {
@@ -77,9 +78,9 @@ public static partial class LmPipeline
             tracker.Step(i + 1);
         }
         tracker.End();
-        phases.Add(new LmPhaseReport(LmRunPlan.Evaluate, models.Count, Math.Round(clock.Elapsed.TotalSeconds, 2), null, null));
+        phases.Add(clock.Report(LmRunPlan.Evaluate, models.Count));
 
-        clock.Restart();
+        clock = PhaseClock.Start();
         tracker.Begin(LmRunPlan.Bench);
         var benchTokens = data.HeldOut.SelectMany(d => d).Concat(data.Train.SelectMany(d => d)).Take(config.Bench.PromptTokens * 16).ToList();
         for (int i = 0; i < models.Count; i++)
@@ -108,7 +109,7 @@ public static partial class LmPipeline
         }
         tracker.End();
         NativeMemory.Trim();
-        phases.Add(new LmPhaseReport(LmRunPlan.Bench, models.Count, Math.Round(clock.Elapsed.TotalSeconds, 2), null, null));
+        phases.Add(clock.Report(LmRunPlan.Bench, models.Count));
         return reports;
     }
 
