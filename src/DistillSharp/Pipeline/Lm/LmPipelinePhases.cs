@@ -113,7 +113,20 @@ public static partial class LmPipeline
         return reports;
     }
 
-    static string WriteReport(string runDir, LmReport report, List<LmPhaseReport> phases)
+    /// <summary>True when <paramref name="runDir"/> is an LM run folder (its config.yaml says kind: lm).</summary>
+    public static bool IsLmRun(string runDir) => LmConfigLoader.IsLm(Path.Combine(runDir, "config.yaml"));
+
+    /// <summary>`distill report` of an LM run: report.md and plots/ again from report.json and phases/*/metrics.jsonl.</summary>
+    public static IReadOnlyList<string> RewriteReport(string runDir)
+    {
+        string reportPath = Path.Combine(runDir, "report.json");
+        if (!File.Exists(reportPath)) throw new DistillSharpException($"{runDir} has no report.json to rebuild the report from");
+        var report = LmReport.Load(reportPath);
+        WriteReport(runDir, report, report.Phases);
+        return [Path.Combine(runDir, "report.md"), Path.Combine(runDir, "plots")];
+    }
+
+    static string WriteReport(string runDir, LmReport report, IReadOnlyList<LmPhaseReport> phases)
     {
         string reportPath = Path.Combine(runDir, "report.json");
         report.Save(reportPath);
