@@ -170,7 +170,8 @@ public static class LmConfigBinder
             ? YamlValues.Items(p, r.PathOf("prompts")).Select(x => ConfigBinder.NonEmpty(x.Node, x.Path)).ToList() : null;
         var c = new LmEvalConfig(r.Int("max_blocks", d.MaxBlocks, v => v >= 0, ">= 0 (0 = all)"), prompts,
             r.Int("max_new_tokens", d.MaxNewTokens, v => v >= 1, ">= 1"),
-            r.Double("temperature", d.Temperature, v => v >= 0, ">= 0 (0 = greedy)"));
+            r.Double("temperature", d.Temperature, v => v >= 0, ">= 0 (0 = greedy)"),
+            r.Double("repetition_penalty", d.RepetitionPenalty, v => v >= 1, ">= 1 (1 = none)"));
         r.RejectUnknown();
         return c;
     }

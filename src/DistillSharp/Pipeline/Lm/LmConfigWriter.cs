@@ -26,7 +26,8 @@ public static class LmConfigWriter
             root.Add("kd", Map(("loss", S(k.Loss)), ("temperature", S(k.Temperature)), ("top_k", S(k.TopK)), ("beta", S(k.Beta)), ("alpha", S(k.Alpha)),
                 ("ce_weight", S(k.CeWeight)), ("train", Train(k.Train))));
         root.Add("scratch", S(c.Scratch));
-        var eval = Map(("max_blocks", S(c.Eval.MaxBlocks)), ("max_new_tokens", S(c.Eval.MaxNewTokens)), ("temperature", S(c.Eval.Temperature)));
+        var eval = Map(("max_blocks", S(c.Eval.MaxBlocks)), ("max_new_tokens", S(c.Eval.MaxNewTokens)), ("temperature", S(c.Eval.Temperature)),
+            ("repetition_penalty", S(c.Eval.RepetitionPenalty)));
         eval.Add("prompts", new YamlSequenceNode(c.Eval.SamplePrompts.Select(p => (YamlNode)new YamlScalarNode(p)
             { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted })));
         root.Add("eval", eval);

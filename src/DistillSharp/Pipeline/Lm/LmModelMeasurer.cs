@@ -20,7 +20,7 @@ public static class LmModelMeasurer
         model.eval();
         var ppl = Perplexity.Evaluate(LmPhaseTrainer.Logits(model), heldOut);
         var samples = new TextGenerator(model, tokenizer).Generate(eval.SamplePrompts,
-            new GenerationOptions { MaxNewTokens = eval.MaxNewTokens, Temperature = eval.Temperature, Seed = 7 });
+            new GenerationOptions { MaxNewTokens = eval.MaxNewTokens, Temperature = eval.Temperature, RepetitionPenalty = eval.RepetitionPenalty, Seed = 7 });
         return new LmModelReport
         {
             Params = model.ParameterCount,

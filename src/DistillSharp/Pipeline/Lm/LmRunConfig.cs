@@ -156,7 +156,9 @@ public sealed record TokenKdConfig(string Loss = "forward_kl", double Temperatur
 /// <param name="Prompts">Fixed prompts every model continues in the report.</param>
 /// <param name="MaxNewTokens">Tokens generated per sample.</param>
 /// <param name="Temperature">Sampling temperature for the samples (0 = greedy).</param>
-public sealed record LmEvalConfig(int MaxBlocks = 64, IReadOnlyList<string>? Prompts = null, int MaxNewTokens = 48, double Temperature = 0)
+/// <param name="RepetitionPenalty">Penalty (≥ 1) on tokens already in a sample, so small models' greedy samples do not loop on one word (1 = none).</param>
+public sealed record LmEvalConfig(int MaxBlocks = 64, IReadOnlyList<string>? Prompts = null, int MaxNewTokens = 48, double Temperature = 0,
+    double RepetitionPenalty = 1.3)
 {
     /// <summary>The sample prompts (default three fixed openings).</summary>
     public IReadOnlyList<string> SamplePrompts => Prompts ?? ["Call me", "The whale", "Fellow citizens, the state of the Union"];
