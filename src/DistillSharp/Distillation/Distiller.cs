@@ -37,7 +37,6 @@ public sealed record DistillResult(long GlobalStep, bool Completed, int SkippedS
 /// </summary>
 public sealed class Distiller
 {
-    const int MaxConsecutiveSkips = 10;
     readonly RunConfig _config;
     readonly SentenceEncoder _teacher;
     readonly SentenceEncoder _student;
@@ -105,7 +104,8 @@ public sealed class Distiller
 
             var allParams = trainable.Concat(terms.SelectMany(t => t.Term.Parameters())).ToList();
             var stepClock = Stopwatch.StartNew();
-            int doneThisRun = 0, consecutiveSkips = 0;
+            int doneThisRun = 0;
+            var guard = new OptimizerStep { Skipped = state.SkippedSteps };
             for (int step = startStep; step < stageSteps; step++)
             {
                 // Also collects the wrappers TorchSharp makes around p.grad in clipping and zero_grad.
@@ -116,26 +116,9 @@ public sealed class Distiller
                 var stepStart = Stopwatch.GetTimestamp();
                 var (loss, scalars, tokens, finite, stats) = AccumulateStep(stage, terms, batcher, cache, qkv,
                     wantStats: _options.ActivationStatsEvery > 0 && (state.GlobalStep + 1) % _options.ActivationStatsEvery == 0);
-                double gradNorm = double.NaN;
-                if (finite)
-                {
-                    gradNorm = nn.utils.clip_grad_norm_(allParams, stage.ClipGradNorm ?? float.MaxValue);
-                    finite = double.IsFinite(gradNorm);
-                }
-                int skipped = state.SkippedSteps;
-                if (finite)
-                {
-                    optimizer.step();
-                    consecutiveSkips = 0;
-                }
-                else
-                {
-                    skipped++;
-                    consecutiveSkips++;
-                    Console.Error.WriteLine($"warning: stage '{stage.Name}' step {step + 1}: non-finite {(double.IsFinite(loss) ? "gradient norm" : "loss")} ({loss}); step skipped");
-                    if (consecutiveSkips >= MaxConsecutiveSkips)
-                        throw new DistillSharpException($"stage '{stage.Name}': {MaxConsecutiveSkips} consecutive non-finite steps at step {step + 1}; lower the learning rate (stages[{s}].optimizer.lr = {stage.Optimizer.Lr}) or set clip_grad_norm");
-                }
+                var (gradNorm, _) = guard.Apply(optimizer, allParams, stage.ClipGradNorm, loss, finite, $"stage '{stage.Name}' step {step + 1}",
+                    $"lower the learning rate (stages[{s}].optimizer.lr = {stage.Optimizer.Lr}) or set clip_grad_norm");
+                int skipped = guard.Skipped;
                 optimizer.zero_grad();
                 if (_options.TrimNativeMemoryEvery > 0 && (state.GlobalStep + 1) % _options.TrimNativeMemoryEvery == 0) NativeMemory.Trim();
                 double seconds = Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
@@ -251,20 +234,8 @@ public sealed class Distiller
         return trainable;
     }
 
-    static AdamW CreateOptimizer(StageConfig stage, List<Parameter> student, List<Parameter> termParams)
-    {
-        var o = stage.Optimizer;
-        if (o.Name != "adamw") throw new DistillSharpException($"unknown optimizer '{o.Name}'; known: {string.Join(", ", OptimizerConfig.Names)}");
-        // No weight decay on biases and LayerNorm gains, as in BERT's recipe.
-        bool Decays(Parameter p) => p.dim() >= 2;
-        var all = student.Concat(termParams).ToList();
-        var groups = new List<AdamW.ParamGroup>
-        {
-            new(all.Where(Decays), o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, false, false),
-            new(all.Where(p => !Decays(p)), o.Lr, o.Beta1, o.Beta2, o.Eps, 0, false, false),
-        };
-        return optim.AdamW(groups.Where(g => g.Parameters.Any()), o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
-    }
+    static AdamW CreateOptimizer(StageConfig stage, List<Parameter> student, List<Parameter> termParams) =>
+        OptimizerStep.CreateAdamW(student.Concat(termParams), stage.Optimizer);
 
     static ModelShape Shape(SentenceEncoder e) =>
         new(e.Model.Config.NumHiddenLayers, e.Model.Config.HiddenSize, e.Model.Config.NumAttentionHeads, e.Tokenizer.MaxLength);

@@ -1,0 +1,25 @@
+// α-skew KL (DistiLLM, Ko et al. 2024, "DistiLLM: Towards Streamlined Distillation for Large
+// Language Models", Eq. 3):  SKL(α)(P, Q) = KL(P ‖ α·P + (1 − α)·Q), P = teacher, Q = student.
+// Mixing a little of P into the student side bounds the log-ratio by log(1/α), which keeps the
+// gradient finite where Q ≈ 0. α = 0 is forward KL.
+using static TorchSharp.torch;
+
+namespace DistillSharp.LanguageModels;
+
+/// <summary>KL(P ‖ αP + (1 − α)Q); α ∈ [0, 1).</summary>
+public sealed class SkewKlTokenLoss : TokenKdLoss
+{
+    /// <summary>Creates the loss with skew <paramref name="alpha"/>.</summary>
+    public SkewKlTokenLoss(double alpha = 0.1, double temperature = 1.0) : base("skew_kl", temperature)
+    {
+        if (!(alpha >= 0 && alpha < 1)) throw new DistillSharpException($"skew_kl: alpha {alpha} must be in [0, 1)");
+        Alpha = alpha;
+    }
+
+    /// <summary>α.</summary>
+    public double Alpha { get; }
+
+    /// <inheritdoc/>
+    public override Tensor PerToken(Tensor logP, Tensor logQ) =>
+        Kl(logP, Alpha == 0 ? logQ : LogMix(logP, logQ, Alpha));
+}
