@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using DistillSharp.Runtime.Kernels;
 
@@ -49,6 +50,7 @@ internal sealed unsafe class DecoderAttentionKernel(KernelThreadPool? pool) : IP
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short benchmarks
     public void RunChunk(int chunk)
     {
         int b = chunk / _heads, h = chunk % _heads, d = _headDim, g = h / (_heads / _kvHeads);
@@ -67,6 +69,7 @@ internal sealed unsafe class DecoderAttentionKernel(KernelThreadPool? pool) : IP
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float Dot(float* a, float* b, int d)
     {
         int i = 0;
@@ -82,6 +85,7 @@ internal sealed unsafe class DecoderAttentionKernel(KernelThreadPool? pool) : IP
     }
 
     // o[c] = Σ_j p[j]·v[j, c].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void WeightedSum(float* p, int n, float* v, int d, float* o)
     {
         int c0 = 0;

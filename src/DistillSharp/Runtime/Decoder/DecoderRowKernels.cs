@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using DistillSharp.Runtime.Kernels;
 
@@ -89,6 +90,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short benchmarks
     public void RunChunk(int chunk)
     {
         int r0 = chunk * ChunkRows, r1 = Math.Min(_rows, r0 + ChunkRows);
@@ -101,6 +103,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void RmsNormRow(int r)
     {
         int n = _cols, i = 0;
@@ -123,6 +126,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
 
     // out_i = x_i·cos_i − x_{i+h}·sin_i and out_{i+h} = x_{i+h}·cos_i + x_i·sin_i (h = d/2): HF's
     // x·cos + rotate_half(x)·sin with cos/sin repeated over both halves.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void RotaryRow(int r)
     {
         int d = _headDim, half = d / 2, width = (_heads + 2 * _kvHeads) * d;
@@ -148,6 +152,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void GateRow(int r)
     {
         int f = _cols, i = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Kernels;
 
@@ -207,6 +208,7 @@ public sealed class Int8Decoder : IDisposable
 
     // Runs the packed tokens [0, n) of the session through the model (their K/V enter the cache) and
     // writes the logits of token rows outputRows[0 .. outputs) to logits.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short benchmarks
     void Forward(Int8DecoderSession s, int n, int[] outputRows, int outputs, float[] logits)
     {
         var c = Config;
@@ -233,6 +235,7 @@ public sealed class Int8Decoder : IDisposable
         _lmHead.Forward(k, s.LastRows, outputs, logits, FfnActivation.None, EncoderOp.FfnOutGemm);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short benchmarks
     void Embed(Int8DecoderSession s, int n)
     {
         int h = Config.HiddenSize;
@@ -252,6 +255,7 @@ public sealed class Int8Decoder : IDisposable
 
     // cos/sin of every token's angles pos·θ_i (θ from the dynamic rule of the call's largest position),
     // computed in double and scaled by the attention factor as RotaryEmbedding.CosSin does.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short benchmarks
     void RotaryAngles(Int8DecoderSession s, int n)
     {
         int half = Config.HeadDim / 2, maxPos = 0;
