@@ -2,11 +2,12 @@ using System.CommandLine;
 using DistillSharp.Config;
 using DistillSharp.Distillation;
 using DistillSharp.Pipeline;
+using DistillSharp.Pipeline.Lm;
 using Spectre.Console;
 
 namespace DistillSharp.Cli;
 
-/// <summary>`distill run [CONFIG] [--out DIR] [--set k=v]… [--max-steps N] [--resume]`: the whole pipeline.</summary>
+/// <summary>`distill run [CONFIG] [--out DIR] [--set k=v]… [--max-steps N] [--resume]`: the whole pipeline (a <c>kind: lm</c> config runs the LM pipeline).</summary>
 public static class RunCommand
 {
     public static Command Create()
@@ -21,6 +22,8 @@ public static class RunCommand
         {
             string? path = parse.GetValue(config);
             var overrides = parse.GetValue(set) ?? [];
+            if (path is not null && LmConfigLoader.IsLm(path))
+                return LmRunCommand.Run(path, overrides, parse.GetValue(outDir), parse.GetValue(maxSteps), parse.GetValue(resume));
             RunConfig cfg = path is null
                 ? ConfigLoader.Parse(DefaultConfig.Yaml, overrides, "configs/default.yaml (built in)")
                 : ConfigLoader.Load(path, overrides);

@@ -52,14 +52,22 @@ public sealed class SparseTeacherCache : IDisposable
         System.IO.Directory.CreateDirectory(Directory);
         _data = new FileStream(Path.Combine(Directory, "data.bin"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         _index = new FileStream(Path.Combine(Directory, "index.bin"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        LoadIndex();
+        try
+        {
+            LoadIndex();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     /// <summary>The cache folder.</summary>
     public string Directory { get; }
-    /// <summary>Examples served from disk.</summary>
+    /// <summary>Rows served from disk (a batch with any missing row runs the teacher on all of it, but only the missing rows count as misses).</summary>
     public long Hits { get; private set; }
-    /// <summary>Examples computed by the teacher and stored.</summary>
+    /// <summary>Rows (examples) computed by the teacher and stored.</summary>
     public long Misses { get; private set; }
     /// <summary>Examples on disk.</summary>
     public int Count => _entries.Count;
@@ -88,13 +96,15 @@ public sealed class SparseTeacherCache : IDisposable
             Hits += batch.BatchSize;
             return Assemble(batch);
         }
+        int cached = batch.ExampleIds.Count(_entries.ContainsKey);
         using (var scope = NewDisposeScope())
         {
             Tensor logits;
             using (no_grad()) logits = teacherLogits();
             Store(batch, SparseTeacher.FromLogits(logits, _options.TopK, _options.Temperature));
         }
-        Misses += batch.BatchSize;
+        Hits += cached;
+        Misses += batch.BatchSize - cached;
         return Assemble(batch);
     }
 

@@ -28,6 +28,20 @@ public static class PipelineKind
 /// <summary>Loads an <see cref="LmRunConfig"/> from a file or a string, with <c>--set</c> overrides.</summary>
 public static class LmConfigLoader
 {
+    /// <summary>True when the file at <paramref name="path"/> says <c>kind: lm</c>; false for other kinds or a missing file (its loader reports that).</summary>
+    public static bool IsLm(string path)
+    {
+        if (!File.Exists(path)) return false;
+        try
+        {
+            return PipelineKind.OfText(File.ReadAllText(path), path) == PipelineKind.Lm;
+        }
+        catch (ConfigException e)
+        {
+            throw new DistillSharpException($"{path}: {e.Message}", e);
+        }
+    }
+
     /// <summary>Reads, overrides and binds the YAML file at <paramref name="path"/>.</summary>
     public static LmRunConfig Load(string path, IEnumerable<string>? overrides = null)
     {

@@ -11,7 +11,7 @@ namespace DistillSharp.Pipeline.Lm;
 /// <param name="Loss">Last training loss (NaN outside training phases).</param>
 /// <param name="Fraction">Estimated fraction of the whole run's work done, in [0, 1].</param>
 /// <param name="EtaSeconds">Estimated seconds left for the whole run; NaN until something was measured.</param>
-public sealed record LmProgress(string Phase, int PhaseIndex, int PhaseCount, long Step, long Steps, double Loss, double Fraction, double EtaSeconds);
+public sealed record LmRunProgress(string Phase, int PhaseIndex, int PhaseCount, long Step, long Steps, double Loss, double Fraction, double EtaSeconds);
 
 /// <summary>One planned phase: its steps and the estimated work (FLOPs) of one step.</summary>
 public sealed record LmPhasePlan(string Name, long Steps, double WorkPerStep);
@@ -28,12 +28,12 @@ public sealed class LmEtaTracker
     readonly List<LmPhasePlan> _plan;
     readonly double[] _done;
     readonly Stopwatch _clock = new();
-    readonly Action<LmProgress>? _sink;
+    readonly Action<LmRunProgress>? _sink;
     double _measuredWork, _measuredSeconds, _phaseStartSeconds;
     int _current = -1;
 
     /// <summary>Tracks <paramref name="plan"/>; <paramref name="sink"/> receives every update.</summary>
-    public LmEtaTracker(IEnumerable<LmPhasePlan> plan, Action<LmProgress>? sink)
+    public LmEtaTracker(IEnumerable<LmPhasePlan> plan, Action<LmRunProgress>? sink)
     {
         _plan = plan.ToList();
         _done = new double[_plan.Count];
@@ -104,5 +104,5 @@ public sealed class LmEtaTracker
     }
 
     void Report(long step, double loss) =>
-        _sink?.Invoke(new LmProgress(_plan[_current].Name, _current, _plan.Count, step, _plan[_current].Steps, loss, Fraction, EtaSeconds));
+        _sink?.Invoke(new LmRunProgress(_plan[_current].Name, _current, _plan.Count, step, _plan[_current].Steps, loss, Fraction, EtaSeconds));
 }
