@@ -19,8 +19,8 @@ public enum GateActivation
 
 /// <summary>
 /// Row-wise fp32 passes of the decoder spread over the kernel thread pool in chunks of token rows:
-/// residual add + RMSNorm, rotary positions (with the K/V cache write) and the gated feed-forward
-/// product. One call at a time; nothing is allocated per call.
+/// residual add + RMSNorm (or LayerNorm), rotary positions (with the K/V cache write) and the gated
+/// feed-forward product. One call at a time; nothing is allocated per call.
 /// </summary>
 internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParallelJob
 {
@@ -29,7 +29,8 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
 
     Op _op;
     int _rows, _cols;
-    float* _x, _add, _out, _weight, _cos, _sin;
+    float* _x, _add, _out, _weight, _bias, _cos, _sin;
+    bool _rotate;
     float _eps;
     GateActivation _act;
     // Rotary: qkv rows of width (heads + 2·kvHeads)·d; cache rows [b][g][pos][d].
@@ -38,15 +39,16 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
     float* _keys, _values;
 
     /// <summary>
-    /// x ← x + add (when <paramref name="add"/> is not empty), then out ← x / √(mean(x²) + ε) · weight,
-    /// for <paramref name="rows"/> rows of weight.Length values.
+    /// x ← x + add (when <paramref name="add"/> is not null), then out ← x / √(mean(x²) + ε) · weight
+    /// (RMSNorm), or LayerNorm(x)·weight + bias when <paramref name="bias"/> is given, for
+    /// <paramref name="rows"/> rows of weight.Length values.
     /// </summary>
-    public void ResidualRmsNorm(float[] x, float[]? add, int rows, float[] weight, float eps, float[] output)
+    public void ResidualNorm(float[] x, float[]? add, int rows, float[] weight, float[]? bias, float eps, float[] output)
     {
-        fixed (float* px = x) fixed (float* pa = add) fixed (float* pw = weight) fixed (float* po = output)
+        fixed (float* px = x) fixed (float* pa = add) fixed (float* pw = weight) fixed (float* pb = bias) fixed (float* po = output)
         {
             _op = Op.RmsNorm; _x = px; _add = add is null ? null : pa; _rows = rows; _cols = weight.Length;
-            _weight = pw; _eps = eps; _out = po;
+            _weight = pw; _bias = bias is null ? null : pb; _eps = eps; _out = po;
             Run();
         }
     }
@@ -54,16 +56,16 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
     /// <summary>
     /// Rotates Q and K of each token row of <paramref name="qkv"/> (rotate_half layout, angles from
     /// <paramref name="cos"/>/<paramref name="sin"/>, d/2 per row) and writes its K and V to the
-    /// cache of its sequence at its position.
+    /// cache of its sequence at its position. Without <paramref name="rotate"/> (GPT-2) only the cache write.
     /// </summary>
     public void Rotary(float[] qkv, int rows, float[] cos, float[] sin, int[] seq, int[] pos, int heads, int kvHeads, int headDim,
-        float[] keys, float[] values, int capacity)
+        float[] keys, float[] values, int capacity, bool rotate = true)
     {
         fixed (float* pq = qkv) fixed (float* pc = cos) fixed (float* ps = sin) fixed (int* pseq = seq) fixed (int* ppos = pos)
         fixed (float* pk = keys) fixed (float* pv = values)
         {
             _op = Op.Rotary; _x = pq; _rows = rows; _cos = pc; _sin = ps; _seq = pseq; _pos = ppos;
-            _heads = heads; _kvHeads = kvHeads; _headDim = headDim; _keys = pk; _values = pv; _capacity = capacity;
+            _heads = heads; _kvHeads = kvHeads; _headDim = headDim; _keys = pk; _values = pv; _capacity = capacity; _rotate = rotate;
             Run();
         }
     }
@@ -86,7 +88,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
             if (pool is null) for (int c = 0; c < chunks; c++) RunChunk(c);
             else pool.Run(this, chunks);
         }
-        finally { _x = _add = _out = _weight = _cos = _sin = _keys = _values = null; _seq = _pos = null; }
+        finally { _x = _add = _out = _weight = _bias = _cos = _sin = _keys = _values = null; _seq = _pos = null; }
     }
 
     /// <inheritdoc/>
@@ -114,6 +116,12 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
             for (; i <= n - 8; i += 8) (Vector256.Load(x + i) + Vector256.Load(a + i)).Store(x + i);
             for (; i < n; i++) x[i] += a[i];
         }
+        if (_bias != null)
+        {
+            LayerNormKernels.LayerNorm(new ReadOnlySpan<float>(x, n), new ReadOnlySpan<float>(_weight, n), new ReadOnlySpan<float>(_bias, n), _eps,
+                new Span<float>(o, n));
+            return;
+        }
         var acc = Vector256<float>.Zero;
         for (i = 0; i <= n - 8; i += 8) { var v = Vector256.Load(x + i); acc += v * v; }
         float sum = Vector256.Sum(acc);
@@ -131,7 +139,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
     {
         int d = _headDim, half = d / 2, width = (_heads + 2 * _kvHeads) * d;
         float* row = _x + (nint)r * width, c = _cos + (nint)r * half, s = _sin + (nint)r * half;
-        for (int h = 0; h < _heads + _kvHeads; h++) Rotate(row + h * d, c, s, half);
+        if (_rotate) for (int h = 0; h < _heads + _kvHeads; h++) Rotate(row + h * d, c, s, half);
         nint cacheRow = ((nint)_seq[r] * _kvHeads * _capacity + _pos[r]) * d;
         for (int g = 0; g < _kvHeads; g++)
         {

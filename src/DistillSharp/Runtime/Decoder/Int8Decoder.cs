@@ -5,36 +5,40 @@ using DistillSharp.Runtime.Kernels;
 namespace DistillSharp.Runtime.Decoder;
 
 /// <summary>
-/// Inference-only Llama-family decoder LM (llama, qwen2, mistral) in pure C#: every Linear, lm_head
+/// Inference-only decoder LM (Llama family: llama, qwen2, mistral; and GPT-2) in pure C#: every Linear, lm_head
 /// included, as int8 weights per output channel × int8 activations quantized per token at run time
 /// (<see cref="Int8DecoderMode.Dynamic"/>, the encoder runtime's <see cref="EncoderLinear"/> and
 /// <see cref="Int8Gemm"/>), or dequantized weights in fp32 (<see cref="Int8DecoderMode.WeightOnly"/>);
-/// RMSNorm, rotary positions, grouped-query attention and softmax in fp32 with a preallocated fp32
-/// KV cache per <see cref="Int8DecoderSession"/>. The semantics are those of
-/// <see cref="LlamaForCausalLm"/> with its Linears quantized.
+/// RMSNorm (GPT-2: LayerNorm), rotary positions (GPT-2: learned positions), grouped-query attention
+/// and softmax in fp32 with a preallocated fp32 KV cache per <see cref="Int8DecoderSession"/>. The
+/// semantics are those of <see cref="LlamaForCausalLm"/> / <see cref="Gpt2LmHeadModel"/> with their Linears quantized.
 /// </summary>
 /// <remarks>
 /// The tokens of a call are packed without padding: prompts of different lengths behave as HF's
 /// left padding (each sequence starts at position 0 and sees only its own tokens). q/k/v run as one
-/// GEMM, gate/up as another. Per-token activation quantization, the row kernels and the attention
+/// GEMM, gate/up as another (GPT-2's c_attn is one already). Per-token activation quantization, the row kernels and the attention
 /// compute each token the same way whatever the batch, so a decode step reproduces a full recompute
 /// (tested). Not thread-safe: one call at a time per decoder.
 /// </remarks>
 public sealed class Int8Decoder : IDisposable
 {
-    sealed record Layer(EncoderLinear Qkv, EncoderLinear Output, EncoderLinear GateUp, EncoderLinear Down, float[] InputNorm, float[] PostNorm);
+    // Up = gate|up stacked (Llama) or c_fc (GPT-2); norm biases only for GPT-2's LayerNorms.
+    sealed record Layer(EncoderLinear Qkv, EncoderLinear Output, EncoderLinear Up, EncoderLinear Down,
+        (float[] Weight, float[]? Bias) InputNorm, (float[] Weight, float[]? Bias) PostNorm);
 
     readonly EncoderKernels _kernels;
     readonly DecoderRowKernels _rows;
     readonly DecoderAttentionKernel _attention;
     readonly Layer[] _layers;
     readonly EncoderLinear _lmHead;
-    readonly float[] _finalNorm;
-    readonly float[]? _embed;
+    readonly (float[] Weight, float[]? Bias) _finalNorm;
+    readonly float[]? _embed, _positions;
     readonly Int8EmbeddingTable? _embedInt8;
     readonly RotaryEmbedding _rotary;
     readonly float _eps;
     readonly GateActivation _act;
+    readonly FfnActivation _ffnAct; // GPT-2's c_fc activation
+    readonly bool _gpt2;
 
     /// <summary>Builds the runtime from <paramref name="weights"/> (packs every Linear once).</summary>
     public Int8Decoder(Int8DecoderWeights weights, Int8DecoderOptions? options = null)
@@ -45,22 +49,28 @@ public sealed class Int8Decoder : IDisposable
         var c = Config;
         bool int8 = Options.Mode == Int8DecoderMode.Dynamic;
         _eps = (float)c.NormEps;
-        _act = DecoderRowKernels.ParseActivation(c.HiddenAct);
+        _gpt2 = c.IsGpt2;
+        if (_gpt2) _ffnAct = RowKernels.ParseActivation(c.HiddenAct);
+        else _act = DecoderRowKernels.ParseActivation(c.HiddenAct);
         _embedInt8 = weights.Int8Embeddings;
-        _embed = _embedInt8 is null ? weights.Tensor(Int8DecoderWeights.EmbeddingsName, c.VocabSize, c.HiddenSize) : null;
-        _finalNorm = weights.Tensor(Int8DecoderWeights.FinalNormName, c.HiddenSize);
+        _embed = _embedInt8 is null ? weights.Tensor(weights.EmbeddingsName, c.VocabSize, c.HiddenSize) : null;
+        _positions = _gpt2 ? weights.Tensor(Int8DecoderWeights.PositionsName, c.MaxPositions, c.HiddenSize) : null;
+        _finalNorm = weights.Norm(weights.FinalNormName);
         var shapes = weights.LinearShapes();
         var all = new List<EncoderLinear>();
         _layers = Enumerable.Range(0, c.NumLayers).Select(i =>
         {
-            var names = Int8DecoderWeights.LinearNames(i);
+            var names = Int8DecoderWeights.LinearNames(c, i);
+            var norms = weights.NormNames(i);
             var src = names.Select((n, j) => weights.Linear(n, shapes[j].Out, shapes[j].In, int8)).ToArray();
-            var layer = new Layer(Stack($"model.layers.{i}.self_attn.qkv_proj", src[..3]), EncoderLinear.Create(src[3]),
-                Stack($"model.layers.{i}.mlp.gate_up_proj", src[4..6]), EncoderLinear.Create(src[6]),
-                weights.Tensor($"model.layers.{i}.input_layernorm.weight", c.HiddenSize),
-                weights.Tensor($"model.layers.{i}.post_attention_layernorm.weight", c.HiddenSize));
+            var layer = _gpt2
+                ? new Layer(EncoderLinear.Create(src[0]), EncoderLinear.Create(src[1]), EncoderLinear.Create(src[2]), EncoderLinear.Create(src[3]),
+                    weights.Norm(norms[0]), weights.Norm(norms[1]))
+                : new Layer(Stack($"model.layers.{i}.self_attn.qkv_proj", src[..3]), EncoderLinear.Create(src[3]),
+                    Stack($"model.layers.{i}.mlp.gate_up_proj", src[4..6]), EncoderLinear.Create(src[6]),
+                    weights.Norm(norms[0]), weights.Norm(norms[1]));
             for (int j = 0; j < names.Count; j++) (src[j].Int8Weight is null ? Fp32Layers : Int8Layers).Add(names[j]);
-            all.AddRange([layer.Qkv, layer.Output, layer.GateUp, layer.Down]);
+            all.AddRange([layer.Qkv, layer.Output, layer.Up, layer.Down]);
             return layer;
         }).ToArray();
         var head = weights.Linear(Int8DecoderWeights.LmHeadName, c.VocabSize, c.HiddenSize, int8);
@@ -72,8 +82,9 @@ public sealed class Int8Decoder : IDisposable
         _kernels = new EncoderKernels(Options.Threads, Options.Kernel, fuse: true, scheme, [c.HiddenSize, c.NumHeads * c.HeadDim, c.IntermediateSize]);
         _rows = new DecoderRowKernels(_kernels.Pool);
         _attention = new DecoderAttentionKernel(_kernels.Pool);
-        ModelBytes = all.Sum(LinearBytes) + 4L * (_finalNorm.Length + _layers.Sum(l => l.InputNorm.Length + l.PostNorm.Length))
-            + (_embedInt8 is { } t ? t.Values.LongLength + 4L * t.Scales.Length : 4L * _embed!.LongLength);
+        static long NormFloats((float[] Weight, float[]? Bias) n) => n.Weight.Length + (n.Bias?.Length ?? 0);
+        ModelBytes = all.Sum(LinearBytes) + 4L * (NormFloats(_finalNorm) + _layers.Sum(l => NormFloats(l.InputNorm) + NormFloats(l.PostNorm)))
+            + (_embedInt8 is { } t ? t.Values.LongLength + 4L * t.Scales.Length : 4L * _embed!.LongLength) + 4L * (_positions?.LongLength ?? 0);
     }
 
     static EncoderLinear Stack(string name, LinearSource[] parts) => EncoderLinear.Stack(name, parts)
@@ -108,6 +119,8 @@ public sealed class Int8Decoder : IDisposable
     {
         if (batch < 1) throw new DistillSharpException($"session batch must be >= 1, got {batch}");
         if (capacity < 0) throw new DistillSharpException($"session capacity must be >= 0 (0 = max_position_embeddings), got {capacity}");
+        if (_gpt2 && capacity > Config.MaxPositions)
+            throw new DistillSharpException($"session capacity {capacity} exceeds n_positions {Config.MaxPositions} of this GPT-2 model");
         return new Int8DecoderSession(this, batch, capacity == 0 ? Config.MaxPositions : capacity);
     }
 
@@ -214,26 +227,33 @@ public sealed class Int8Decoder : IDisposable
         var c = Config;
         int h = c.HiddenSize, d = c.HeadDim, qkvWidth = (c.NumHeads + 2 * c.NumKvHeads) * d;
         Embed(s, n);
-        RotaryAngles(s, n);
+        if (!_gpt2) RotaryAngles(s, n);
         var k = _kernels;
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
-            _rows.ResidualRmsNorm(s.Hidden, l == 0 ? null : s.Projection, n, layer.InputNorm, _eps, s.Normed); // x += mlp(previous)
+            Norm(s.Hidden, l == 0 ? null : s.Projection, n, layer.InputNorm, s.Normed);                           // x += mlp(previous)
             layer.Qkv.Forward(k, s.Normed, n, s.Qkv, FfnActivation.None, EncoderOp.QkvGemm);                  // (N, (h + 2kvh)·d)
-            _rows.Rotary(s.Qkv, n, s.Cos, s.Sin, s.Seq, s.Pos, c.NumHeads, c.NumKvHeads, d, s.Keys[l], s.Values[l], s.Capacity);
+            _rows.Rotary(s.Qkv, n, s.Cos, s.Sin, s.Seq, s.Pos, c.NumHeads, c.NumKvHeads, d, s.Keys[l], s.Values[l], s.Capacity, rotate: !_gpt2);
             _attention.Run(s.Qkv, qkvWidth, s.Keys[l], s.Values[l], s.Capacity, s.Context, s.Scores, s.Starts, s.Counts, s.Past,
                 s.Batch, c.NumHeads, c.NumKvHeads, d, c.SlidingWindow);
             layer.Output.Forward(k, s.Context, n, s.Projection, FfnActivation.None, EncoderOp.AttentionOutputGemm);
-            _rows.ResidualRmsNorm(s.Hidden, s.Projection, n, layer.PostNorm, _eps, s.Normed);                // x += attn
-            layer.GateUp.Forward(k, s.Normed, n, s.GateUp, FfnActivation.None, EncoderOp.FfnInGemm);           // (N, 2F): gate | up
-            _rows.Gate(s.GateUp, n, c.IntermediateSize, _act, s.Gated);
+            Norm(s.Hidden, s.Projection, n, layer.PostNorm, s.Normed);                                             // x += attn
+            if (_gpt2) layer.Up.Forward(k, s.Normed, n, s.Gated, _ffnAct, EncoderOp.FfnInGemm);                 // (N, F), bias + activation
+            else
+            {
+                layer.Up.Forward(k, s.Normed, n, s.GateUp, FfnActivation.None, EncoderOp.FfnInGemm);              // (N, 2F): gate | up
+                _rows.Gate(s.GateUp, n, c.IntermediateSize, _act, s.Gated);
+            }
             layer.Down.Forward(k, s.Gated, n, s.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
         }
-        _rows.ResidualRmsNorm(s.Hidden, s.Projection, n, _finalNorm, _eps, s.Normed);
+        Norm(s.Hidden, s.Projection, n, _finalNorm, s.Normed);
         for (int i = 0; i < outputs; i++) s.Normed.AsSpan(outputRows[i] * h, h).CopyTo(s.LastRows.AsSpan(i * h, h));
         _lmHead.Forward(k, s.LastRows, outputs, logits, FfnActivation.None, EncoderOp.FfnOutGemm);
     }
+
+    void Norm(float[] x, float[]? add, int n, (float[] Weight, float[]? Bias) norm, float[] output) =>
+        _rows.ResidualNorm(x, add, n, norm.Weight, norm.Bias, _eps, output);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short benchmarks
     void Embed(Int8DecoderSession s, int n)
@@ -250,6 +270,7 @@ public sealed class Int8Decoder : IDisposable
                 for (int j = 0; j < h; j++) row[j] = q[j] * scale;
             }
             else _embed.AsSpan(id * h, h).CopyTo(row);
+            if (_positions is not null) ElementwiseKernels.ResidualAdd(row, _positions.AsSpan(s.Pos[r] * h, h), row); // wte + wpe
         }
     }
 

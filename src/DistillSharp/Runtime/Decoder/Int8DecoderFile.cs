@@ -40,7 +40,7 @@ public static class Int8DecoderFile
         bool shared = SharesLmHead(weights);
         if (weights.Int8Embeddings is { } table && !shared)
         {
-            string name = Int8DecoderWeights.EmbeddingsName;
+            string name = weights.EmbeddingsName;
             Safetensors.Write(tablePath, [
                 KeyValuePair.Create(name, new SafeTensor("I8", [table.Rows, table.Cols], MemoryMarshal.AsBytes(table.Values.AsSpan()).ToArray())),
                 KeyValuePair.Create(name + Int8EncoderFile.ScaleSuffix, new SafeTensor("F32", [table.Rows], MemoryMarshal.AsBytes(table.Scales.AsSpan()).ToArray())),
@@ -103,7 +103,7 @@ public static class Int8DecoderFile
         Int8EmbeddingTable? table = (runtime["embeddings"]?.GetValue<string>() ?? "fp32") switch
         {
             "fp32" => null,
-            "int8" => Int8EncoderFile.ReadInt8Table(Path.Combine(dir, Int8EncoderFile.Int8EmbeddingsFile), Int8DecoderWeights.EmbeddingsName),
+            "int8" => Int8EncoderFile.ReadInt8Table(Path.Combine(dir, Int8EncoderFile.Int8EmbeddingsFile), Int8DecoderWeights.EmbeddingsNameOf(config)),
             "lm_head" when quantized.Layers.TryGetValue(Int8DecoderWeights.LmHeadName, out var head) =>
                 new Int8EmbeddingTable(head.Weight, head.WeightScale, head.OutFeatures, head.InFeatures),
             var e => throw new DistillSharpException($"{runtimePath}: embeddings '{e}' is unknown (or lm_head is not quantized); allowed: fp32, int8, lm_head"),

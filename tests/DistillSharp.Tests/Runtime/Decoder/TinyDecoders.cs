@@ -88,7 +88,7 @@ internal static class TinyDecoders
         });
         if (weights.Int8Embeddings is { } table)
             using (no_grad())
-                model.state_dict()[Int8DecoderWeights.EmbeddingsName].copy_(tensor(table.Dequantize().Data, table.Rows, table.Cols));
+                model.state_dict()[weights.EmbeddingsName].copy_(tensor(table.Dequantize().Data, table.Rows, table.Cols));
         var head = Dequantized(layers[Int8DecoderWeights.LmHeadName]);
         return ids =>
         {
