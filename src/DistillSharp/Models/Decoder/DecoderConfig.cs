@@ -142,7 +142,7 @@ public sealed record DecoderConfig
         {
             if (value <= 0) throw new DistillSharpException($"{path}: {key} must be > 0, got {value}");
         }
-        Positive(IsGpt2 ? "vocab_size" : "vocab_size", VocabSize);
+        Positive("vocab_size", VocabSize);
         Positive(IsGpt2 ? "n_embd" : "hidden_size", HiddenSize);
         Positive(IsGpt2 ? "n_layer" : "num_hidden_layers", NumLayers);
         Positive(IsGpt2 ? "n_head" : "num_attention_heads", NumHeads);
@@ -150,6 +150,10 @@ public sealed record DecoderConfig
         Positive("head_dim", HeadDim);
         Positive(IsGpt2 ? "n_inner" : "intermediate_size", IntermediateSize);
         Positive(IsGpt2 ? "n_positions" : "max_position_embeddings", MaxPositions);
+        if (ModelType == "qwen2" && !AttentionBias)
+            throw new DistillSharpException($"{path}: qwen2 always has q/k/v bias; AttentionBias must be true");
+        if (IsGpt2 && (NumKvHeads != NumHeads || HeadDim * NumHeads != HiddenSize))
+            throw new DistillSharpException($"{path}: gpt2 needs num_key_value_heads = n_head ({NumHeads}) and head_dim = n_embd / n_head, got {NumKvHeads} and {HeadDim}");
         if (NumHeads % NumKvHeads != 0)
             throw new DistillSharpException($"{path}: num_attention_heads ({NumHeads}) must be a multiple of num_key_value_heads ({NumKvHeads})");
         if (IsGpt2 && HiddenSize % NumHeads != 0)

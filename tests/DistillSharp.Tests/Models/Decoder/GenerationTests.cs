@@ -91,6 +91,20 @@ public class GenerationTests
         Assert.Equal(greedy, generator.GenerateIds(prompts, new GenerationOptions { MaxNewTokens = 8, Temperature = 2, TopK = 1, StopTokenIds = [] })[0].GeneratedIds);
     }
 
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("gpt2")]
+    public void GenerationLeavesNoLiveTensorsBehind(string kind)
+    {
+        using var model = Model(kind);
+        var generator = new TextGenerator(model, Tokenizer);
+        var options = new GenerationOptions { MaxNewTokens = 5, Temperature = 0.7, TopK = 10, StopTokenIds = [], StopStrings = ["zz"] };
+        generator.Generate(["a dog", "the region of"], options); // warm-up
+        long live = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        generator.Generate(["a dog", "the region of"], options);
+        Assert.Equal(live, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
     [Fact]
     public void RepetitionPenaltyDividesPositiveAndMultipliesNegativeLogits()
     {
