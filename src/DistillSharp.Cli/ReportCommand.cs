@@ -12,7 +12,13 @@ static class ReportCommand
         var command = new Command("report", "Regenerate report.md and the PNG plots of a run folder.") { runDir };
         command.SetAction(CommandRunner.Guard(parse =>
         {
-            var output = ReportGenerator.Generate(parse.GetValue(runDir)!);
+            string dir = parse.GetValue(runDir)!;
+            if (DistillSharp.Pipeline.Lm.LmPipeline.IsLmRun(dir))
+            {
+                foreach (string path in DistillSharp.Pipeline.Lm.LmPipeline.RewriteReport(dir)) Console.WriteLine("wrote " + path);
+                return CommandRunner.Ok;
+            }
+            var output = ReportGenerator.Generate(dir);
             foreach (string warning in output.Warnings) Console.Error.WriteLine("warning: " + warning);
             foreach (string path in output.Written) Console.WriteLine("wrote " + path);
             return CommandRunner.Ok;

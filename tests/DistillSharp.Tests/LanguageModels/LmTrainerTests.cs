@@ -91,6 +91,24 @@ public sealed class LmTrainerTests : IDisposable
     }
 
     [Fact]
+    public void KdStepsFromTheSparseCacheDoNotLeakTensors()
+    {
+        var teacher = new TinyLm(V, seed: 5);
+        teacher.eval();
+        var model = new TinyLm(V, seed: 6);
+        var data = Data();
+        var cacheOptions = new SparseCacheOptions(TopK: 4);
+        using var cache = new SparseTeacherCache(_dir, SparseTeacherCache.Key("tiny", data.ContentHash, cacheOptions), cacheOptions);
+        foreach (var b in data.Epoch(0))
+            using (NewDisposeScope()) cache.Get(b, () => teacher.Logits(b.InputTensor(), b.AttentionTensor()));
+        var live = new List<long>();
+        var options = Options(12) with { Objective = "kd", CeWeight = 0.5, Progress = _ => live.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount) };
+        var result = new LmTrainer(model, model.Logits, data, options, teacherCache: cache).Run();
+        Assert.Equal(12 * 4, result.CacheHits);                               // warm cache: no teacher needed
+        Assert.All(live.Skip(2), n => Assert.Equal(live[2], n));              // AdamW state appears at step 1
+    }
+
+    [Fact]
     public void MaskedPositionsDoNotAffectTheSftLoss()
     {
         using var scope = NewDisposeScope();

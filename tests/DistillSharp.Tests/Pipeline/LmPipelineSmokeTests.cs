@@ -80,6 +80,11 @@ public class LmPipelineSmokeTests
             // The teacher went to the cache (a later run or `distill pretrain` reuses it: PretrainWritesAnHfFolderFromTheSameCache).
             Assert.True(File.Exists(Path.Combine(report.Run.TeacherCache!, "model.safetensors")));
             Assert.False(Directory.Exists(report.Run.TeacherCache + ".partial"));
+            // `distill report RUN_DIR` rebuilds the same report.md from report.json.
+            string md = File.ReadAllText(Path.Combine(run, "report.md"));
+            Assert.True(LmPipeline.IsLmRun(run));
+            LmPipeline.RewriteReport(run);
+            Assert.Equal(md, File.ReadAllText(Path.Combine(run, "report.md")));
             var e = Assert.Throws<DistillSharpException>(() => LmPipeline.Run(config, options));
             Assert.Contains("already holds a run", e.Message);
         }

@@ -75,8 +75,4 @@ public static class LmPhaseTrainer
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 
-    /// <summary>Report row of a finished phase.</summary>
-    public static LmPhaseReport Report(string name, LmTrainResult result) =>
-        new(name, result.Steps, Math.Round(result.Seconds, 2), result.Steps > 0 ? Math.Round(result.Seconds / result.Steps, 4) : null,
-            double.IsFinite(result.LastLoss) ? Math.Round(result.LastLoss, 4) : null);
 }

@@ -125,12 +125,12 @@ public static partial class LmPipeline
     static (LmRunData Data, LmTeacher? SourceTeacher) LoadData(LmRunConfig config, LmRunOptions options, string runDir, List<LmPhaseReport> phases)
     {
         var log = options.Log;
-        var c = Stopwatch.StartNew();
+        var c = PhaseClock.Start();
         var split = options.Corpus?.Invoke(log) ?? LmRunData.LoadSplit(config.Data, log);
-        phases.Add(new LmPhaseReport("data", 1, Math.Round(c.Elapsed.TotalSeconds, 2), null, null));
+        phases.Add(c.Report("data", 1));
         LmTeacher? source = null;
         Models.Decoder.Tokenization.DecoderTokenizer tokenizer;
-        c.Restart();
+        c = PhaseClock.Start();
         if (config.Teacher.Source is { } path)
         {
             (source, tokenizer) = LmTeacherProvider.LoadSource(path);
@@ -139,11 +139,11 @@ public static partial class LmPipeline
         else
         {
             tokenizer = LmRunData.TrainTokenizer(split, config.Tokenizer);
-            log.WriteLine($"tokenizer: byte-level BPE, {tokenizer.VocabSize} ids, trained on the training split in {c.Elapsed.TotalSeconds:F1} s");
+            log.WriteLine($"tokenizer: byte-level BPE, {tokenizer.VocabSize} ids, trained on the training split in {c.Seconds:F1} s");
         }
         tokenizer.Save(Path.Combine(runDir, "tokenizer"));
         var data = LmRunData.Encode(split, tokenizer);
-        phases.Add(new LmPhaseReport("tokenizer", 1, Math.Round(c.Elapsed.TotalSeconds, 2), null, null));
+        phases.Add(c.Report("tokenizer", 1));
         log.WriteLine($"data: {split.Train.Count} training documents ({data.TrainTokens:N0} tokens), {split.HeldOut.Count} held out ({data.HeldOut.Sum(d => (long)d.Length):N0} tokens)");
         return (data, source);
     }
@@ -171,12 +171,13 @@ public static partial class LmPipeline
         Func<Tensor, Tensor, Tensor>? teacher = null, SparseTeacherCache? cache = null)
     {
         string dir = Path.Combine(runDir, "phases", name);
+        var clock = PhaseClock.Start();
         tracker.Begin(name);
         log.WriteLine($"== {name}: {LmPhaseTrainer.CappedSteps(train, maxSteps)} steps");
         var options = LmPhaseTrainer.Options(objective, train, maxSteps, dir, tracker);
         var result = new LmTrainer(model, LmPhaseTrainer.Logits(model), source, adjust?.Invoke(options) ?? options, teacher, cache).Run();
         tracker.End();
         LmPhaseTrainer.DropCheckpoints(dir);
-        return LmPhaseTrainer.Report(name, result);
+        return clock.Report(name, result.Steps, result.LastLoss);
     }
 }

@@ -14,17 +14,18 @@ public static partial class LmPipeline
     static LmSeqKdReport RunSeqKd(LmRunConfig config, SeqKdConfig seqKd, LmRunOptions options, string runDir, LmRunData data,
         CausalLm teacher, CausalLm student, LmEtaTracker tracker, List<LmPhaseReport> phases)
     {
+        var clock = PhaseClock.Start();
         tracker.Begin(LmRunPlan.Generate);
-        options.Log.WriteLine($"== {LmRunPlan.Generate}: the teacher continues {seqKd.Prompts} prompts of {seqKd.PromptTokens} tokens by {seqKd.NewTokens}");
-        var prompts = SeqKdDataset.Prompts(data.Train, seqKd.Prompts, seqKd.PromptTokens, config.Seed);
+        int promptCount = LmRunPlan.SeqKdPrompts(seqKd, options.MaxSteps);
+        options.Log.WriteLine($"== {LmRunPlan.Generate}: the teacher continues {promptCount} prompts of {seqKd.PromptTokens} tokens by {seqKd.NewTokens}");
+        var prompts = SeqKdDataset.Prompts(data.Train, promptCount, seqKd.PromptTokens, config.Seed);
         var (examples, seconds) = SeqKdDataset.Generate(teacher, data.Tokenizer, prompts, seqKd, config.Seed,
             done => tracker.Step((done + seqKd.GenerateBatch - 1) / seqKd.GenerateBatch));
         tracker.End();
         string file = Path.Combine(runDir, "seqkd.jsonl");
         SftExample.WriteJsonl(file, examples);
         long responseTokens = examples.Sum(e => (long)e.Response.Length);
-        phases.Add(new LmPhaseReport(LmRunPlan.Generate, (prompts.Count + seqKd.GenerateBatch - 1) / seqKd.GenerateBatch, Math.Round(seconds, 2),
-            Math.Round(seconds / Math.Max(1, (prompts.Count + seqKd.GenerateBatch - 1) / seqKd.GenerateBatch), 4), null));
+        phases.Add(clock.Report(LmRunPlan.Generate, (prompts.Count + seqKd.GenerateBatch - 1) / seqKd.GenerateBatch));
 
         int batch = Math.Min(seqKd.Train.BatchSize(config.Data), examples.Count);
         var sft = new SftBatcher(examples, batch, seqKd.PromptTokens + seqKd.NewTokens, (ulong)config.Seed);
@@ -68,7 +69,7 @@ public static partial class LmPipeline
     {
         var reports = new Dictionary<string, LmModelReport>();
         var heldOut = data.HeldOutBatches(config.Data.Block, config.Eval.MaxBlocks);
-        var clock = Stopwatch.StartNew();
+        var clock = PhaseClock.Start();
         tracker.Begin(LmRunPlan.Evaluate);
         for (int i = 0; i < models.Count; i++)
         {
@@ -78,9 +79,9 @@ public static partial class LmPipeline
             tracker.Step(i + 1);
         }
         tracker.End();
-        phases.Add(new LmPhaseReport(LmRunPlan.Evaluate, models.Count, Math.Round(clock.Elapsed.TotalSeconds, 2), null, null));
+        phases.Add(clock.Report(LmRunPlan.Evaluate, models.Count));
 
-        clock.Restart();
+        clock = PhaseClock.Start();
         tracker.Begin(LmRunPlan.Bench);
         var benchTokens = data.HeldOut.SelectMany(d => d).Concat(data.Train.SelectMany(d => d)).Take(config.Bench.PromptTokens * 16).ToList();
         for (int i = 0; i < models.Count; i++)
@@ -118,11 +119,24 @@ public static partial class LmPipeline
         }
         tracker.End();
         NativeMemory.Trim();
-        phases.Add(new LmPhaseReport(LmRunPlan.Bench, models.Count, Math.Round(clock.Elapsed.TotalSeconds, 2), null, null));
+        phases.Add(clock.Report(LmRunPlan.Bench, models.Count));
         return reports;
     }
 
-    static string WriteReport(string runDir, LmReport report, List<LmPhaseReport> phases)
+    /// <summary>True when <paramref name="runDir"/> is an LM run folder (its config.yaml says kind: lm).</summary>
+    public static bool IsLmRun(string runDir) => LmConfigLoader.IsLm(Path.Combine(runDir, "config.yaml"));
+
+    /// <summary>`distill report` of an LM run: report.md and plots/ again from report.json and phases/*/metrics.jsonl.</summary>
+    public static IReadOnlyList<string> RewriteReport(string runDir)
+    {
+        string reportPath = Path.Combine(runDir, "report.json");
+        if (!File.Exists(reportPath)) throw new DistillSharpException($"{runDir} has no report.json to rebuild the report from");
+        var report = LmReport.Load(reportPath);
+        WriteReport(runDir, report, report.Phases);
+        return [Path.Combine(runDir, "report.md"), Path.Combine(runDir, "plots")];
+    }
+
+    static string WriteReport(string runDir, LmReport report, IReadOnlyList<LmPhaseReport> phases)
     {
         string reportPath = Path.Combine(runDir, "report.json");
         report.Save(reportPath);

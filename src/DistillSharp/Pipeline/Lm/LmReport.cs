@@ -48,8 +48,38 @@ public sealed record LmReport
 /// <summary>Which config ran, when, how long, with how many threads.</summary>
 public sealed record LmRunInfo(string Config, string Started, double Seconds, int Threads, long? MaxSteps, string RunDir, string? TeacherCache);
 
-/// <summary>One phase: steps done, wall time, seconds per step, last logged loss.</summary>
-public sealed record LmPhaseReport(string Name, long Steps, double Seconds, double? SecondsPerStep, double? FinalLoss, bool Cached = false);
+/// <summary>
+/// One phase: steps done, wall time, seconds per step, last logged loss, and the process's CPU time
+/// in the phase (with one thread, CPU seconds per step is what the step costs on a quiet core even
+/// when the machine is shared).
+/// </summary>
+public sealed record LmPhaseReport(string Name, long Steps, double Seconds, double? SecondsPerStep, double? FinalLoss, bool Cached = false,
+    double? CpuSeconds = null)
+{
+    /// <summary>CPU seconds per step, when measured.</summary>
+    public double? CpuSecondsPerStep => CpuSeconds is double c && Steps > 0 ? Math.Round(c / Steps, 4) : null;
+}
+
+/// <summary>Wall and process CPU time since a phase started.</summary>
+public sealed class PhaseClock
+{
+    readonly System.Diagnostics.Stopwatch _wall = System.Diagnostics.Stopwatch.StartNew();
+    readonly TimeSpan _cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+
+    /// <summary>Starts timing now.</summary>
+    public static PhaseClock Start() => new();
+
+    /// <summary>Wall seconds so far.</summary>
+    public double Seconds => _wall.Elapsed.TotalSeconds;
+
+    /// <summary>The phase's report row.</summary>
+    public LmPhaseReport Report(string name, long steps, double? finalLoss = null, bool cached = false)
+    {
+        double cpu = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - _cpu).TotalSeconds;
+        return new LmPhaseReport(name, steps, Math.Round(Seconds, 2), steps > 0 ? Math.Round(Seconds / steps, 4) : null,
+            finalLoss is double l && double.IsFinite(l) ? Math.Round(l, 4) : null, cached, Math.Round(cpu, 2));
+    }
+}
 
 /// <summary>One model variant.</summary>
 public sealed record LmModelReport

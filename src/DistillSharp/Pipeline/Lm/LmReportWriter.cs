@@ -45,9 +45,9 @@ public static class LmReportWriter
                 + (report.Models.TryGetValue("scratch", out var sc) ? $" (scratch student: {Fixed(sc.Perplexity, 2)})." : ".")).AppendLine();
 
         md.AppendLine("## Phases").AppendLine();
-        md.AppendLine("| phase | steps | time | s/step | last loss |").AppendLine("|---|---:|---:|---:|---:|");
+        md.AppendLine("| phase | steps | time | s/step | CPU s/step | last loss |").AppendLine("|---|---:|---:|---:|---:|---:|");
         foreach (var p in report.Phases)
-            md.AppendLine($"| {Cell(p.Name)}{(p.Cached ? " (cached)" : "")} | {p.Steps} | {Duration(p.Seconds)} | {Fixed(p.SecondsPerStep, 3)} | {Fixed(p.FinalLoss, 3)} |");
+            md.AppendLine($"| {Cell(p.Name)}{(p.Cached ? " (cached)" : "")} | {p.Steps} | {Duration(p.Seconds)} | {Fixed(p.SecondsPerStep, 3)} | {Fixed(p.CpuSecondsPerStep, 3)} | {Fixed(p.FinalLoss, 3)} |");
         md.AppendLine();
         if (report.SeqKd is { } seq)
             md.AppendLine($"Sequence-level KD: {seq.Examples} teacher responses ({seq.ResponseTokens:N0} tokens) in `{seq.File}`, generated in {Duration(seq.GenerateSeconds)}.").AppendLine();

@@ -3,7 +3,8 @@ namespace DistillSharp.Pipeline.Lm;
 /// <summary>
 /// The phases of an LM run with their step counts under --max-steps and an estimate of each step's
 /// work in FLOPs (training ≈ 6·params·tokens, plus 2·teacher params·tokens for the teacher forward
-/// of token KD; generation and evaluation ≈ 2·params·tokens), for <see cref="LmEtaTracker"/>.
+/// of token KD; generation and evaluation ≈ 2·params·tokens, a decoded token counted 16× a prefill
+/// token because one-token steps are dominated by per-op overhead), for <see cref="LmEtaTracker"/>.
 /// </summary>
 public static class LmRunPlan
 {
@@ -14,6 +15,10 @@ public static class LmRunPlan
     /// <summary>Optimizer steps of the student's teacher-taught phases under the cap (the scratch student runs as many).</summary>
     public static long StudentSteps(LmRunConfig c, long? maxSteps) =>
         (c.SeqKd is { } s ? LmPhaseTrainer.CappedSteps(s.Train, maxSteps) : 0) + (c.Kd is { } k ? LmPhaseTrainer.CappedSteps(k.Train, maxSteps) : 0);
+
+    /// <summary>SeqKD prompts under the cap: --max-steps N also caps generation at N batches.</summary>
+    public static int SeqKdPrompts(SeqKdConfig s, long? maxSteps) =>
+        maxSteps is long cap ? (int)Math.Min(s.Prompts, cap * s.GenerateBatch) : s.Prompts;
 
     /// <summary>The scratch student's training settings: the KD phase's (else seqkd's) optimizer, for the students' total steps.</summary>
     public static LmTrainConfig ScratchTrain(LmRunConfig c, long? maxSteps)
@@ -33,7 +38,7 @@ public static class LmRunPlan
             plan.Add(new(Pretrain, LmPhaseTrainer.CappedSteps(p.Train, maxSteps), 6.0 * teacherParams * p.Train.BatchSize(d) * p.Train.Accumulate * d.Block));
         if (c.SeqKd is { } s)
         {
-            long batches = (s.Prompts + s.GenerateBatch - 1) / s.GenerateBatch;
+            long batches = (SeqKdPrompts(s, maxSteps) + s.GenerateBatch - 1) / s.GenerateBatch;
             plan.Add(new(Generate, batches, 2.0 * teacherParams * s.GenerateBatch * (s.PromptTokens + s.NewTokens)));
             plan.Add(new(SeqKd, LmPhaseTrainer.CappedSteps(s.Train, maxSteps),
                 6.0 * studentParams * s.Train.BatchSize(d) * s.Train.Accumulate * (s.PromptTokens + s.NewTokens)));

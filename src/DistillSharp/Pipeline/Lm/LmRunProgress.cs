@@ -22,22 +22,25 @@ public sealed record LmPhasePlan(string Name, long Steps, double WorkPerStep);
 /// step, 2·params·tokens per forward token); the measured rate — work done per second of phase
 /// time so far — turns the remaining work into seconds. The first estimate appears after the first
 /// measured step; a phase whose real cost differs from the estimate corrects the rate as it runs.
+/// Time between phases (saving, loading) is not measured, so the ETA leans slightly optimistic.
 /// </summary>
 public sealed class LmEtaTracker
 {
     readonly List<LmPhasePlan> _plan;
     readonly double[] _done;
-    readonly Stopwatch _clock = new();
+    readonly Func<double> _seconds;
     readonly Action<LmRunProgress>? _sink;
     double _measuredWork, _measuredSeconds, _phaseStartSeconds;
     int _current = -1;
 
-    /// <summary>Tracks <paramref name="plan"/>; <paramref name="sink"/> receives every update.</summary>
-    public LmEtaTracker(IEnumerable<LmPhasePlan> plan, Action<LmRunProgress>? sink)
+    /// <summary>Tracks <paramref name="plan"/>; <paramref name="sink"/> receives every update; <paramref name="seconds"/> is the clock (tests give their own).</summary>
+    public LmEtaTracker(IEnumerable<LmPhasePlan> plan, Action<LmRunProgress>? sink, Func<double>? seconds = null)
     {
         _plan = plan.ToList();
         _done = new double[_plan.Count];
         _sink = sink;
+        var clock = Stopwatch.StartNew();
+        _seconds = seconds ?? (() => clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>The phases, in order.</summary>
@@ -50,8 +53,7 @@ public sealed class LmEtaTracker
         if (index < 0) throw new ArgumentException($"phase '{name}' is not in the plan ({string.Join(", ", _plan.Select(p => p.Name))})");
         for (int i = 0; i < index; i++) _done[i] = _plan[i].Steps;
         _current = index;
-        _clock.Start();
-        _phaseStartSeconds = _clock.Elapsed.TotalSeconds;
+        _phaseStartSeconds = _seconds();
         Report(0, double.NaN);
     }
 
@@ -62,7 +64,7 @@ public sealed class LmEtaTracker
         var plan = _plan[_current];
         double before = _done[_current];
         _done[_current] = Math.Min(step, plan.Steps);
-        double seconds = _clock.Elapsed.TotalSeconds;
+        double seconds = _seconds();
         _measuredWork += (_done[_current] - before) * plan.WorkPerStep;
         _measuredSeconds += seconds - _phaseStartSeconds;
         _phaseStartSeconds = seconds;

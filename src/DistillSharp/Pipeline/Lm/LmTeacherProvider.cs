@@ -82,11 +82,12 @@ public static class LmTeacherProvider
         try
         {
             var batcher = data.TrainBatcher(config.Data.Block, recipe.Train.BatchSize(config.Data), config.Seed);
+            var clock = PhaseClock.Start();
             var options = LmPhaseTrainer.Options("pretrain", recipe.Train, maxSteps, partial, tracker);
             var result = new LmTrainer(teacher, LmPhaseTrainer.Logits(teacher), batcher, options).Run();
             teacher.eval();
             DecoderFolder.Save(teacher, data.Tokenizer, partial);
-            var phase = LmPhaseTrainer.Report("pretrain", result);
+            var phase = clock.Report("pretrain", result.Steps, result.LastLoss);
             File.WriteAllText(Path.Combine(partial, "pretrain.json"), JsonSerializer.Serialize(phase));
             LmPhaseTrainer.DropCheckpoints(partial);
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
