@@ -66,6 +66,7 @@ public class LmPipelineSmokeTests
             var int8 = report.Models["student_int8"];
             Assert.Equal("distillsharp-int8", int8.Runtime);
             Assert.True(int8.ParamBytes < report.Models["student"].ParamBytes, $"int8 bytes {int8.ParamBytes}");
+            Assert.True(File.Exists(Path.Combine(run, "student-int8", "int8_decoder.json")) && int8.FileBytes < report.Models["student"].FileBytes, $"int8 files {int8.FileBytes}");
             Assert.InRange(int8.Perplexity!.Value / report.Models["student"].Perplexity!.Value, 0.8, 1.25);
             Assert.True(report.Models["teacher"].Params > report.Models["student"].Params);
             Assert.Equal(report.Models["student"].Params, report.Models["scratch"].Params);

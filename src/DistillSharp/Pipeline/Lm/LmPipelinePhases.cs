@@ -110,9 +110,12 @@ public static partial class LmPipeline
             if (target is Int8DecoderBenchTarget int8)
             {
                 var ppl = LanguageModels.Perplexity.Evaluate(Int8DecoderPerplexity.Logits(int8.Decoder), heldOut);
+                string int8Dir = Path.Combine(Path.GetDirectoryName(studentFolder)!, Int8DecoderFile.RunSubfolder); // run/student-int8
+                int8.Decoder.Save(int8Dir);
                 reports[variant] = reports[variant] with
                 {
                     Perplexity = Math.Round(ppl.Perplexity, 3), HeldoutTokens = ppl.Tokens, ParamBytes = int8.Decoder.ModelBytes,
+                    FileBytes = Int8DecoderFile.Bytes(int8Dir), Folder = int8Dir,
                 };
                 log.WriteLine($"{variant}: held-out perplexity {ppl.Perplexity:F2}, decode {reports[variant].DecodeTokensPerSecond(1):F1} tokens/s at batch 1");
             }
