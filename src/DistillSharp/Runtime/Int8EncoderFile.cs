@@ -146,7 +146,7 @@ public static class Int8EncoderFile
     }
 
     // Reads table `name` (I8 [rows, cols]) and its scales (`name` + ScaleSuffix, F32 [rows]).
-    static Int8EmbeddingTable ReadInt8Table(string path, string name)
+    internal static Int8EmbeddingTable ReadInt8Table(string path, string name)
     {
         var (tensors, _) = Safetensors.Read(path);
         if (!tensors.TryGetValue(name, out var values) || !tensors.TryGetValue(name + ScaleSuffix, out var scales))

@@ -53,15 +53,21 @@ public class LmPipelineSmokeTests
             Assert.Equal(config.ToYaml(), File.ReadAllText(Path.Combine(run, "config.yaml")));
 
             var report = LmReport.Load(first.ReportPath);
-            Assert.Equal(["teacher", "student", "scratch"], report.Models.Keys.Order().Reverse().OrderBy(k => k == "teacher" ? 0 : k == "student" ? 1 : 2));
+            Assert.Equal(["scratch", "student", "student_int8", "teacher"], report.Models.Keys.Order());
             foreach (var (name, m) in report.Models)
             {
                 Assert.True(m.Perplexity is > 1 and < 1000, $"{name} perplexity {m.Perplexity}");
                 Assert.Equal([1, 2], m.Speed!.Select(s => s.Batch));
                 Assert.All(m.Speed!, s => Assert.True(s.DecodeTokensPerSecond > 0 && s.PrefillTokensPerSecond > 0));
+                if (name == "student_int8") continue; // the INT8 runtime: no samples or folder of its own
                 Assert.Equal(2, m.Samples!.Count);
                 Assert.True(m.FileBytes > 0 && m.ParamBytes == 4 * m.Params, name);
             }
+            var int8 = report.Models["student_int8"];
+            Assert.Equal("distillsharp-int8", int8.Runtime);
+            Assert.True(int8.ParamBytes < report.Models["student"].ParamBytes, $"int8 bytes {int8.ParamBytes}");
+            Assert.True(File.Exists(Path.Combine(run, "student-int8", "int8_decoder.json")) && int8.FileBytes < report.Models["student"].FileBytes, $"int8 files {int8.FileBytes}");
+            Assert.InRange(int8.Perplexity!.Value / report.Models["student"].Perplexity!.Value, 0.8, 1.25);
             Assert.True(report.Models["teacher"].Params > report.Models["student"].Params);
             Assert.Equal(report.Models["student"].Params, report.Models["scratch"].Params);
             // --max-steps 2 caps every phase; the scratch student runs as many steps as seqkd + kd together.

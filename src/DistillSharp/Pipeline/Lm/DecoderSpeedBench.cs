@@ -85,5 +85,8 @@ public static class DecoderSpeedBench
 public static class DecoderBenchRuntimes
 {
     /// <summary>Variant name → factory (student HF folder, threads) → bench target.</summary>
-    public static readonly Dictionary<string, Func<string, int, IDecoderBenchTarget>> Student = new(StringComparer.Ordinal);
+    public static readonly Dictionary<string, Func<string, int, IDecoderBenchTarget>> Student = new(StringComparer.Ordinal)
+    {
+        ["student_int8"] = (folder, threads) => Int8DecoderBenchTarget.FromFolder(folder, threads),
+    };
 }

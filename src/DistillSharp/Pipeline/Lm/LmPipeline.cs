@@ -93,6 +93,7 @@ public static partial class LmPipeline
             "rss_delta_bytes: resident-set growth from loading the folder and one batch-1 prefill, after malloc_trim; approximate.",
         };
         if (!DecoderBenchRuntimes.Student.Any()) notes.Add("student_int8: no INT8 decoder runtime is registered (DecoderBenchRuntimes); not measured.");
+        else notes.Add("student_int8: the student through the C# INT8 decoder runtime (int8 weights per output channel, dynamic per-token int8 activations, lm_head included); its param_bytes are the bytes the runtime holds (packed int8 weights, scales, norms, int8 embeddings).");
         if (options.MaxSteps is long cap) notes.Add($"--max-steps {cap}: every training phase was capped; numbers are a smoke test, not results.");
         notes.Add($"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
         var report = new LmReport

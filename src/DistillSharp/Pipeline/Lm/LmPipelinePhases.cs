@@ -3,6 +3,7 @@ using DistillSharp.Diagnostics;
 using DistillSharp.LanguageModels;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Models.Decoder;
+using DistillSharp.Runtime.Decoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Pipeline.Lm;
@@ -106,6 +107,18 @@ public static partial class LmPipeline
                 Runtime = target.Runtime, Speed = DecoderSpeedBench.Measure(target, config.Bench, benchTokens),
                 Perplexity = null, HeldoutTokens = null, Samples = null, FileBytes = null, RssDeltaBytes = null,
             };
+            if (target is Int8DecoderBenchTarget int8)
+            {
+                var ppl = LanguageModels.Perplexity.Evaluate(Int8DecoderPerplexity.Logits(int8.Decoder), heldOut);
+                string int8Dir = Path.Combine(Path.GetDirectoryName(studentFolder)!, Int8DecoderFile.RunSubfolder); // run/student-int8
+                int8.Decoder.Save(int8Dir);
+                reports[variant] = reports[variant] with
+                {
+                    Perplexity = Math.Round(ppl.Perplexity, 3), HeldoutTokens = ppl.Tokens, ParamBytes = int8.Decoder.ModelBytes,
+                    FileBytes = Int8DecoderFile.Bytes(int8Dir), Folder = int8Dir,
+                };
+                log.WriteLine($"{variant}: held-out perplexity {ppl.Perplexity:F2}, decode {reports[variant].DecodeTokensPerSecond(1):F1} tokens/s at batch 1");
+            }
         }
         tracker.End();
         NativeMemory.Trim();

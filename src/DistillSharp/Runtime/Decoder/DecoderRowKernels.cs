@@ -1,0 +1,196 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using DistillSharp.Runtime.Kernels;
+
+namespace DistillSharp.Runtime.Decoder;
+
+/// <summary>Feed-forward gate activation of a Llama-family decoder (<c>hidden_act</c>).</summary>
+public enum GateActivation
+{
+    /// <summary>x·σ(x) ("silu", "swish").</summary>
+    Silu,
+    /// <summary>Exact erf GELU ("gelu").</summary>
+    Gelu,
+    /// <summary>tanh GELU ("gelu_new", "gelu_pytorch_tanh").</summary>
+    GeluTanh,
+    /// <summary>max(0, x) ("relu").</summary>
+    Relu,
+}
+
+/// <summary>
+/// Row-wise fp32 passes of the decoder spread over the kernel thread pool in chunks of token rows:
+/// residual add + RMSNorm (or LayerNorm), rotary positions (with the K/V cache write) and the gated
+/// feed-forward product. One call at a time; nothing is allocated per call.
+/// </summary>
+internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParallelJob
+{
+    const int ChunkRows = 8;
+    enum Op { RmsNorm, Rotary, Gate }
+
+    Op _op;
+    int _rows, _cols;
+    float* _x, _add, _out, _weight, _bias, _cos, _sin;
+    bool _rotate;
+    float _eps;
+    GateActivation _act;
+    // Rotary: qkv rows of width (heads + 2·kvHeads)·d; cache rows [b][g][pos][d].
+    int _heads, _kvHeads, _headDim, _capacity;
+    int* _seq, _pos;
+    float* _keys, _values;
+
+    /// <summary>
+    /// x ← x + add (when <paramref name="add"/> is not null), then out ← x / √(mean(x²) + ε) · weight
+    /// (RMSNorm), or LayerNorm(x)·weight + bias when <paramref name="bias"/> is given, for
+    /// <paramref name="rows"/> rows of weight.Length values.
+    /// </summary>
+    public void ResidualNorm(float[] x, float[]? add, int rows, float[] weight, float[]? bias, float eps, float[] output)
+    {
+        fixed (float* px = x) fixed (float* pa = add) fixed (float* pw = weight) fixed (float* pb = bias) fixed (float* po = output)
+        {
+            _op = Op.RmsNorm; _x = px; _add = add is null ? null : pa; _rows = rows; _cols = weight.Length;
+            _weight = pw; _bias = bias is null ? null : pb; _eps = eps; _out = po;
+            Run();
+        }
+    }
+
+    /// <summary>
+    /// Rotates Q and K of each token row of <paramref name="qkv"/> (rotate_half layout, angles from
+    /// <paramref name="cos"/>/<paramref name="sin"/>, d/2 per row) and writes its K and V to the
+    /// cache of its sequence at its position. Without <paramref name="rotate"/> (GPT-2) only the cache write.
+    /// </summary>
+    public void Rotary(float[] qkv, int rows, float[] cos, float[] sin, int[] seq, int[] pos, int heads, int kvHeads, int headDim,
+        float[] keys, float[] values, int capacity, bool rotate = true)
+    {
+        fixed (float* pq = qkv) fixed (float* pc = cos) fixed (float* ps = sin) fixed (int* pseq = seq) fixed (int* ppos = pos)
+        fixed (float* pk = keys) fixed (float* pv = values)
+        {
+            _op = Op.Rotary; _x = pq; _rows = rows; _cos = pc; _sin = ps; _seq = pseq; _pos = ppos;
+            _heads = heads; _kvHeads = kvHeads; _headDim = headDim; _keys = pk; _values = pv; _capacity = capacity; _rotate = rotate;
+            Run();
+        }
+    }
+
+    /// <summary>out[r, j] ← act(gu[r, j]) · gu[r, F + j] for rows of [gate (F) | up (F)].</summary>
+    public void Gate(float[] gateUp, int rows, int ffn, GateActivation act, float[] output)
+    {
+        fixed (float* pg = gateUp) fixed (float* po = output)
+        {
+            _op = Op.Gate; _x = pg; _rows = rows; _cols = ffn; _act = act; _out = po;
+            Run();
+        }
+    }
+
+    void Run()
+    {
+        int chunks = (_rows + ChunkRows - 1) / ChunkRows;
+        try
+        {
+            if (pool is null) for (int c = 0; c < chunks; c++) RunChunk(c);
+            else pool.Run(this, chunks);
+        }
+        finally { _x = _add = _out = _weight = _bias = _cos = _sin = _keys = _values = null; _seq = _pos = null; }
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short benchmarks
+    public void RunChunk(int chunk)
+    {
+        int r0 = chunk * ChunkRows, r1 = Math.Min(_rows, r0 + ChunkRows);
+        for (int r = r0; r < r1; r++)
+            switch (_op)
+            {
+                case Op.RmsNorm: RmsNormRow(r); break;
+                case Op.Rotary: RotaryRow(r); break;
+                default: GateRow(r); break;
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void RmsNormRow(int r)
+    {
+        int n = _cols, i = 0;
+        float* x = _x + (nint)r * n, o = _out + (nint)r * n;
+        if (_add != null)
+        {
+            float* a = _add + (nint)r * n;
+            for (; i <= n - 8; i += 8) (Vector256.Load(x + i) + Vector256.Load(a + i)).Store(x + i);
+            for (; i < n; i++) x[i] += a[i];
+        }
+        if (_bias != null)
+        {
+            LayerNormKernels.LayerNorm(new ReadOnlySpan<float>(x, n), new ReadOnlySpan<float>(_weight, n), new ReadOnlySpan<float>(_bias, n), _eps,
+                new Span<float>(o, n));
+            return;
+        }
+        var acc = Vector256<float>.Zero;
+        for (i = 0; i <= n - 8; i += 8) { var v = Vector256.Load(x + i); acc += v * v; }
+        float sum = Vector256.Sum(acc);
+        for (; i < n; i++) sum += x[i] * x[i];
+        float inv = 1f / MathF.Sqrt(sum / n + _eps);
+        var vinv = Vector256.Create(inv);
+        for (i = 0; i <= n - 8; i += 8) (Vector256.Load(x + i) * vinv * Vector256.Load(_weight + i)).Store(o + i);
+        for (; i < n; i++) o[i] = x[i] * inv * _weight[i];
+    }
+
+    // out_i = x_i·cos_i − x_{i+h}·sin_i and out_{i+h} = x_{i+h}·cos_i + x_i·sin_i (h = d/2): HF's
+    // x·cos + rotate_half(x)·sin with cos/sin repeated over both halves.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void RotaryRow(int r)
+    {
+        int d = _headDim, half = d / 2, width = (_heads + 2 * _kvHeads) * d;
+        float* row = _x + (nint)r * width, c = _cos + (nint)r * half, s = _sin + (nint)r * half;
+        if (_rotate) for (int h = 0; h < _heads + _kvHeads; h++) Rotate(row + h * d, c, s, half);
+        nint cacheRow = ((nint)_seq[r] * _kvHeads * _capacity + _pos[r]) * d;
+        for (int g = 0; g < _kvHeads; g++)
+        {
+            nint at = cacheRow + (nint)g * _capacity * d;
+            new ReadOnlySpan<float>(row + (_heads + g) * d, d).CopyTo(new Span<float>(_keys + at, d));
+            new ReadOnlySpan<float>(row + (_heads + _kvHeads + g) * d, d).CopyTo(new Span<float>(_values + at, d));
+        }
+    }
+
+    static void Rotate(float* x, float* cos, float* sin, int half)
+    {
+        for (int i = 0; i < half; i++)
+        {
+            float a = x[i], b = x[i + half];
+            float ac = a * cos[i], bs = b * sin[i], bc = b * cos[i], as_ = a * sin[i];
+            x[i] = ac - bs;
+            x[i + half] = bc + as_;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void GateRow(int r)
+    {
+        int f = _cols, i = 0;
+        float* g = _x + (nint)r * 2 * f, u = g + f, o = _out + (nint)r * f;
+        if (_act == GateActivation.Silu)
+        {
+            for (; i <= f - 8; i += 8)
+            {
+                var x = Vector256.Load(g + i);
+                (x / (Vector256<float>.One + FastMath.Exp(-x)) * Vector256.Load(u + i)).Store(o + i);
+            }
+        }
+        for (; i < f; i++) o[i] = Activate(g[i], _act) * u[i];
+    }
+
+    static float Activate(float x, GateActivation act) => act switch
+    {
+        GateActivation.Silu => x / (1f + FastMath.Exp(-x)),
+        GateActivation.Gelu => FastMath.Gelu(x),
+        GateActivation.GeluTanh => 0.5f * x * (1f + MathF.Tanh(0.7978845608028654f * (x + 0.044715f * x * x * x))),
+        _ => MathF.Max(x, 0f),
+    };
+
+    /// <summary>Maps a Llama-family hidden_act name.</summary>
+    public static GateActivation ParseActivation(string name) => name switch
+    {
+        "silu" or "swish" => GateActivation.Silu,
+        "gelu" => GateActivation.Gelu,
+        "gelu_new" or "gelu_pytorch_tanh" => GateActivation.GeluTanh,
+        "relu" => GateActivation.Relu,
+        _ => throw new DistillSharpException($"hidden_act '{name}' is not supported by the INT8 decoder runtime; known: silu, swish, gelu, gelu_new, gelu_pytorch_tanh, relu"),
+    };
+}
