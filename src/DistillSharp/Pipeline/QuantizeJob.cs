@@ -83,7 +83,8 @@ public static class QuantizeJob
         var embeddings = EncoderQuantizer.Simulated(encoder, quantized).Embed(measure);
         var (sqnr, rel) = Compare(fp32Embeddings, embeddings);
         Directory.CreateDirectory(o.OutDir);
-        Int8EncoderFile.Save(Int8EncoderWeights.FromEncoder(encoder, quantized), o.OutDir);
+        // The folder as the INT8 runtime holds the model by default: int8 Linears and int8 word embeddings.
+        Int8EncoderFile.Save(Int8EncoderWeights.FromEncoder(encoder, quantized).WithInt8WordEmbeddings(), o.OutDir);
         long int8Bytes = Int8EncoderFile.Bytes(o.OutDir);
         long fp32Bytes = encoder.Model.state_dict().Sum(kv => kv.Value.numel()) * 4;
         var result = new QuantizeJobResult(quantized, sensitivity, fp32Layers, rel, sqnr, int8Bytes, fp32Bytes);
