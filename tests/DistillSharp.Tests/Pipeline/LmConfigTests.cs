@@ -87,6 +87,22 @@ public class LmConfigTests
     }
 
     /// <summary>Records holding lists compare by reference; compare their YAML instead.</summary>
+    [Fact]
+    public void OnPolicyKdBindsRoundTripsAndRefusesACachedTeacher()
+    {
+        string yaml = Minimal.Replace("kd: { loss: jsd, beta: 0.3, train: { steps: 5 } }",
+            "kd: { loss: reverse_kl, top_k: 0, on_policy: { prompts: 40, new_tokens: 16, temperature: 0.9 }, train: { steps: 5 } }");
+        var c = LmConfigLoader.Parse(yaml);
+        Assert.Equal(new OnPolicyConfig(40, 32, 16, 0.9), c.Kd!.OnPolicy);
+        Assert.Equal(c.ToYaml(), LmConfigLoader.Parse(c.ToYaml()).ToYaml());
+        Assert.Contains("on_policy", c.ToYaml());
+        var cached = Assert.ThrowsAny<ConfigException>(() => LmConfigLoader.Parse(yaml.Replace("top_k: 0", "top_k: 8")));
+        Assert.Contains("kd.top_k", cached.Message);
+        var unknown = Assert.ThrowsAny<ConfigException>(() => LmConfigLoader.Parse(yaml.Replace("temperature: 0.9", "temp: 0.9")));
+        Assert.Contains("temp", unknown.Message);
+        Assert.ThrowsAny<ConfigException>(() => LmConfigLoader.Parse(yaml.Replace("temperature: 0.9", "temperature: 0")));
+    }
+
     sealed class LmConfigYamlComparer : IEqualityComparer<LmRunConfig>
     {
         public bool Equals(LmRunConfig? x, LmRunConfig? y) => x?.ToYaml() == y?.ToYaml();

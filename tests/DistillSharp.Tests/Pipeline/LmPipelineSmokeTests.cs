@@ -96,6 +96,32 @@ public class LmPipelineSmokeTests
     }
 
     [Fact]
+    public void OnPolicyKdRunsThroughThePipelineOnTheStudentsOwnSamples()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "ds-lm-onpolicy-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            string yaml = TinyYaml
+                .Replace("        seqkd: { prompts: 4, prompt_tokens: 8, new_tokens: 6, generate_batch: 4, train: { steps: 50, warmup: 1, batch: 2 } }\n", "")
+                .Replace("kd: { loss: forward_kl, temperature: 2.0, top_k: 4,", "kd: { loss: reverse_kl, top_k: 0, on_policy: { prompts: 6, prompt_tokens: 6, new_tokens: 5 },")
+                + "\nscratch: false\n";
+            var config = LmConfigLoader.Parse(yaml);
+            Assert.NotNull(config.Kd!.OnPolicy);
+            var options = new LmRunOptions(Path.Combine(root, "run"), 2, null, TextWriter.Null, "tiny-onpolicy", Path.Combine(root, "cache"), TinyCorpus);
+            var outcome = LmPipeline.Run(config, options);
+            var metrics = File.ReadAllLines(Path.Combine(outcome.RunDir, "phases", "kd", "metrics.jsonl"));
+            Assert.Contains("\"step\":2", metrics[^1].Replace(" ", ""));      // --max-steps 2
+            Assert.Contains("reverse_kl", metrics[^1]);
+            Assert.False(Directory.Exists(Path.Combine(root, "cache", "lm-kd-cache")));   // live teacher, no cache
+            Assert.Contains("student", LmReport.Load(outcome.ReportPath).Models.Keys);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void PretrainWritesAnHfFolderFromTheSameCache()
     {
         string root = Path.Combine(Path.GetTempPath(), "ds-lm-pretrain-" + Guid.NewGuid().ToString("N")[..8]);

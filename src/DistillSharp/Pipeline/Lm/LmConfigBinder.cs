@@ -159,6 +159,24 @@ public static class LmConfigBinder
             r.Double("alpha", d.Alpha, v => v >= 0 && v < 1, "in [0, 1)"),
             r.Double("ce_weight", d.CeWeight, v => v >= 0, ">= 0"),
             r.Mapping("train") is { } tr ? BindTrain(tr) : null);
+        if (r.Mapping("on_policy") is { } op)
+        {
+            if (c.TopK > 0)
+                throw new ConfigException(r.PathOf("top_k"), $"must be 0 with on_policy: (the student's samples change every step, so the teacher is computed live, not cached), got {c.TopK}");
+            c = c with { OnPolicy = BindOnPolicy(op) };
+        }
+        r.RejectUnknown();
+        return c;
+    }
+
+    static OnPolicyConfig BindOnPolicy(MappingReader r)
+    {
+        var d = new OnPolicyConfig();
+        var c = new OnPolicyConfig(
+            r.Int("prompts", d.Prompts, v => v >= 1, ">= 1"),
+            r.Int("prompt_tokens", d.PromptTokens, v => v >= 1, ">= 1"),
+            r.Int("new_tokens", d.NewTokens, v => v >= 1, ">= 1"),
+            r.Double("temperature", d.Temperature, v => v > 0, "> 0 (on-policy samples)"));
         r.RejectUnknown();
         return c;
     }

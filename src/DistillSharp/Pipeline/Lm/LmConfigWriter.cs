@@ -23,8 +23,14 @@ public static class LmConfigWriter
             root.Add("seqkd", Map(("prompts", S(s.Prompts)), ("prompt_tokens", S(s.PromptTokens)), ("new_tokens", S(s.NewTokens)),
                 ("temperature", S(s.Temperature)), ("top_k", S(s.TopK)), ("generate_batch", S(s.GenerateBatch)), ("train", Train(s.Train))));
         if (c.Kd is { } k)
-            root.Add("kd", Map(("loss", S(k.Loss)), ("temperature", S(k.Temperature)), ("top_k", S(k.TopK)), ("beta", S(k.Beta)), ("alpha", S(k.Alpha)),
-                ("ce_weight", S(k.CeWeight)), ("train", Train(k.Train))));
+        {
+            var kd = Map(("loss", S(k.Loss)), ("temperature", S(k.Temperature)), ("top_k", S(k.TopK)), ("beta", S(k.Beta)), ("alpha", S(k.Alpha)),
+                ("ce_weight", S(k.CeWeight)), ("train", Train(k.Train)));
+            if (k.OnPolicy is { } op)
+                kd.Add("on_policy", Map(("prompts", S(op.Prompts)), ("prompt_tokens", S(op.PromptTokens)), ("new_tokens", S(op.NewTokens)),
+                    ("temperature", S(op.Temperature))));
+            root.Add("kd", kd);
+        }
         root.Add("scratch", S(c.Scratch));
         var eval = Map(("max_blocks", S(c.Eval.MaxBlocks)), ("max_new_tokens", S(c.Eval.MaxNewTokens)), ("temperature", S(c.Eval.Temperature)),
             ("repetition_penalty", S(c.Eval.RepetitionPenalty)));

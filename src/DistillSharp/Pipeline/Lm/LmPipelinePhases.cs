@@ -3,6 +3,7 @@ using DistillSharp.Diagnostics;
 using DistillSharp.LanguageModels;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Models.Decoder;
+using DistillSharp.Models.Decoder.Generation;
 using DistillSharp.Runtime.Decoder;
 using static TorchSharp.torch;
 
@@ -37,10 +38,12 @@ public static partial class LmPipeline
     static LmKdReport RunTokenKd(LmRunConfig config, TokenKdConfig kd, LmRunOptions options, string runDir, string cacheRoot, LmRunData data,
         LmTeacher teacher, CausalLm student, LmEtaTracker tracker, List<LmPhaseReport> phases)
     {
-        var batcher = data.TrainBatcher(config.Data.Block, kd.Train.BatchSize(config.Data), config.Seed + 1);
+        ILmBatchSource batcher = kd.OnPolicy is { } onPolicy
+            ? OnPolicySource(onPolicy, kd.Train.BatchSize(config.Data), config.Seed, data, student)
+            : data.TrainBatcher(config.Data.Block, kd.Train.BatchSize(config.Data), config.Seed + 1);
         SparseTeacherCache? cache = null;
         var cacheOptions = new SparseCacheOptions(Math.Min(Math.Max(kd.TopK, 1), data.Tokenizer.VocabSize), LogProbPrecision.Float16, kd.Temperature);
-        if (kd.TopK > 0)
+        if (kd.TopK > 0 && kd.OnPolicy is null)
         {
             cache = new SparseTeacherCache(Path.Combine(cacheRoot, "lm-kd-cache"), SparseTeacherCache.Key(teacher.Identity, batcher.ContentHash, cacheOptions), cacheOptions);
         }
@@ -61,6 +64,31 @@ public static partial class LmPipeline
         {
             cache?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Batches of the student's own samples (on-policy KD): prompts cut from the training text, each
+    /// continued by the student as it is at that step (sampling at the configured temperature, seeded
+    /// per step, so a resumed run samples the same), then scored against the live teacher.
+    /// </summary>
+    static OnPolicyBatchSource OnPolicySource(OnPolicyConfig onPolicy, int batch, int seed, LmRunData data, CausalLm student)
+    {
+        var prompts = SeqKdDataset.Prompts(data.Train, onPolicy.Prompts, onPolicy.PromptTokens, seed + 2);
+        var generator = new TextGenerator(student, data.Tokenizer);
+        IReadOnlyList<int[]> Sample(IReadOnlyList<int[]> batchPrompts, ulong sampleSeed)
+        {
+            bool wasTraining = student.training;
+            try
+            {
+                var options = new GenerationOptions { MaxNewTokens = onPolicy.NewTokens, Temperature = onPolicy.Temperature, Seed = sampleSeed };
+                return generator.GenerateIds(batchPrompts, options).Select(r => r.GeneratedIds).ToList();
+            }
+            finally
+            {
+                student.train(wasTraining);
+            }
+        }
+        return new OnPolicyBatchSource(prompts, Sample, batch, onPolicy.PromptTokens + onPolicy.NewTokens, (ulong)seed + 3);
     }
 
     /// <summary>Perplexity, samples, speed and memory of every model.</summary>

@@ -149,7 +149,20 @@ public sealed record TokenKdConfig(string Loss = "forward_kl", double Temperatur
 {
     /// <summary>Optimizer and loop settings (never null after binding).</summary>
     public LmTrainConfig Train { get; init; } = Train ?? new();
+
+    /// <summary>When set, KD runs on the student's own samples (on-policy, GKD) instead of the corpus blocks.</summary>
+    public OnPolicyConfig? OnPolicy { get; init; }
 }
+
+/// <summary>
+/// On-policy token-level KD (GKD with λ = 1): each step the student samples responses to prompts
+/// cut from the training text, and the KD loss scores its response tokens against the live teacher.
+/// </summary>
+/// <param name="Prompts">Prompts cut from the training split.</param>
+/// <param name="PromptTokens">Tokens per prompt.</param>
+/// <param name="NewTokens">Tokens the student samples per prompt.</param>
+/// <param name="Temperature">Student sampling temperature (&gt; 0: on-policy means sampling).</param>
+public sealed record OnPolicyConfig(int Prompts = 256, int PromptTokens = 32, int NewTokens = 32, double Temperature = 1.0);
 
 /// <summary>Evaluation settings.</summary>
 /// <param name="MaxBlocks">Held-out blocks the perplexity is computed on (0 = all).</param>
