@@ -56,7 +56,10 @@ public abstract class CausalLm : nn.Module
         {
             var mask = attentionMask.to_type(ScalarType.Int64);
             var cumulative = mask.cumsum(1) - 1;                                   // (B, S)
-            positions = cumulative.masked_fill(mask.eq(0), 1).narrow(1, past, t);  // (B, T); pads get 1 like HF
+            // Pads get position 1, like HF. (where() with a tensor, not masked_fill with an implicit Scalar:
+            // a masked_fill(…, 1) here once failed at random inside libtorch's Scalar::toLong during a long
+            // generation run — an implicitly converted Scalar is a native handle the GC may free early.)
+            positions = where(mask.eq(0), ones_like(cumulative), cumulative).narrow(1, past, t);  // (B, T)
             keyValid = mask.ne(0);
         }
         var queryIndex = arange(past, s, dtype: ScalarType.Int64, device: device).view(t, 1); // (T, 1)
