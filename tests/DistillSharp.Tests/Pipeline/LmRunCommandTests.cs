@@ -73,7 +73,7 @@ public class LmRunCommandTests
             var (code, output, error) = CliHarness.Run("run", Path.Combine(RepoPaths.Root(), "configs", "lm-default.yaml"), "--max-steps", "2", "--out", dir);
             Assert.True(code == 0, output + error);
             var report = LmReport.Load(Path.Combine(dir, "report.json"));
-            Assert.Equal(["scratch", "student", "teacher"], report.Models.Keys.Order());
+            Assert.Equal(["scratch", "student", "student_int8", "teacher"], report.Models.Keys.Order());
             Assert.True(report.Models["teacher"].Params >= 4 * report.Models["student"].Params);
             Assert.All(report.Models.Values, m => Assert.True(m.Perplexity > 1 && m.DecodeTokensPerSecond(8) > 0));
             Assert.Equal(2 * 16, File.ReadAllLines(Path.Combine(dir, "seqkd.jsonl")).Length);
