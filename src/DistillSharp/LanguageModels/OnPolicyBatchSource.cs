@@ -35,8 +35,7 @@ public sealed class OnPolicyBatchSource : ILmBatchSource
         for (int i = 0; i < prompts.Count; i++)
         {
             if (prompts[i].Length == 0) throw new DistillSharpException($"on-policy prompt {i} is empty");
-            if (prompts[i].Length >= maxLength + 1)
-                throw new DistillSharpException($"on-policy prompt {i} has {prompts[i].Length} tokens and leaves no response token within max length {maxLength}");
+            SftBatcher.CheckPromptFits($"on-policy prompt {i}", prompts[i], maxLength);
         }
         _prompts = prompts;
         _sample = sample;
@@ -76,7 +75,7 @@ public sealed class OnPolicyBatchSource : ILmBatchSource
 
     LmBatch Make(LmDataPosition position)
     {
-        var order = new SplitMix64(_seed ^ (0xD1B54A32D192ED03UL * (ulong)(position.Epoch + 1))).Shuffled(Enumerable.Range(0, _prompts.Count)).ToArray();
+        var order = SftBatcher.EpochOrder(_prompts.Count, _seed, position.Epoch);
         var rows = order.Skip(position.Batch * _batchSize).Take(_batchSize).ToArray();
         var prompts = rows.Select(i => _prompts[i]).ToList();
         var responses = _sample(prompts, SeedOf(position));

@@ -28,8 +28,7 @@ public sealed class SftBatcher : ILmBatchSource
         for (int i = 0; i < examples.Count; i++)
         {
             if (examples[i].Response.Length == 0) throw new DistillSharpException($"SFT example {i} has an empty response");
-            if (examples[i].Prompt.Length >= maxLength + 1)
-                throw new DistillSharpException($"SFT example {i}: its prompt has {examples[i].Prompt.Length} tokens and leaves no response token within max length {maxLength}");
+            CheckPromptFits($"SFT example {i}: its prompt", examples[i].Prompt, maxLength);
         }
         _examples = examples;
         _batchSize = batchSize;
@@ -75,8 +74,18 @@ public sealed class SftBatcher : ILmBatchSource
         for (int b = 0; b < BatchesPerEpoch; b++) yield return Make(order, b);
     }
 
-    int[] Order(int epoch) =>
-        new SplitMix64(_seed ^ (0xD1B54A32D192ED03UL * (ulong)(epoch + 1))).Shuffled(Enumerable.Range(0, _examples.Count)).ToArray();
+    int[] Order(int epoch) => EpochOrder(_examples.Count, _seed, epoch);
+
+    /// <summary>The shuffled order of <paramref name="count"/> items in <paramref name="epoch"/> (deterministic per seed and epoch).</summary>
+    internal static int[] EpochOrder(int count, ulong seed, int epoch) =>
+        new SplitMix64(seed ^ (0xD1B54A32D192ED03UL * (ulong)(epoch + 1))).Shuffled(Enumerable.Range(0, count)).ToArray();
+
+    /// <summary>Throws when <paramref name="prompt"/> leaves no response token within <paramref name="maxLength"/> input positions.</summary>
+    internal static void CheckPromptFits(string what, int[] prompt, int maxLength)
+    {
+        if (prompt.Length >= maxLength + 1)
+            throw new DistillSharpException($"{what} has {prompt.Length} tokens and leaves no response token within max length {maxLength}");
+    }
 
     LmBatch Make(int[] order, int batchIndex)
     {
