@@ -7,19 +7,13 @@ using static TorchSharp.torch;
 namespace DistillSharp.LanguageModels;
 
 /// <summary>KL(P ‖ αP + (1 − α)Q); α ∈ [0, 1).</summary>
-public sealed class SkewKlTokenLoss : TokenKdLoss
+public sealed class SkewKlTokenLoss : SkewedTokenLoss
 {
-    /// <summary>Creates the loss with skew <paramref name="alpha"/>.</summary>
-    public SkewKlTokenLoss(double alpha = 0.1, double temperature = 1.0) : base("skew_kl", temperature)
+    /// <summary>Creates the loss with skew <paramref name="alpha"/> in [0, 1) at <paramref name="temperature"/>.</summary>
+    public SkewKlTokenLoss(double alpha = 0.1, double temperature = 1.0) : base("skew_kl", alpha, temperature)
     {
-        if (!(alpha >= 0 && alpha < 1)) throw new DistillSharpException($"skew_kl: alpha {alpha} must be in [0, 1)");
-        Alpha = alpha;
     }
 
-    /// <summary>α.</summary>
-    public double Alpha { get; }
-
     /// <inheritdoc/>
-    public override Tensor PerToken(Tensor logP, Tensor logQ) =>
-        Kl(logP, Alpha == 0 ? logQ : LogMix(logP, logQ, Alpha));
+    public override Tensor PerToken(Tensor logP, Tensor logQ) => Skewed(logP, logQ);
 }

@@ -5,19 +5,13 @@ using static TorchSharp.torch;
 namespace DistillSharp.LanguageModels;
 
 /// <summary>KL(Q ‖ (1 − α)P + αQ); α ∈ [0, 1).</summary>
-public sealed class SkewReverseKlTokenLoss : TokenKdLoss
+public sealed class SkewReverseKlTokenLoss : SkewedTokenLoss
 {
-    /// <summary>Creates the loss with skew <paramref name="alpha"/>.</summary>
-    public SkewReverseKlTokenLoss(double alpha = 0.1, double temperature = 1.0) : base("skew_reverse_kl", temperature)
+    /// <summary>Creates the loss with skew <paramref name="alpha"/> in [0, 1) at <paramref name="temperature"/>.</summary>
+    public SkewReverseKlTokenLoss(double alpha = 0.1, double temperature = 1.0) : base("skew_reverse_kl", alpha, temperature)
     {
-        if (!(alpha >= 0 && alpha < 1)) throw new DistillSharpException($"skew_reverse_kl: alpha {alpha} must be in [0, 1)");
-        Alpha = alpha;
     }
 
-    /// <summary>α.</summary>
-    public double Alpha { get; }
-
     /// <inheritdoc/>
-    public override Tensor PerToken(Tensor logP, Tensor logQ) =>
-        Kl(logQ, Alpha == 0 ? logP : LogMix(logQ, logP, Alpha));
+    public override Tensor PerToken(Tensor logP, Tensor logQ) => Skewed(logQ, logP);
 }
