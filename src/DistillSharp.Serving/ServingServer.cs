@@ -48,10 +48,11 @@ public sealed class ServingServer : IAsyncDisposable
 
     /// <summary>
     /// Builds the app, warms the model up and starts listening. <paramref name="logging"/> configures
-    /// ASP.NET Core's logging (default: none).
+    /// ASP.NET Core's logging (default: none); <paramref name="maxBatchSequences"/> caps the sequences a
+    /// decoder generates together.
     /// </summary>
     public static async Task<ServingServer> StartAsync(ServedModel model, ServerOptions options, Action<ILoggingBuilder>? logging = null,
-        CancellationToken cancel = default)
+        int maxBatchSequences = 8, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         model.Validate();
@@ -60,7 +61,7 @@ public sealed class ServingServer : IAsyncDisposable
         var encoder = model.Tokenizer is not null && (model.Embedding is not null || model.Classifier is not null)
             ? new EncoderService(model.Id, model.Tokenizer, model.Embedding, model.Classifier, options.BatchingOrDefault, options.MaxInputs, metrics)
             : null;
-        var completion = model.Completion is { } c ? new CompletionService(model.Id, c, options.BatchingOrDefault, metrics) : null;
+        var completion = model.Completion is { } c ? new CompletionService(model.Id, c, options.BatchingOrDefault, metrics, maxBatchSequences) : null;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();

@@ -12,14 +12,14 @@ public sealed class OnnxEmbeddingBackend : IEmbeddingBackend
 {
     readonly InferenceSession _session;
     readonly bool _hasTokenTypes;
-    readonly SentencePooling _pooling;
+    readonly PoolingMode _pooling;
     readonly long _padId;
 
     /// <summary>
     /// Opens <paramref name="onnx"/> with <paramref name="threads"/> intra-op threads; the model's
     /// embeddings are pooled by <paramref name="pooling"/> and (by the server) normalised when <paramref name="normalizes"/>.
     /// </summary>
-    public OnnxEmbeddingBackend(byte[] onnx, string runtime, SentencePooling pooling, bool normalizes, int threads, int padId = 0)
+    public OnnxEmbeddingBackend(byte[] onnx, string runtime, PoolingMode pooling, bool normalizes, int threads, int padId = 0)
     {
         ArgumentNullException.ThrowIfNull(onnx);
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be >= 1");

@@ -1,7 +1,7 @@
 namespace DistillSharp.Serving.Backends;
 
 /// <summary>How token vectors become a sentence vector.</summary>
-public enum SentencePooling
+public enum PoolingMode
 {
     /// <summary>Mean over the sequence's tokens.</summary>
     Mean,
@@ -20,7 +20,7 @@ public static class VectorMath
     /// Pools rows of <paramref name="hidden"/>, (batch, length, width) row-major: sequence b has its
     /// tokens at positions 0 … lengths[b] − 1.
     /// </summary>
-    public static float[][] Pool(ReadOnlySpan<float> hidden, int length, int width, IReadOnlyList<int> lengths, SentencePooling pooling)
+    public static float[][] Pool(ReadOnlySpan<float> hidden, int length, int width, IReadOnlyList<int> lengths, PoolingMode pooling)
     {
         var result = new float[lengths.Count][];
         for (int b = 0; b < lengths.Count; b++)
@@ -29,7 +29,7 @@ public static class VectorMath
             int n = lengths[b];
             if (n <= 0) continue;
             var seq = hidden.Slice(b * length * width, length * width);
-            if (pooling == SentencePooling.Cls)
+            if (pooling == PoolingMode.Cls)
             {
                 seq[..width].CopyTo(v);
                 continue;
