@@ -161,7 +161,7 @@ public sealed class CompletionService : IDisposable
             _pending.Clear();
             Monitor.PulseAll(_gate);
         }
-        _worker.Join();
         foreach (var w in left) w.Done.TrySetException(new ServingException(503, ServingException.Server, "the server is stopping"));
+        _worker.Join();
     }
 }

@@ -243,8 +243,8 @@ public sealed class RowBatcher : IDisposable
             _pending.Clear();
             Monitor.PulseAll(_gate);
         }
-        _worker.Join();
         foreach (var job in left.Select(r => r.Job).Distinct())
             job.Done.TrySetException(new ServingException(503, ServingException.Server, "the server is stopping"));
+        _worker.Join();
     }
 }

@@ -87,6 +87,9 @@ internal sealed class GatedBackend(IEmbeddingBackend inner) : IEmbeddingBackend
 {
     public readonly ManualResetEventSlim Gate = new(true);
     public readonly List<int> BatchSizes = [];
+    int _entered;
+    /// <summary>Calls that have started (the warm-up call included).</summary>
+    public int Entered => Volatile.Read(ref _entered);
     public string Runtime => inner.Runtime;
     public int Dimensions => inner.Dimensions;
     public bool Normalizes => inner.Normalizes;
@@ -94,6 +97,7 @@ internal sealed class GatedBackend(IEmbeddingBackend inner) : IEmbeddingBackend
 
     public float[][] Embed(IReadOnlyList<int[]> sequences)
     {
+        Interlocked.Increment(ref _entered);
         Gate.Wait(TimeSpan.FromSeconds(20));
         lock (BatchSizes) BatchSizes.Add(sequences.Count);
         return inner.Embed(sequences);
