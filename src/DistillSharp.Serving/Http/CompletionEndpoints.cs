@@ -32,12 +32,12 @@ public static class CompletionEndpoints
         if (!request.Stream)
         {
             var results = await run.Results();
-            var choices = results.Select((r, i) => new CompletionChoice(r.Text, i, topLogprobs >= 0 ? Legacy(service.Backend, r.Tokens) : null, r.FinishReason)).ToList();
+            var choices = results.Select((r, i) => new CompletionChoice(r.Text, i, topLogprobs >= 0 ? Legacy(service.Backend, r.Tokens, request.ReturnTokensAsTokenIds) : null, r.FinishReason)).ToList();
             return ServingJson.Json(new CompletionResponse(id, "text_completion", created, model, choices, run.Usage(results)));
         }
         await run.StreamAsync(context,
             (i, t) => new CompletionResponse(id, "text_completion", created, model,
-                [new CompletionChoice(t.Text, i, topLogprobs >= 0 ? Legacy(service.Backend, [t]) : null, null)], null),
+                [new CompletionChoice(t.Text, i, topLogprobs >= 0 ? Legacy(service.Backend, [t], request.ReturnTokensAsTokenIds) : null, null)], null),
             (i, r) => new CompletionResponse(id, "text_completion", created, model, [new CompletionChoice("", i, null, r.FinishReason)], null),
             usage => new CompletionResponse(id, "text_completion", created, model, [], usage));
         return Results.Empty;
@@ -59,7 +59,7 @@ public static class CompletionEndpoints
         {
             var results = await run.Results();
             var choices = results.Select((r, i) => new ChatChoice(i, new ChatDelta("assistant", r.Text), null,
-                topLogprobs >= 0 ? Chat(service.Backend, r.Tokens) : null, r.FinishReason)).ToList();
+                topLogprobs >= 0 ? Chat(service.Backend, r.Tokens, request.ReturnTokensAsTokenIds) : null, r.FinishReason)).ToList();
             return ServingJson.Json(new ChatResponse(id, "chat.completion", created, model, choices, run.Usage(results)));
         }
         bool first = true;
@@ -69,7 +69,7 @@ public static class CompletionEndpoints
                 var delta = new ChatDelta(first ? "assistant" : null, t.Text);
                 first = false;
                 return new ChatResponse(id, "chat.completion.chunk", created, model,
-                    [new ChatChoice(i, null, delta, topLogprobs >= 0 ? Chat(service.Backend, [t]) : null, null)], null);
+                    [new ChatChoice(i, null, delta, topLogprobs >= 0 ? Chat(service.Backend, [t], request.ReturnTokensAsTokenIds) : null, null)], null);
             },
             (i, r) => new ChatResponse(id, "chat.completion.chunk", created, model, [new ChatChoice(i, null, new ChatDelta(null, null), null, r.FinishReason)], null),
             usage => new ChatResponse(id, "chat.completion.chunk", created, model, [], usage));
@@ -126,30 +126,36 @@ public static class CompletionEndpoints
         _ => throw ServingException.Invalid("'stop' must be a string or an array of at most 4 strings"),
     };
 
-    static CompletionLogprobs Legacy(ICompletionBackend backend, IReadOnlyList<GeneratedToken> tokens)
+    static CompletionLogprobs Legacy(ICompletionBackend backend, IReadOnlyList<GeneratedToken> tokens, bool asIds)
     {
+        string Name(int id) => asIds ? TokenIdName(id) : backend.Decode([id]);
         var texts = new List<string>();
         var offsets = new List<int>();
         int offset = 0;
         foreach (var t in tokens)
         {
-            string s = backend.Decode([t.Id]);
-            texts.Add(s);
+            texts.Add(Name(t.Id));
             offsets.Add(offset);
-            offset += s.Length;
+            offset += backend.Decode([t.Id]).Length;
         }
         var tops = tokens.Select(t =>
         {
             var d = new Dictionary<string, float>();
-            foreach (var a in t.Top) d.TryAdd(backend.Decode([a.Id]), a.Logprob);  // distinct ids may decode alike; the likelier stays
+            foreach (var a in t.Top) d.TryAdd(Name(a.Id), a.Logprob);  // distinct ids may decode alike; the likelier stays
             return (IReadOnlyDictionary<string, float>)d;
         }).ToList();
         return new CompletionLogprobs(texts, tokens.Select(t => t.Logprob?.Logprob ?? 0).ToList(), tops, offsets);
     }
 
-    static ChatLogprobs Chat(ICompletionBackend backend, IReadOnlyList<GeneratedToken> tokens) =>
-        new(tokens.Select(t => new ChatTokenLogprob(backend.Decode([t.Id]), t.Logprob?.Logprob ?? 0, Bytes(backend, t.Id),
-            t.Top.Select(a => new ChatTopLogprob(backend.Decode([a.Id]), a.Logprob, Bytes(backend, a.Id))).ToList())).ToList());
+    static ChatLogprobs Chat(ICompletionBackend backend, IReadOnlyList<GeneratedToken> tokens, bool asIds)
+    {
+        string Name(int id) => asIds ? TokenIdName(id) : backend.Decode([id]);
+        return new(tokens.Select(t => new ChatTokenLogprob(Name(t.Id), t.Logprob?.Logprob ?? 0, Bytes(backend, t.Id),
+            t.Top.Select(a => new ChatTopLogprob(Name(a.Id), a.Logprob, Bytes(backend, a.Id))).ToList())).ToList());
+    }
+
+    /// <summary>vLLM's token name under return_tokens_as_token_ids.</summary>
+    public static string TokenIdName(int id) => "token_id:" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     static int[] Bytes(ICompletionBackend backend, int id) => backend.TokenBytes(id).Select(b => (int)b).ToArray();
 

@@ -27,6 +27,8 @@ public abstract record GenerationRequest
     public JsonElement Stop { get; init; }
     /// <summary>Sampler seed (default: random).</summary>
     public long? Seed { get; init; }
+    /// <summary>vLLM's extension: log-probability tokens as <c>"token_id:123"</c> instead of their text (for token-level distillation).</summary>
+    public bool ReturnTokensAsTokenIds { get; init; }
     /// <summary>Not supported unless 0.</summary>
     public double? PresencePenalty { get; init; }
     /// <summary>Not supported unless 0.</summary>
