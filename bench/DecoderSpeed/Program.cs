@@ -7,10 +7,17 @@
 using System.Text.Json;
 using DecoderSpeed;
 using DistillSharp.Diagnostics;
+using DistillSharp.Pipeline;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Pipeline.Lm;
 using DistillSharp.Runtime.Decoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Config.Decoder;
+using DistillSharp.Pipeline.Decoder;
+using DistillSharp.Reports.Decoder;
+using DistillSharp.Evaluation.Decoder;
 using static TorchSharp.torch;
+using DistillSharp.Quantization.Decoder;
 
 string? folder = ArgValue("--model");
 int promptTokens = int.Parse(ArgValue("--prompt") ?? "64"), newTokens = int.Parse(ArgValue("--new") ?? "32");
@@ -41,7 +48,7 @@ var targets = new List<(IDecoderBenchTarget Target, long Bytes)>
 };
 foreach (var mode in new[] { Int8DecoderMode.Dynamic, Int8DecoderMode.WeightOnly })
 {
-    var decoder = Int8Decoder.FromModel(model, new Int8DecoderOptions(threads, mode));
+    var decoder = DecoderToRuntime.Build(model, new Int8DecoderOptions(threads, mode));
     targets.Add((new Int8DecoderBenchTarget(decoder), decoder.ModelBytes));
 }
 var results = targets.Select(t => new

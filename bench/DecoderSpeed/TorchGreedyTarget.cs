@@ -1,5 +1,10 @@
 using DistillSharp.Models.Decoder;
-using DistillSharp.Pipeline.Lm;
+using DistillSharp.Runtime.Decoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Config.Decoder;
+using DistillSharp.Pipeline.Decoder;
+using DistillSharp.Reports.Decoder;
 using static TorchSharp.torch;
 
 namespace DecoderSpeed;

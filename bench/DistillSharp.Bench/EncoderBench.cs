@@ -1,9 +1,17 @@
 using DistillSharp.Export;
+using DistillSharp.Export.Encoder;
+using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 using DistillSharp.Pipeline;
+using DistillSharp.Pipeline.Encoder;
+using DistillSharp.Quantization.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Kernels;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Tokenization;
+using DistillSharp.Benchmarks.Encoder;
 
 namespace DistillSharp.Bench;
 
@@ -45,14 +53,14 @@ static class EncoderBench
                 foreach (var (t, cpuTime) in new[] { (threads, false), (1, true) })
                 {
                     set_num_threads(t);
-                    using var int8 = Int8Encoder.FromEncoder(encoder, quantized, new Int8EncoderOptions(t));
-                    using var unfused = Int8Encoder.FromEncoder(encoder, quantized, new Int8EncoderOptions(t, Fuse: false));
+                    using var int8 = EncoderToRuntime.Build(encoder, quantized, new Int8EncoderOptions(t));
+                    using var unfused = EncoderToRuntime.Build(encoder, quantized, new Int8EncoderOptions(t, Fuse: false));
                     using var ortFp32 = new OnnxRuntimeEncoder(fp32Onnx, threads: t);
                     using var ortInt8 = new OnnxRuntimeEncoder(int8Onnx, threads: t);
-                    var torchForward = VariantMeasurer.TorchForward(encoder);
+                    var torchForward = EncoderSpeed.TorchForward(encoder);
                     foreach (int batch in quick ? new[] { 1 } : new[] { 1, 32 })
                     {
-                        var input = VariantMeasurer.FullBatch(encoder.Tokenizer, batch, 64);
+                        var input = EncoderSpeed.FullBatch(encoder.Tokenizer, batch, 64);
                         var stats = Timing.Interleaved(new List<(string, Action)>
                         {
                             ("int8", () => int8.Forward(input)),
@@ -87,7 +95,7 @@ static class EncoderBench
     }
 
     // Per-op share of one-thread CPU time, from the runtime's own op timer over 10 forward passes.
-    static Dictionary<string, object> Profile(string model, Int8Encoder encoder, Models.Tokenization.TokenBatch input)
+    static Dictionary<string, object> Profile(string model, Int8Encoder encoder, TokenBatch input)
     {
         encoder.StartProfile(Timing.ThreadCpuSeconds);
         for (int i = 0; i < 10; i++) encoder.Forward(input);

@@ -3,8 +3,12 @@
 // (every batch is read from disk), over the same one-epoch corpus.
 using System.Text.Json;
 using DistillSharp.Config;
+using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 
 static class CacheEpochs
 {

@@ -3,9 +3,11 @@
 // activation checkpointing. Runs in its own process (VmHWM is per process) and prints one JSON line.
 using System.Diagnostics;
 using DistillSharp.Diagnostics;
-using DistillSharp.Distillation.Losses;
+using DistillSharp.Pipeline;
+using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
-using DistillSharp.Models.Bert;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Encoder;
 using static TorchSharp.torch;
 
 static class CheckpointStep

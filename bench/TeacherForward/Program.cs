@@ -3,9 +3,12 @@
 // Prints one JSON object: per runtime and batch, latency p50/p90/p99 (ms) and sequences/s, plus the ratio.
 using System.Text.Json;
 using DistillSharp.Benchmarks;
+using DistillSharp.Benchmarks.Encoder;
 using DistillSharp.Diagnostics;
+using DistillSharp.Pipeline;
 using DistillSharp.Models;
-using DistillSharp.Models.Tokenization;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 
 string teacherName = ArgValue("--teacher") ?? "all-MiniLM-L6-v2";
@@ -24,7 +27,7 @@ using var ort = new OnnxRuntimeEncoder(onnx, threads: threads);
 var results = new List<object>();
 foreach (int batch in new[] { 1, 32 })
 {
-    TokenBatch tokens = DistillSharp.Pipeline.VariantMeasurer.FullBatch(encoder.Tokenizer, batch, SeqLen);
+    TokenBatch tokens = EncoderSpeed.FullBatch(encoder.Tokenizer, batch, SeqLen);
     // The two runtimes alternate call by call, so that load changes on a shared machine hit both alike.
     var (torch, onnxRt) = LatencyBenchmark.RunInterleaved("torchsharp", () =>
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DistillSharp.Diagnostics;
+using DistillSharp.Pipeline;
 
 namespace DistillSharp.Cli;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using DistillSharp.Diagnostics;
+using DistillSharp.Pipeline;
 using Spectre.Console;
 
 namespace DistillSharp.Cli;

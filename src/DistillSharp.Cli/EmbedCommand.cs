@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Cli;
 

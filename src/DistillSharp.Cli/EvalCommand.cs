@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using DistillSharp.Evaluation;
+using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Cli;
 

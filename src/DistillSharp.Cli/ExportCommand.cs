@@ -1,10 +1,12 @@
 using System.CommandLine;
 using DistillSharp.Export;
+using DistillSharp.Export.Encoder;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 using DistillSharp.Models.Checkpoints;
-using DistillSharp.Quantization;
-using DistillSharp.Runtime;
-
+using DistillSharp;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Quantization;
 namespace DistillSharp.Cli;
 
 /// <summary>`distill export --model M --format safetensors|onnx|onnx-int8 --out P`.</summary>

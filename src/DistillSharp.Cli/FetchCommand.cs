@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DistillSharp.Data;
-
 namespace DistillSharp.Cli;
 
 /// <summary>`distill fetch NAME…`: gets teachers and datasets now instead of on first use.</summary>

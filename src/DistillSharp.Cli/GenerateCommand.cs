@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using DistillSharp.Models.Decoder;
+using DistillSharp;
 using DistillSharp.Models.Decoder.Generation;
-
+using DistillSharp.Runtime.Decoder.Generation;
 namespace DistillSharp.Cli;
 
 /// <summary>

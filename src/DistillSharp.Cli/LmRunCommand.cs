@@ -1,6 +1,10 @@
 using System.CommandLine;
-using DistillSharp.Pipeline.Lm;
+using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Config.Decoder;
+using DistillSharp.Pipeline.Decoder;
+using DistillSharp.Reports.Decoder;
 using Spectre.Console;
+using DistillSharp;
 
 namespace DistillSharp.Cli;
 

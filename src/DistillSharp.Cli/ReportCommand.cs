@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DistillSharp.Reports;
+using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Cli;
 
@@ -13,9 +14,9 @@ static class ReportCommand
         command.SetAction(CommandRunner.Guard(parse =>
         {
             string dir = parse.GetValue(runDir)!;
-            if (DistillSharp.Pipeline.Lm.LmPipeline.IsLmRun(dir))
+            if (DistillSharp.Pipeline.Decoder.LmPipeline.IsLmRun(dir))
             {
-                foreach (string path in DistillSharp.Pipeline.Lm.LmPipeline.RewriteReport(dir)) Console.WriteLine("wrote " + path);
+                foreach (string path in DistillSharp.Pipeline.Decoder.LmPipeline.RewriteReport(dir)) Console.WriteLine("wrote " + path);
                 return CommandRunner.Ok;
             }
             var output = ReportGenerator.Generate(dir);

@@ -1,6 +1,7 @@
 using DistillSharp.Models;
-using DistillSharp.Models.Bert;
-using DistillSharp.Models.Tokenization;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests;

@@ -1,4 +1,5 @@
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 using DistillSharp.Serving.Backends;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ public sealed class TorchEmbeddingBackend(SentenceEncoder encoder) : IEmbeddingB
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (ids, mask, types) = Batches.Padded(sequences).ToTensors();
+        var (ids, mask, types) = TokenBatches.Padded(sequences).ToTensors();
         var hidden = Encoder.Model.Forward(ids, mask, types).LastHiddenState;
         var pooled = SentencePooling.Pool(hidden, mask, Encoder.Pooling, normalize: false).contiguous();   // (B, H)
         var flat = pooled.data<float>().ToArray();

@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Encoder;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -12,14 +13,14 @@ public sealed class OnnxEmbeddingBackend : IEmbeddingBackend
 {
     readonly InferenceSession _session;
     readonly bool _hasTokenTypes;
-    readonly PoolingMode _pooling;
+    readonly Pooling _pooling;
     readonly long _padId;
 
     /// <summary>
     /// Opens <paramref name="onnx"/> with <paramref name="threads"/> intra-op threads; the model's
     /// embeddings are pooled by <paramref name="pooling"/> and (by the server) normalised when <paramref name="normalizes"/>.
     /// </summary>
-    public OnnxEmbeddingBackend(byte[] onnx, string runtime, PoolingMode pooling, bool normalizes, int threads, int padId = 0)
+    public OnnxEmbeddingBackend(byte[] onnx, string runtime, Pooling pooling, bool normalizes, int threads, int padId = 0)
     {
         ArgumentNullException.ThrowIfNull(onnx);
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be >= 1");

@@ -1,13 +1,6 @@
-namespace DistillSharp.Serving.Backends;
+using DistillSharp.Runtime.Encoder;
 
-/// <summary>How token vectors become a sentence vector.</summary>
-public enum PoolingMode
-{
-    /// <summary>Mean over the sequence's tokens.</summary>
-    Mean,
-    /// <summary>The first token ([CLS]).</summary>
-    Cls,
-}
+namespace DistillSharp.Serving.Backends;
 
 /// <summary>
 /// Pooling and L2 normalisation with the arithmetic of the INT8 encoder (float sums in token
@@ -20,7 +13,7 @@ public static class VectorMath
     /// Pools rows of <paramref name="hidden"/>, (batch, length, width) row-major: sequence b has its
     /// tokens at positions 0 … lengths[b] − 1.
     /// </summary>
-    public static float[][] Pool(ReadOnlySpan<float> hidden, int length, int width, IReadOnlyList<int> lengths, PoolingMode pooling)
+    public static float[][] Pool(ReadOnlySpan<float> hidden, int length, int width, IReadOnlyList<int> lengths, Pooling pooling)
     {
         var result = new float[lengths.Count][];
         for (int b = 0; b < lengths.Count; b++)
@@ -29,7 +22,7 @@ public static class VectorMath
             int n = lengths[b];
             if (n <= 0) continue;
             var seq = hidden.Slice(b * length * width, length * width);
-            if (pooling == PoolingMode.Cls)
+            if (pooling == Pooling.Cls)
             {
                 seq[..width].CopyTo(v);
                 continue;

@@ -1,4 +1,5 @@
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Config;
 

@@ -1,5 +1,6 @@
-using DistillSharp.Distillation.Losses;
+using DistillSharp.Distillation.Encoder.Losses;
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Config;
 

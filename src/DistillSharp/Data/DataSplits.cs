@@ -1,3 +1,4 @@
+using DistillSharp.Runtime;
 namespace DistillSharp.Data;
 
 /// <summary>WordNet split: held-out noun synsets for evaluation, the rest for distillation.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Data;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DistillSharp.Runtime;
 
 namespace DistillSharp.Data;
 

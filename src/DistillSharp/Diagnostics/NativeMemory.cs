@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DistillSharp.Distillation.Encoder;
 
 namespace DistillSharp.Diagnostics;
 
@@ -8,7 +9,7 @@ namespace DistillSharp.Diagnostics;
 /// Why trimming: libtorch frees a training step's tensors, but glibc keeps the freed pages in its
 /// arenas, so the resident set climbs over thousands of steps although no tensor leaks
 /// (TORCHSHARP-NOTES: 264 MB → 3.4 GB in 1000 steps). <c>malloc_trim(0)</c> hands free pages back
-/// to the kernel; <see cref="Distillation.Distiller"/> calls it every few steps. The alternative,
+/// to the kernel; <c>Distiller</c> calls it every few steps. The alternative,
 /// the environment variable <c>MALLOC_TRIM_THRESHOLD_=0</c>, works only if set before the process
 /// starts, which a library cannot do for its host.
 /// </para>

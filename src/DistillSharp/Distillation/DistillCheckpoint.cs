@@ -1,5 +1,7 @@
 using System.Text.Json;
 using DistillSharp.Models.Checkpoints;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,10 +40,10 @@ public static class DistillCheckpoint
         Directory.CreateDirectory(temp);
         try
         {
-            Safetensors.Write(Path.Combine(temp, StudentFile), student.state_dict().ToDictionary(kv => kv.Key, kv => Safetensors.FromTensor(kv.Value)));
+            Safetensors.Write(Path.Combine(temp, StudentFile), student.state_dict().ToDictionary(kv => kv.Key, kv => TorchSafetensors.FromTensor(kv.Value)));
             var termTensors = new Dictionary<string, SafeTensor>();
             foreach (var (termName, term) in terms)
-                foreach (var (key, t) in term.state_dict()) termTensors[termName + "/" + key] = Safetensors.FromTensor(t);
+                foreach (var (key, t) in term.state_dict()) termTensors[termName + "/" + key] = TorchSafetensors.FromTensor(t);
             Safetensors.Write(Path.Combine(temp, TermsFile), termTensors);
             SaveOptimizer(optimizer, Path.Combine(temp, OptimizerFile));
             using (var rng = get_rng_state()) File.WriteAllBytes(Path.Combine(temp, RngFile), rng.bytes.ToArray());

@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Distillation;
 

@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Encoder;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

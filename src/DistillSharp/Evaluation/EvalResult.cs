@@ -1,4 +1,6 @@
 using DistillSharp.Data;
+using DistillSharp.Runtime;
+using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Evaluation;
 

@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Quantization;
 

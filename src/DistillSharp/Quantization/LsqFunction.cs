@@ -1,5 +1,6 @@
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Quantization;
 

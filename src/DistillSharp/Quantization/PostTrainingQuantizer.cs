@@ -2,6 +2,7 @@ using DistillSharp.Quantization.Observers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Quantization;
 

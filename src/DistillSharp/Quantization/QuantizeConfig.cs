@@ -1,6 +1,7 @@
 using System.Globalization;
 using DistillSharp.Quantization.Observers;
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Quantization;
 
@@ -67,10 +68,6 @@ public sealed record QuantizeConfig
 
     /// <summary>QAT options (EMA activation observer).</summary>
     public FakeQuantOptions ToFakeQuantOptions() => new(WeightBits, ActivationBits, Scheme == "symmetric");
-
-    /// <summary>The <c>quantize:</c> section of a run config, validated.</summary>
-    public static QuantizeConfig FromRunConfig(Config.RunConfig config) =>
-        FromMap(config.Quantize.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString()));
 
     /// <summary>Parses the YAML mapping of a <c>quantize:</c> section (the mapping itself, not the whole file).</summary>
     public static QuantizeConfig FromYaml(string yaml, string path = "quantize")

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Quantization;
 

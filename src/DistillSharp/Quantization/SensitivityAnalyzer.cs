@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Quantization;
 

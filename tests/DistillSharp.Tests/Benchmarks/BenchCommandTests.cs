@@ -1,9 +1,15 @@
 using System.Text.Json.Nodes;
 using DistillSharp.Cli;
 using DistillSharp.Export;
+using DistillSharp.Export.Encoder;
+using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Checkpoints;
-using DistillSharp.Runtime;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Kernels;
 using static DistillSharp.Tests.Export.ExportTestKit;
+using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Tests.Benchmarks;
 
@@ -19,7 +25,7 @@ public sealed class BenchCommandTests : IDisposable
         using var student = TinyModels.Encoder(seed: 31);
         var quantized = Runtime.Int8EncoderTests.Ptq(student);
         HuggingFaceFolder.Save(student, Path.Combine(_run, "student"));
-        using (var int8 = Int8Encoder.FromEncoder(student, quantized)) int8.Save(Path.Combine(_run, "student-int8"));
+        using (var int8 = EncoderToRuntime.Build(student, quantized)) int8.Save(Path.Combine(_run, "student-int8"));
         OnnxExporter.ExportFp32(student, Path.Combine(_run, "student.onnx"));
         OnnxExporter.ExportInt8(student, quantized, Path.Combine(_run, "student-int8.onnx"));
     }

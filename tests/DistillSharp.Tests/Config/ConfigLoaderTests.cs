@@ -1,5 +1,6 @@
 using DistillSharp.Config;
-using DistillSharp.Distillation.Losses;
+using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder.Losses;
 
 namespace DistillSharp.Tests.Config;
 

@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Tests.Config;
 
@@ -11,7 +12,7 @@ public class ShippedConfigTests
     {
         var data = new TheoryData<string>();
         foreach (var f in Directory.GetFiles(Path.Combine(RepoRoot(), "configs"), "*.y*ml").Order())
-            if (DistillSharp.Pipeline.Lm.PipelineKind.OfText(File.ReadAllText(f), f) == "encoder") // kind: lm files: Pipeline/LmConfigTests
+            if (DistillSharp.Config.Decoder.PipelineKind.OfText(File.ReadAllText(f), f) == "encoder") // kind: lm files: Pipeline/LmConfigTests
                 data.Add(Path.GetFileName(f));
         return data;
     }

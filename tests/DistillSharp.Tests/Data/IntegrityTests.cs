@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using DistillSharp.Data;
+using DistillSharp.Runtime;
 
 namespace DistillSharp.Tests.Data;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using DistillSharp.Data;
+using DistillSharp.Runtime;
 
 namespace DistillSharp.Tests.Data;
 

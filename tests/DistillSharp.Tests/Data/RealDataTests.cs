@@ -1,4 +1,5 @@
 using DistillSharp.Data;
+using DistillSharp.Runtime;
 using Xunit.Abstractions;
 
 namespace DistillSharp.Tests.Data;

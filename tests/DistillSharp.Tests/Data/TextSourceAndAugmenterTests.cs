@@ -1,4 +1,5 @@
 using DistillSharp.Data;
+using DistillSharp.Runtime;
 
 namespace DistillSharp.Tests.Data;
 

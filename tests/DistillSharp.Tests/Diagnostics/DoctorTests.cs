@@ -1,4 +1,5 @@
 using DistillSharp.Diagnostics;
+using DistillSharp.Pipeline;
 
 namespace DistillSharp.Tests.Diagnostics;
 

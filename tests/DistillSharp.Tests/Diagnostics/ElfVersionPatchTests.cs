@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using DistillSharp.Build;
 using DistillSharp.Diagnostics;
+using DistillSharp.Pipeline;
 
 namespace DistillSharp.Tests.Diagnostics;
 

@@ -1,4 +1,4 @@
-using DistillSharp.Distillation.Losses;
+using DistillSharp.Distillation.Encoder.Losses;
 using TorchSharp;
 using static DistillSharp.Tests.Distillation.LossTestKit;
 using static TorchSharp.torch;

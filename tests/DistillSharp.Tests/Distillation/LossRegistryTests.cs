@@ -1,5 +1,6 @@
-using DistillSharp.Distillation.Losses;
+using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 using static DistillSharp.Tests.Distillation.LossTestKit;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
-using DistillSharp.Distillation.Losses;
+using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using DistillSharp.Distillation.Losses;
+using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

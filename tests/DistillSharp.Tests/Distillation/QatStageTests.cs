@@ -1,11 +1,19 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
-using DistillSharp.Models;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Pipeline;
+using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
+using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Models.Checkpoints;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Pipeline;
+using DistillSharp.Pipeline.Encoder;
+using DistillSharp.Quantization.Encoder;
+using DistillSharp.Runtime.Quantization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Distillation;
 
@@ -78,7 +86,7 @@ public sealed class QatStageTests : IDisposable
 
         // The last checkpoint holds the fake-quant student (weights + EMA ranges) as it ended the stage.
         var (_, fresh) = Models();
-        using var session = QatSession.Start(fresh, config.Stages[1].Qat!, QuantizeConfig.FromRunConfig(config), null, 0);
+        using var session = QatSession.Start(fresh, config.Stages[1].Qat!, config.QuantizeSection(), null, 0);
         DistillCheckpoint.LoadStudent(DistillCheckpoint.Latest(_dir)!, fresh.Model);
         fresh.Model.eval();
         var simulated = EncoderQuantizer.Simulated(student, exported);

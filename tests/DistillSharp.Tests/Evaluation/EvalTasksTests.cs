@@ -1,5 +1,7 @@
 using DistillSharp.Data;
+using DistillSharp.Runtime;
 using DistillSharp.Evaluation;
+using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Tests.Data;
 
 namespace DistillSharp.Tests.Evaluation;

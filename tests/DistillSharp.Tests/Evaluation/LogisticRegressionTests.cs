@@ -1,5 +1,7 @@
 using DistillSharp.Data;
+using DistillSharp.Runtime;
 using DistillSharp.Evaluation;
+using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Tests.Evaluation;
 

@@ -1,4 +1,5 @@
 using DistillSharp.Evaluation;
+using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Tests.Evaluation;
 

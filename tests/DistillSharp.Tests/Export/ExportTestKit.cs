@@ -1,7 +1,10 @@
 using DistillSharp.Export;
+using DistillSharp.Export.Encoder;
+using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models;
-using DistillSharp.Models.Bert;
-using DistillSharp.Models.Tokenization;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Quantization;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;

@@ -1,6 +1,9 @@
 using DistillSharp.Export;
+using DistillSharp.Export.Encoder;
+using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models;
-using DistillSharp.Models.Bert;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Encoder;
 using Google.Protobuf;
 using Onnx;
 using static DistillSharp.Tests.Export.ExportTestKit;

@@ -1,4 +1,6 @@
-using DistillSharp.LanguageModels;
+using DistillSharp.Distillation.Decoder;
+using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Evaluation.Decoder;
 
 namespace DistillSharp.Tests.LanguageModels;
 

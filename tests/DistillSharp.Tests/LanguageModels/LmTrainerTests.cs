@@ -1,6 +1,11 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
-using DistillSharp.LanguageModels;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
+using DistillSharp.Distillation.Decoder;
+using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Evaluation.Decoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.LanguageModels;

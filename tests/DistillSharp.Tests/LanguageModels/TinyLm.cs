@@ -1,4 +1,6 @@
-using DistillSharp.LanguageModels;
+using DistillSharp.Distillation.Decoder;
+using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Evaluation.Decoder;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

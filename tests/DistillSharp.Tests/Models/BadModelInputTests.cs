@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Onnx;
 using DistillSharp.Cli;
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Tests.Models;
 

@@ -1,5 +1,6 @@
 using DistillSharp.Models;
-using DistillSharp.Models.Bert;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Encoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Models;

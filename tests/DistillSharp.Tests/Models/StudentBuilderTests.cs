@@ -1,4 +1,5 @@
 using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Models;

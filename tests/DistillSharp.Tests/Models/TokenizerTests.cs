@@ -1,5 +1,6 @@
 using DistillSharp.Models;
-using DistillSharp.Models.Tokenization;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Tests.Models;
 

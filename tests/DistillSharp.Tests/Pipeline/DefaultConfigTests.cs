@@ -1,5 +1,8 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Encoder;
 using DistillSharp.Pipeline;
+using DistillSharp.Pipeline.Encoder;
+using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Tests.Pipeline;
 

@@ -1,5 +1,9 @@
 using DistillSharp.Data;
-using DistillSharp.Pipeline.Lm;
+using DistillSharp.Runtime;
+using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Config.Decoder;
+using DistillSharp.Pipeline.Decoder;
+using DistillSharp.Reports.Decoder;
 using DistillSharp.Tests.Config;
 
 namespace DistillSharp.Tests.Pipeline;

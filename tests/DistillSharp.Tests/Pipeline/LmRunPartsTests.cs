@@ -1,4 +1,7 @@
-using DistillSharp.Pipeline.Lm;
+using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Config.Decoder;
+using DistillSharp.Pipeline.Decoder;
+using DistillSharp.Reports.Decoder;
 
 namespace DistillSharp.Tests.Pipeline;
 

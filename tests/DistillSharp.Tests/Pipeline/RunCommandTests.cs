@@ -1,5 +1,7 @@
 using DistillSharp.Cli;
 using DistillSharp.Pipeline;
+using DistillSharp.Pipeline.Encoder;
+using DistillSharp.Quantization.Encoder;
 using Spectre.Console;
 
 namespace DistillSharp.Tests.Pipeline;

@@ -1,4 +1,6 @@
 using DistillSharp.Pipeline;
+using DistillSharp.Pipeline.Encoder;
+using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Tests.Pipeline;
 

@@ -1,4 +1,5 @@
 using DistillSharp.Quantization;
+using DistillSharp.Runtime.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
 

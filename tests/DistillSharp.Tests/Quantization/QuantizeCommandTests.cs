@@ -1,7 +1,11 @@
 using System.Text.Json;
 using DistillSharp.Models.Checkpoints;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime;
+using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Kernels;
 
 namespace DistillSharp.Tests.Quantization;
 

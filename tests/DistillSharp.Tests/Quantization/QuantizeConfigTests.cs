@@ -1,4 +1,5 @@
 using DistillSharp.Quantization;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Tests.Quantization;
 

@@ -1,5 +1,8 @@
 using DistillSharp.Models.Checkpoints;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Quantization;
+using DistillSharp.Runtime.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
 

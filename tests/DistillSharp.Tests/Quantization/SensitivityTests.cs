@@ -1,4 +1,5 @@
 using DistillSharp.Quantization;
+using DistillSharp.Runtime.Quantization;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Quantization;

@@ -1,5 +1,8 @@
 using DistillSharp.Distillation;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using DistillSharp.Reports;
+using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Tests.Reports;
 

@@ -1,4 +1,5 @@
 using DistillSharp.Reports;
+using DistillSharp.Reports.Encoder;
 using SkiaSharp;
 
 namespace DistillSharp.Tests.Reports;

@@ -1,4 +1,5 @@
 using DistillSharp.Reports;
+using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Tests.Reports;
 

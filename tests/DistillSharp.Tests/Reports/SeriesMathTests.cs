@@ -1,4 +1,5 @@
 using DistillSharp.Reports;
+using DistillSharp.Reports.Encoder;
 using DistillSharp.Reports.Plots;
 
 namespace DistillSharp.Tests.Reports;

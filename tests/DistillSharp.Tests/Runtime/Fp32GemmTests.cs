@@ -1,5 +1,6 @@
-using DistillSharp.Runtime;
+using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Tests.Runtime;
 

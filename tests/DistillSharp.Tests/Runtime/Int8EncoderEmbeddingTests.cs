@@ -1,10 +1,16 @@
 using System.Text.Json.Nodes;
 using DistillSharp.Export;
+using DistillSharp.Export.Encoder;
+using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Checkpoints;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Kernels;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Export.ExportTestKit;
+using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Tests.Runtime;
 
@@ -24,7 +30,7 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
     public void TheTableIsInt8InMemoryAndEqualsTheExportQuantizer()
     {
         using var encoder = TinyModels.Encoder(seed: 31);
-        var weights = Int8EncoderWeights.FromEncoder(encoder, Int8EncoderTests.Ptq(encoder));
+        var weights = EncoderToRuntime.Weights(encoder, Int8EncoderTests.Ptq(encoder));
         using var runtime = new Int8Encoder(weights, new Int8EncoderOptions(Threads: 1));
         var table = Assert.IsType<Int8EmbeddingTable>(runtime.Weights.Int8WordEmbeddings);
         Assert.False(runtime.Weights.Fp32.ContainsKey(Word));                    // no float copy kept
@@ -39,7 +45,7 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
         // The int8 lookup computes q · scale_row then adds, exactly what a float table holding the
         // dequantized rows gives: the whole forward pass is bit-identical.
         using var encoder = TinyModels.Encoder(seed: 32);
-        var int8 = Int8EncoderWeights.FromEncoder(encoder, Int8EncoderTests.Ptq(encoder)).WithInt8WordEmbeddings();
+        var int8 = EncoderToRuntime.Weights(encoder, Int8EncoderTests.Ptq(encoder)).WithInt8WordEmbeddings();
         var dequantized = int8.WithFp32WordEmbeddings();
         Assert.Equal(EmbeddingQuantizer.Dequantize(int8.Int8WordEmbeddings!.Values, int8.Int8WordEmbeddings.Scales, 32), dequantized.Fp32[Word].Data);
         using var a = new Int8Encoder(int8, new Int8EncoderOptions(Threads: 1));
@@ -56,8 +62,8 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
     {
         using var encoder = TinyModels.Encoder(seed: 33);
         var quantized = Int8EncoderTests.Ptq(encoder);
-        using var int8 = Int8Encoder.FromEncoder(encoder, quantized, threads: 1);
-        using var fp32 = Int8Encoder.FromEncoder(encoder, quantized, Fp32Embeddings);
+        using var int8 = EncoderToRuntime.Build(encoder, quantized, threads: 1);
+        using var fp32 = EncoderToRuntime.Build(encoder, quantized, Fp32Embeddings);
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
         double cos = RowCosines(int8.Forward(batch).ToArrays().Pooled, fp32.Forward(batch).ToArrays().Pooled, 32).Min();
         log.WriteLine($"min pooled cosine, int8 vs fp32 word embeddings: {cos:F6}");   // measured 0.999997
@@ -68,7 +74,7 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
     public void SaveLoadRoundTripIsExact()
     {
         using var encoder = TinyModels.Encoder(seed: 34);
-        using var original = Int8Encoder.FromEncoder(encoder, Int8EncoderTests.Ptq(encoder), threads: 1);
+        using var original = EncoderToRuntime.Build(encoder, Int8EncoderTests.Ptq(encoder), threads: 1);
         string folder = Path.Combine(_dir, "student-int8");
         original.Save(folder);
         var (tensors, _) = Safetensors.Read(Path.Combine(folder, Int8EncoderFile.Int8EmbeddingsFile));
@@ -94,8 +100,8 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
         using var encoder = TinyModels.Encoder(seed: 35);
         var quantized = Int8EncoderTests.Ptq(encoder);
         string folder = Path.Combine(_dir, "old");
-        using (var int8 = Int8Encoder.FromEncoder(encoder, quantized, threads: 1)) int8.Save(folder);   // leaves a table behind
-        using var fp32 = Int8Encoder.FromEncoder(encoder, quantized, Fp32Embeddings);
+        using (var int8 = EncoderToRuntime.Build(encoder, quantized, threads: 1)) int8.Save(folder);   // leaves a table behind
+        using var fp32 = EncoderToRuntime.Build(encoder, quantized, Fp32Embeddings);
         fp32.Save(folder);
         Assert.False(File.Exists(Path.Combine(folder, Int8EncoderFile.Int8EmbeddingsFile)));
         Assert.Equal("1", JsonNode.Parse(File.ReadAllText(Path.Combine(folder, Int8EncoderFile.RuntimeFile)))!["format_version"]!.GetValue<string>());
@@ -104,7 +110,7 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
         using (var asFp32 = Int8Encoder.Load(folder, Fp32Embeddings))
             Assert.Equal(fp32.Forward(batch).ToArrays().Pooled, asFp32.Forward(batch).ToArrays().Pooled);
         using var asInt8 = Int8Encoder.Load(folder, new Int8EncoderOptions(Threads: 1));
-        using var direct = Int8Encoder.FromEncoder(encoder, quantized, threads: 1);
+        using var direct = EncoderToRuntime.Build(encoder, quantized, threads: 1);
         Assert.NotNull(asInt8.Weights.Int8WordEmbeddings);
         Assert.Equal(direct.Forward(batch).ToArrays().Pooled, asInt8.Forward(batch).ToArrays().Pooled);
     }
@@ -113,7 +119,7 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
     public void BadTablesAreNamed()
     {
         using var encoder = TinyModels.Encoder(seed: 36);
-        var fp32 = Int8EncoderWeights.FromEncoder(encoder, Int8EncoderTests.Ptq(encoder));
+        var fp32 = EncoderToRuntime.Weights(encoder, Int8EncoderTests.Ptq(encoder));
         var int8 = fp32.WithInt8WordEmbeddings();
         Assert.Contains("given both as an int8 table and as a float tensor",
             Assert.Throws<DistillSharpException>(() => (int8 with { Fp32 = fp32.Fp32 }).Validate()).Message);
@@ -138,7 +144,7 @@ public sealed class Int8EncoderEmbeddingTests(ITestOutputHelper log) : IDisposab
         // fp32 reference is the model.safetensors HuggingFaceFolder.Save writes for the same model.
         var config = TinyModels.Config(layers: 3, hidden: 384, heads: 12, ffn: 1536) with { VocabSize = 30522, MaxPositionEmbeddings = 512 };
         using var encoder = TinyModels.Encoder(seed: 37, config);
-        using var runtime = Int8Encoder.FromEncoder(encoder, Int8EncoderTests.Ptq(encoder), threads: 1);
+        using var runtime = EncoderToRuntime.Build(encoder, Int8EncoderTests.Ptq(encoder), threads: 1);
         string int8Dir = Path.Combine(_dir, "int8"), fp32Dir = Path.Combine(_dir, "fp32");
         runtime.Save(int8Dir);
         HuggingFaceFolder.Save(encoder, fp32Dir);

@@ -1,8 +1,13 @@
 using System.Text.Json.Nodes;
 using DistillSharp.Models.Checkpoints;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime;
+using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Kernels;
 using static DistillSharp.Tests.Export.ExportTestKit;
+using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Tests.Runtime;
 
@@ -18,7 +23,7 @@ public sealed class Int8EncoderFileTests : IDisposable
     {
         using var encoder = TinyModels.Encoder(seed: 21);
         var quantized = Int8EncoderTests.Ptq(encoder);
-        using var original = Int8Encoder.FromEncoder(encoder, quantized, threads: 1);
+        using var original = EncoderToRuntime.Build(encoder, quantized, threads: 1);
         string folder = Path.Combine(_dir, "student-int8");
         original.Save(folder);
         foreach (string f in new[] { "quantized.safetensors", "fp32.safetensors", "config.json", "vocab.txt", "int8_runtime.json" })
@@ -47,9 +52,11 @@ public sealed class Int8EncoderFileTests : IDisposable
         HuggingFaceFolder.Save(encoder, Path.Combine(_dir, "student"));
         Directory.CreateDirectory(Path.Combine(_dir, "student-int8"));
         QuantizedModelFile.Save(quantized, Path.Combine(_dir, "student-int8", "quantized.safetensors"));
-        using var direct = Int8Encoder.FromEncoder(encoder, quantized);
-        using var loaded = Int8Encoder.Load(_dir);
+        using var direct = EncoderToRuntime.Build(encoder, quantized);
+        using var loaded = new Int8Encoder(EncoderToRuntime.Load(_dir));
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
+        // The runtime alone (no libtorch) does not read this half-TorchSharp layout, and says what it expects.
+        Assert.Contains("not an INT8 model", Assert.Throws<DistillSharpException>(() => Int8EncoderFile.Load(_dir)).Message);
         Assert.Equal(direct.Forward(batch).ToArrays().Pooled, loaded.Forward(batch).ToArrays().Pooled);
     }
 
@@ -60,7 +67,7 @@ public sealed class Int8EncoderFileTests : IDisposable
         Assert.Contains("not an INT8 model", e.Message);
 
         using var encoder = TinyModels.Encoder(seed: 23);
-        using var runtime = Int8Encoder.FromEncoder(encoder, Int8EncoderTests.Ptq(encoder));
+        using var runtime = EncoderToRuntime.Build(encoder, Int8EncoderTests.Ptq(encoder));
         string folder = Path.Combine(_dir, "m");
         runtime.Save(folder);
         string runtimeJson = Path.Combine(folder, "int8_runtime.json");

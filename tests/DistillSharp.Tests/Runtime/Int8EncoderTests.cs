@@ -1,8 +1,13 @@
 using DistillSharp.Models;
-using DistillSharp.Models.Tokenization;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Pipeline;
+using DistillSharp.Pipeline.Encoder;
+using DistillSharp.Quantization.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime;
+using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Kernels;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Export.ExportTestKit;
 
@@ -49,7 +54,7 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
         using var encoder = TinyModels.Encoder(seed: 3);
         var quantized = Ptq(encoder, scheme, activationBits, weightBits);
         using var simulated = EncoderQuantizer.Simulated(encoder, quantized);
-        using var runtime = Int8Encoder.FromEncoder(encoder, quantized, Fp32Embeddings);
+        using var runtime = EncoderToRuntime.Build(encoder, quantized, Fp32Embeddings);
         Assert.Equal(activationBits == 0 ? 0 : 12, runtime.Int8Layers.Count);
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
         var (hidden, pooled) = Run(runtime, batch);
@@ -77,7 +82,7 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
         // attention, LayerNorm, GELU and pooling against libtorch with quantization out of the way.
         using var encoder = TinyModels.Encoder(seed: 4, TinyModels.Config(hidden: hidden, heads: heads), Pooling.Cls);
         var empty = new QuantizedModel(new Dictionary<string, QuantizedLinearWeights>(), 8, 8, true, ActivationMode.Dynamic, "none");
-        using var runtime = Int8Encoder.FromEncoder(encoder, empty, Fp32Embeddings);
+        using var runtime = EncoderToRuntime.Build(encoder, empty, Fp32Embeddings);
         Assert.Empty(runtime.Int8Layers);
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
         var (states, pooled) = Run(runtime, batch);
@@ -98,7 +103,7 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
         var dropped = new HashSet<string> { "encoder.layer.0.attention.self.key", "encoder.layer.1.output.dense" };
         var partial = full with { Layers = full.Layers.Where(kv => !dropped.Contains(kv.Key)).ToDictionary() };
         using var simulated = EncoderQuantizer.Simulated(encoder, partial);
-        using var runtime = Int8Encoder.FromEncoder(encoder, partial, Fp32Embeddings);
+        using var runtime = EncoderToRuntime.Build(encoder, partial, Fp32Embeddings);
         Assert.Equal(dropped.Order(), runtime.Fp32Layers.Order());
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
         double rel = RelativeError(Run(runtime, batch).Hidden, RunTorch(simulated, batch).Hidden, batch, 32);
@@ -111,7 +116,7 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
     {
         // Sequences are packed without padding, so each sequence's arithmetic is the same in any batch: bit-exact.
         using var encoder = TinyModels.Encoder(seed: 6);
-        using var runtime = Int8Encoder.FromEncoder(encoder, Ptq(encoder), threads: 1);
+        using var runtime = EncoderToRuntime.Build(encoder, Ptq(encoder), threads: 1);
         var together = runtime.Forward(encoder.Tokenizer.EncodeBatch(TinySentences));
         var (hidden, pooled) = together.ToArrays();
         Assert.True(TinySentences.Select(s => encoder.Tokenizer.Encode(s).Count).Distinct().Count() > 1);
@@ -131,8 +136,8 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
         using var encoder = TinyModels.Encoder(seed: 7);
         var quantized = Ptq(encoder);
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
-        using var one = Int8Encoder.FromEncoder(encoder, quantized, threads: 1);
-        using var two = Int8Encoder.FromEncoder(encoder, quantized, threads: 2);
+        using var one = EncoderToRuntime.Build(encoder, quantized, threads: 1);
+        using var two = EncoderToRuntime.Build(encoder, quantized, threads: 2);
         var a = Run(one, batch);
         for (int call = 0; call < 3; call++)
         {
@@ -148,8 +153,8 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
         using var encoder = TinyModels.Encoder(seed: 8);
         var quantized = Ptq(encoder);
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
-        using var fused = Int8Encoder.FromEncoder(encoder, quantized);
-        using var unfused = Int8Encoder.FromEncoder(encoder, quantized, new Int8EncoderOptions(Fuse: false));
+        using var fused = EncoderToRuntime.Build(encoder, quantized);
+        using var unfused = EncoderToRuntime.Build(encoder, quantized, new Int8EncoderOptions(Fuse: false));
         var (a, b) = (Run(fused, batch), Run(unfused, batch));
         // The same IEEE operations in the same order (bias add then GELU; residual add then the same
         // LayerNorm passes), so measured bit-identical; the bound admits a LayerNorm rounding flip.
@@ -162,7 +167,7 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
     public void SteadyStateForwardAllocatesNothing()
     {
         using var encoder = TinyModels.Encoder(seed: 9);
-        using var runtime = Int8Encoder.FromEncoder(encoder, Ptq(encoder), threads: 1);
+        using var runtime = EncoderToRuntime.Build(encoder, Ptq(encoder), threads: 1);
         var batch = encoder.Tokenizer.EncodeBatch(TinySentences);
         runtime.Forward(batch);                                           // grows the buffers, JIT
         runtime.Forward(batch);
@@ -176,7 +181,7 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
     public void RejectsBadInputWithClearMessages()
     {
         using var encoder = TinyModels.Encoder(seed: 10);
-        using var runtime = Int8Encoder.FromEncoder(encoder, Ptq(encoder));
+        using var runtime = EncoderToRuntime.Build(encoder, Ptq(encoder));
         var ok = encoder.Tokenizer.EncodeBatch(["the cat"]);
         var badMask = ok with { AttentionMask = (long[,])ok.AttentionMask.Clone() };
         badMask.AttentionMask[0, 1] = 2;
@@ -184,6 +189,6 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
         var badId = ok with { InputIds = (long[,])ok.InputIds.Clone() };
         badId.InputIds[0, 1] = 999;
         Assert.Contains("input_ids[0, 1] = 999", Assert.Throws<DistillSharpException>(() => runtime.Forward(badId)).Message);
-        Assert.Throws<DistillSharpException>(() => Int8Encoder.FromEncoder(encoder, Ptq(encoder), new Int8EncoderOptions(Threads: 0)));
+        Assert.Throws<DistillSharpException>(() => EncoderToRuntime.Build(encoder, Ptq(encoder), new Int8EncoderOptions(Threads: 0)));
     }
 }

@@ -1,7 +1,10 @@
+using DistillSharp.Serving.Generation;
 using DistillSharp.Cli.Serving;
-using DistillSharp.Export;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Runtime;
+using DistillSharp.Export.Encoder;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Quantization.Encoder;
+using DistillSharp.Quantization.Decoder;
 using DistillSharp.Tests.Runtime;
 using static DistillSharp.Tests.Serving.ServingTestKit;
 
@@ -25,7 +28,7 @@ public sealed class ServedModelsTests : IDisposable
             HuggingFaceFolder.Save(encoder, Path.Combine(_run, "student"));
             OnnxExporter.ExportFp32(encoder, Path.Combine(_run, "student.onnx"));
             OnnxExporter.ExportInt8(encoder, quantized, Path.Combine(_run, "student-int8.onnx"));
-            using var int8 = Int8Encoder.FromEncoder(encoder, quantized, threads: 1);
+            using var int8 = EncoderToRuntime.Build(encoder, quantized, threads: 1);
             int8.Save(Path.Combine(_run, "student-int8"));
         }
         var vectors = new Dictionary<string, float[][]>();

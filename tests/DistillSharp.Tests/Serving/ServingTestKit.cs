@@ -1,9 +1,11 @@
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using DistillSharp.Cli.Serving;
-using DistillSharp.Models.Decoder.Tokenization;
-using DistillSharp.Runtime;
+using DistillSharp.Data;
+using DistillSharp.Serving.Generation;
+using DistillSharp.Runtime.Tokenization;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Quantization.Encoder;
+using DistillSharp.Quantization.Decoder;
 using DistillSharp.Runtime.Decoder;
 using DistillSharp.Serving;
 using DistillSharp.Serving.Backends;
@@ -30,7 +32,7 @@ internal static class ServingTestKit
     public static Int8Encoder Encoder(int seed = 31)
     {
         using var encoder = TinyModels.Encoder(seed);
-        return Int8Encoder.FromEncoder(encoder, Int8EncoderTests.Ptq(encoder), threads: 1);
+        return EncoderToRuntime.Build(encoder, Int8EncoderTests.Ptq(encoder), threads: 1);
     }
 
     /// <summary>An encoder server; <paramref name="wrap"/> may replace the backend (slow or gated fakes).</summary>
@@ -49,7 +51,7 @@ internal static class ServingTestKit
     {
         var config = DecoderTestKit.Llama(DecoderTokenizer.VocabSize) with { BosTokenId = 0, EosTokenIds = [0], MaxPositions = 64 };
         using var model = DecoderTestKit.Create(config, seed);
-        return Int8Decoder.FromModel(model, new Int8DecoderOptions(Threads: 1));
+        return DecoderToRuntime.Build(model, new Int8DecoderOptions(Threads: 1));
     }
 
     public static Task<ServingServer> StartDecoder(ServerOptions? options = null, int maxBatchSequences = 8)

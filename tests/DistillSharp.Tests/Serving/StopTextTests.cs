@@ -1,4 +1,4 @@
-using DistillSharp.Cli.Serving;
+using DistillSharp.Serving.Generation;
 using DistillSharp.Serving.Backends;
 
 namespace DistillSharp.Tests.Serving;
@@ -6,7 +6,7 @@ namespace DistillSharp.Tests.Serving;
 /// <summary>Stop strings and streamed text pieces of the INT8 generation loop, and its log-probabilities.</summary>
 public sealed class StopTextTests
 {
-    static readonly DistillSharp.Models.Decoder.Tokenization.DecoderTokenizer Tokenizer = ServingTestKit.DecoderTokenizer;
+    static readonly DistillSharp.Runtime.Tokenization.DecoderTokenizer Tokenizer = ServingTestKit.DecoderTokenizer;
 
     static (List<string> Pieces, StopText Text) Feed(string text, IReadOnlyList<string> stops, bool eosAtEnd = false)
     {

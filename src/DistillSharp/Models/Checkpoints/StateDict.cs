@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Formats;
 
 namespace DistillSharp.Models.Checkpoints;
 
@@ -27,7 +28,7 @@ public static class StateDict
             var stored = tensors[name];
             if (!stored.Shape.SequenceEqual(target.shape))
                 throw new DistillSharpException($"{source}: tensor '{name}' has shape [{string.Join(", ", stored.Shape)}], the model needs [{string.Join(", ", target.shape)}]");
-            using var loaded = Safetensors.ToTensor(stored);
+            using var loaded = TorchSafetensors.ToTensor(stored);
             if (loaded.is_floating_point() != target.is_floating_point())
                 throw new DistillSharpException($"{source}: tensor '{name}' has dtype {stored.Dtype}, the model needs {target.dtype}");
             target.copy_(loaded);

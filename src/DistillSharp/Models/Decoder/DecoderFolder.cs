@@ -1,8 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Decoder.Tokenization;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Data;
+using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Decoder;
 
 namespace DistillSharp.Models.Decoder;
 
@@ -60,7 +64,7 @@ public static class DecoderFolder
         foreach (var (name, t) in model.state_dict())
         {
             using var f = t.to_type(ScalarType.Float32);
-            tensors[name] = Safetensors.FromTensor(f);
+            tensors[name] = TorchSafetensors.FromTensor(f);
         }
         DecoderWeights.Write(dir, tensors, maxShardBytes);
         var config = model.Config;

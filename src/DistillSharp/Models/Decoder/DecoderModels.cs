@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Decoder;
 namespace DistillSharp.Models.Decoder;
 
 /// <summary>Builds the causal LM for a config's model_type (explicit table; unknown types list the known ones).</summary>

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Quantization.Observers;
 

@@ -1,4 +1,5 @@
 using ScottPlot;
+using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Reports.Plots;
 

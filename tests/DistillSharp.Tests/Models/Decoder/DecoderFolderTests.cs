@@ -1,6 +1,10 @@
 using DistillSharp.Models.Checkpoints;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Models.Decoder.Tokenization;
+using DistillSharp.Runtime.Decoder;
+using DistillSharp.Data;
+using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Models.Decoder;
@@ -52,7 +56,7 @@ public class DecoderFolderTests
         using var model = DecoderTestKit.Create(DecoderTestKit.Llama() with { TieWordEmbeddings = false });
         DecoderFolder.Save(model, null, dir);
         // Rewrite the weights as BF16, as many hub checkpoints are stored.
-        var bf16 = model.state_dict().ToDictionary(kv => kv.Key, kv => { using var t = kv.Value.to_type(ScalarType.BFloat16); return Safetensors.FromTensor(t); });
+        var bf16 = model.state_dict().ToDictionary(kv => kv.Key, kv => { using var t = kv.Value.to_type(ScalarType.BFloat16); return TorchSafetensors.FromTensor(t); });
         Safetensors.Write(Path.Combine(dir, "model.safetensors"), bf16);
         Assert.Equal(dir, DecoderFolder.ResolveModelDir(run));
         var (loaded, tokenizer) = DecoderFolder.Load(run);

@@ -1,7 +1,11 @@
 using DistillSharp.Data;
+using DistillSharp.Runtime;
 using DistillSharp.Models.Decoder;
+using DistillSharp.Runtime.Decoder;
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder.Generation;
-using DistillSharp.Models.Decoder.Tokenization;
+using DistillSharp.Runtime.Decoder.Generation;
+using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Models.Decoder;

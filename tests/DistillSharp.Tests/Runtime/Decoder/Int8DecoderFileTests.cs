@@ -1,10 +1,17 @@
-using DistillSharp.LanguageModels;
+using DistillSharp.Distillation.Decoder;
+using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Pipeline.Lm;
 using DistillSharp.Runtime.Decoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Config.Decoder;
+using DistillSharp.Pipeline.Decoder;
+using DistillSharp.Reports.Decoder;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Runtime.Decoder.TinyDecoders;
 using static TorchSharp.torch;
+using DistillSharp.Quantization.Decoder;
 
 namespace DistillSharp.Tests.Runtime.Decoder;
 
@@ -27,7 +34,7 @@ public sealed class Int8DecoderFileTests(ITestOutputHelper log) : IDisposable
     {
         using var model = Model(TinyConfig(tied: tied));
         var options = new Int8DecoderOptions(Int8Embeddings: int8Embeddings, LmHeadFp32: lmHeadFp32);
-        using var decoder = Int8Decoder.FromModel(model, options);
+        using var decoder = DecoderToRuntime.Build(model, options);
         decoder.Save(_dir);
         using var loaded = Int8Decoder.Load(_dir, options);
         int[] ids = Tokens(11, 9);
@@ -48,7 +55,7 @@ public sealed class Int8DecoderFileTests(ITestOutputHelper log) : IDisposable
     public void Perplexity_adapter_matches_row_by_row_logits_and_fp32_perplexity()
     {
         using var model = Model();
-        using var decoder = Int8Decoder.FromModel(model);
+        using var decoder = DecoderToRuntime.Build(model);
         // Two rows of T = 8; row 1 is right-padded after 5 tokens (as LmBatch pads).
         int t = 8;
         int[] a = Tokens(12, 9), b = Tokens(13, 6);

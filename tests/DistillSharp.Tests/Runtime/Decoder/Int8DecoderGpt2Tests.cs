@@ -1,8 +1,11 @@
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Evaluation.Decoder;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Runtime.Decoder.TinyDecoders;
 using static TorchSharp.torch;
+using DistillSharp.Quantization.Decoder;
 
 namespace DistillSharp.Tests.Runtime.Decoder;
 
@@ -30,7 +33,7 @@ public sealed class Int8DecoderGpt2Tests(ITestOutputHelper log)
     public void Weight_only_gpt2_matches_torch_with_the_dequantized_weights()
     {
         using var model = Gpt2();
-        using var decoder = Int8Decoder.FromModel(model, new Int8DecoderOptions(Mode: Int8DecoderMode.WeightOnly));
+        using var decoder = DecoderToRuntime.Build(model, new Int8DecoderOptions(Mode: Int8DecoderMode.WeightOnly));
         // Reference: the torch model with every Conv1D weight set to dq(W)ᵀ and wte to the int8 table's rows.
         using (no_grad())
         {
@@ -53,7 +56,7 @@ public sealed class Int8DecoderGpt2Tests(ITestOutputHelper log)
         using var model = Gpt2();
         int[] ids = Tokens(22, 16);
         var fp32 = Fp32Logits(model, ids);
-        using var decoder = Int8Decoder.FromModel(model, new Int8DecoderOptions(Threads: 2));
+        using var decoder = DecoderToRuntime.Build(model, new Int8DecoderOptions(Threads: 2));
         var int8 = decoder.Logits(ids);
         int v = 96, agree = 0;
         for (int t = 0; t < ids.Length; t++) if (ArgMax(int8.AsSpan(t * v, v)) == ArgMax(fp32.AsSpan(t * v, v))) agree++;

@@ -1,7 +1,10 @@
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Evaluation.Decoder;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Runtime.Decoder.TinyDecoders;
+using DistillSharp.Quantization.Decoder;
 
 namespace DistillSharp.Tests.Runtime.Decoder;
 
@@ -21,7 +24,7 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
         using var model = Model();
         int[] ids = Tokens(1, 20);
         var fp32 = Fp32Logits(model, ids);
-        using var decoder = Int8Decoder.FromModel(model);
+        using var decoder = DecoderToRuntime.Build(model);
         var reference = Reference(model, decoder.Weights, quantizeInput: true)(ids);
         var actual = decoder.Logits(ids);
         float vsRef = MaxAbsDiff(actual, reference), vsFp32 = MaxAbsDiff(actual, fp32);
@@ -40,7 +43,7 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
     {
         using var model = Model(TinyConfig(tied: false, type: "qwen2"));
         int[] ids = Tokens(2, 16);
-        using var decoder = Int8Decoder.FromModel(model, new Int8DecoderOptions(Mode: Int8DecoderMode.WeightOnly, Int8Embeddings: false));
+        using var decoder = DecoderToRuntime.Build(model, new Int8DecoderOptions(Mode: Int8DecoderMode.WeightOnly, Int8Embeddings: false));
         var reference = Reference(model, decoder.Weights, quantizeInput: false)(ids);
         float diff = MaxAbsDiff(decoder.Logits(ids), reference);
         log.WriteLine($"weight-only qwen2 (q/k/v bias, untied): max |runtime − torch| = {diff:E2}");
@@ -59,7 +62,7 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
             : TinyConfig(scaling: new RopeScaling { Type = variant, Factor = 4, OriginalMaxPositions = 8 });
         using var model = Model(config);
         int[] ids = Tokens(3, 14);                                      // past original_max_position_embeddings = 8
-        using var decoder = Int8Decoder.FromModel(model, new Int8DecoderOptions(Mode: Int8DecoderMode.WeightOnly, Int8Embeddings: false));
+        using var decoder = DecoderToRuntime.Build(model, new Int8DecoderOptions(Mode: Int8DecoderMode.WeightOnly, Int8Embeddings: false));
         var reference = Reference(model, decoder.Weights, quantizeInput: false)(ids);
         float diff = MaxAbsDiff(decoder.Logits(ids), reference);
         log.WriteLine($"{variant}: max |runtime − torch| = {diff:E2}");
@@ -70,7 +73,7 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
     public void Decode_with_cache_equals_full_recompute_for_unequal_prompts()
     {
         using var model = Model();
-        using var decoder = Int8Decoder.FromModel(model, new Int8DecoderOptions(Threads: 2));
+        using var decoder = DecoderToRuntime.Build(model, new Int8DecoderOptions(Threads: 2));
         int[][] prompts = [Tokens(4, 7), Tokens(5, 3), Tokens(6, 11)];
         var session = decoder.NewSession(3, 20);
         int v = decoder.Config.VocabSize;
@@ -98,7 +101,7 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
     public void Greedy_continuation_equals_the_fake_quant_reference()
     {
         using var model = Model();
-        using var decoder = Int8Decoder.FromModel(model);
+        using var decoder = DecoderToRuntime.Build(model);
         var reference = Reference(model, decoder.Weights, quantizeInput: true);
         int[] prompt = Tokens(7, 5);
         int v = decoder.Config.VocabSize;
@@ -123,8 +126,8 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
     public void Threads_do_not_change_the_logits()
     {
         using var model = Model();
-        using var one = Int8Decoder.FromModel(model);
-        using var two = Int8Decoder.FromModel(model, new Int8DecoderOptions(Threads: 2));
+        using var one = DecoderToRuntime.Build(model);
+        using var two = DecoderToRuntime.Build(model, new Int8DecoderOptions(Threads: 2));
         int[] ids = Tokens(8, 25);
         Assert.Equal(one.Logits(ids), two.Logits(ids));
     }
@@ -133,7 +136,7 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
     public void Steady_state_decode_allocates_nothing()
     {
         using var model = Model();
-        using var decoder = Int8Decoder.FromModel(model);
+        using var decoder = DecoderToRuntime.Build(model);
         var session = decoder.NewSession(2, 40);
         decoder.Prefill(session, [Tokens(9, 6), Tokens(10, 6)]);
         int[] next = [1, 2];
@@ -148,8 +151,8 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
     public void Layers_and_memory_are_reported()
     {
         using var model = Model();
-        using var int8 = Int8Decoder.FromModel(model);
-        using var headFp32 = Int8Decoder.FromModel(model, new Int8DecoderOptions(LmHeadFp32: true));
+        using var int8 = DecoderToRuntime.Build(model);
+        using var headFp32 = DecoderToRuntime.Build(model, new Int8DecoderOptions(LmHeadFp32: true));
         var c = int8.Config;
         Assert.Equal(7 * c.NumLayers + 1, int8.Int8Layers.Count);
         Assert.Empty(int8.Fp32Layers);
@@ -165,7 +168,7 @@ public sealed class Int8DecoderTests(ITestOutputHelper log)
     public void Bad_input_is_rejected_with_the_value()
     {
         using var model = Model();
-        using var decoder = Int8Decoder.FromModel(model);
+        using var decoder = DecoderToRuntime.Build(model);
         var session = decoder.NewSession(2, 8);
         Assert.Contains("got 1 prompts", Assert.Throws<DistillSharpException>(() => decoder.Prefill(session, [[1, 2]])).Message);
         Assert.Contains("= 96 is outside", Assert.Throws<DistillSharpException>(() => decoder.Prefill(session, [[1, 96], [3]])).Message);

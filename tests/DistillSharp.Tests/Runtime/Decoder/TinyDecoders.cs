@@ -1,6 +1,9 @@
 using DistillSharp.Models.Decoder;
-using DistillSharp.Quantization;
 using DistillSharp.Runtime.Decoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Quantization;
+using DistillSharp.Runtime.Quantization;
+using DistillSharp.Evaluation.Decoder;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using DistillSharp.Data;
-using DistillSharp.Models.Decoder.Tokenization;
+using DistillSharp.Runtime;
+using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Decoder.Generation;
 
 namespace DistillSharp.Models.Decoder.Generation;
 

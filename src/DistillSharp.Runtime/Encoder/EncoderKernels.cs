@@ -1,0 +1,59 @@
+using DistillSharp.Runtime.Kernels;
+
+namespace DistillSharp.Runtime.Encoder;
+
+/// <summary>
+/// The compute objects one <see cref="Int8Encoder"/> owns: the int8 GEMM (with its own worker
+/// threads), a kernel thread pool for everything else, the reusable per-call job objects and the
+/// quantized-activation buffers (one per input width). Owning them means a forward pass allocates
+/// nothing once the buffers have grown to the batch shape.
+/// </summary>
+internal sealed class EncoderKernels : IDisposable
+{
+    readonly QuantizedActivations[] _activations;
+
+    public EncoderKernels(int threads, string? kernel, bool fuse, ActivationQuantization scheme, IEnumerable<int> inputWidths)
+    {
+        Fuse = fuse;
+        Int8 = new Int8Gemm(new Int8GemmOptions(kernel, threads));
+        Pool = threads > 1 ? new KernelThreadPool(threads) : null;
+        Rows = new RowKernels(Pool);
+        Attention = new AttentionKernel(Pool);
+        _activations = inputWidths.Distinct().Select(cols => new QuantizedActivations(0, cols, scheme)).ToArray();
+    }
+
+    /// <summary>Fused epilogues (bias+GELU in the GEMM, residual+LayerNorm in one kernel) or separate passes.</summary>
+    public bool Fuse { get; }
+
+    /// <summary>The int8 GEMM.</summary>
+    public Int8Gemm Int8 { get; }
+
+    /// <summary>Pool for the fp32 GEMM, attention and row kernels; null with one thread.</summary>
+    public KernelThreadPool? Pool { get; }
+
+    /// <summary>Job state of the fp32 GEMM.</summary>
+    public Fp32Gemm.Job Fp32Job { get; } = new();
+
+    /// <summary>Row-wise kernels.</summary>
+    public RowKernels Rows { get; }
+
+    /// <summary>Per-op timing (off unless profiling).</summary>
+    public EncoderOpTimer Timer { get; } = new();
+
+    /// <summary>Attention.</summary>
+    public AttentionKernel Attention { get; }
+
+    /// <summary>The quantized-activation buffer for inputs of <paramref name="cols"/> features.</summary>
+    public QuantizedActivations Activations(int cols)
+    {
+        foreach (var a in _activations)
+            if (a.Cols == cols) return a;
+        throw new InvalidOperationException($"no activation buffer for width {cols}");
+    }
+
+    public void Dispose()
+    {
+        Int8.Dispose();
+        Pool?.Dispose();
+    }
+}

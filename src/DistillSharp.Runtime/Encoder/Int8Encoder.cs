@@ -1,0 +1,254 @@
+using DistillSharp.Runtime.Tokenization;
+using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Kernels;
+
+namespace DistillSharp.Runtime.Encoder;
+
+/// <summary>
+/// Inference-only BERT sentence encoder in pure C#: the Linear layers in int8 (packed weights with
+/// per-output-channel scales, activations quantized per token at run time, int32 accumulation),
+/// the word embedding table in int8 per row (unless <see cref="Int8EncoderOptions.Int8WordEmbeddings"/>
+/// is false; gathered rows are dequantized), the other embeddings, LayerNorms, attention and softmax in fp32; pooling and normalisation as the
+/// <c>SentenceEncoder</c> it was made from. The semantics are those of
+/// <c>BertEncoderModel</c> (post-LayerNorm BERT, exact erf GELU) with the quantized Linears
+/// of <c>Pipeline.EncoderQuantizer.Simulated</c>.
+/// </summary>
+/// <remarks>
+/// <para>Activations are always quantized dynamically per token (per row): a static model's
+/// calibrated input scales are ignored. Dynamic per-token is what the pipeline's default
+/// (<c>mode: dynamic</c>) computes and is at least as accurate as a static per-tensor scale.
+/// A weight-only model (activation_bits 0) runs its dequantized weights in fp32; a Linear missing
+/// from the quantized model runs in fp32 (<see cref="Fp32Gemm"/>).</para>
+/// <para>Sequences are packed without padding (every Linear runs over the real tokens only;
+/// attention covers each sequence's own tokens), so a padded batch gives exactly the embeddings
+/// of its sequences run one by one. Q, K and V run as one GEMM. Not thread-safe: one forward pass
+/// at a time; buffers only grow, so a repeated shape allocates nothing.</para>
+/// </remarks>
+public sealed class Int8Encoder : IDisposable
+{
+    sealed record Layer(EncoderLinear? Qkv, EncoderLinear[] QkvParts, EncoderLinear AttentionOutput, float[] AttentionGamma,
+        float[] AttentionBeta, EncoderLinear Intermediate, EncoderLinear Output, float[] OutputGamma, float[] OutputBeta);
+
+    readonly EncoderKernels _kernels;
+    readonly EncoderWorkspace _ws;
+    readonly Layer[] _layers;
+    readonly float[] _position, _type, _embGamma, _embBeta;
+    readonly float[]? _word;                 // float word embeddings, or
+    readonly Int8EmbeddingTable? _wordInt8;  // int8 per-row word embeddings (rows dequantized as gathered)
+    readonly float _eps;
+    readonly FfnActivation _act;
+
+    /// <summary>Builds the runtime from <paramref name="weights"/> (packs every Linear once).</summary>
+    public Int8Encoder(Int8EncoderWeights weights, Int8EncoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        Options = (options ?? new Int8EncoderOptions()).Validate();
+        weights = weights.Validate();
+        Weights = weights = Options.Int8WordEmbeddings ? weights.WithInt8WordEmbeddings() : weights.WithFp32WordEmbeddings();
+        var c = weights.Config;
+        _act = RowKernels.ParseActivation(c.HiddenAct);
+        _eps = (float)c.LayerNormEps;
+        _wordInt8 = weights.Int8WordEmbeddings;
+        _word = _wordInt8 is null ? weights.Tensor(Int8EncoderWeights.WordEmbeddingsName, c.VocabSize, c.HiddenSize) : null;
+        _position = weights.Tensor("embeddings.position_embeddings.weight", c.MaxPositionEmbeddings, c.HiddenSize);
+        _type = weights.Tensor("embeddings.token_type_embeddings.weight", c.TypeVocabSize, c.HiddenSize);
+        _embGamma = weights.Tensor("embeddings.LayerNorm.weight", c.HiddenSize);
+        _embBeta = weights.Tensor("embeddings.LayerNorm.bias", c.HiddenSize);
+        _layers = Enumerable.Range(0, c.NumHiddenLayers).Select(i => BuildLayer(weights, i)).ToArray();
+        var scheme = weights.Quantized.ActivationSymmetric ? ActivationQuantization.SymmetricS8 : ActivationQuantization.AsymmetricU8;
+        _kernels = new EncoderKernels(Options.Threads, Options.Kernel, Options.Fuse, scheme, [c.HiddenSize, c.IntermediateSize]);
+        _ws = new EncoderWorkspace(c.HiddenSize, c.IntermediateSize);
+        var all = _layers.SelectMany(l => l.QkvParts.Append(l.AttentionOutput).Append(l.Intermediate).Append(l.Output)).ToList();
+        Int8Layers = all.Where(l => l.IsInt8).Select(l => l.Name).ToList();
+        Fp32Layers = all.Where(l => !l.IsInt8).Select(l => l.Name).ToList();
+    }
+
+    /// <summary>What the runtime was built from.</summary>
+    public Int8EncoderWeights Weights { get; }
+    /// <summary>How it runs.</summary>
+    public Int8EncoderOptions Options { get; }
+    /// <summary>The model's shape.</summary>
+    public BertConfig Config => Weights.Config;
+    /// <summary>The tokenizer.</summary>
+    public BertTextTokenizer Tokenizer => Weights.Tokenizer;
+    /// <summary>Linear layers running in int8 (Q, K, V listed one by one).</summary>
+    public IReadOnlyList<string> Int8Layers { get; }
+    /// <summary>Linear layers running in fp32.</summary>
+    public IReadOnlyList<string> Fp32Layers { get; }
+
+    static Layer BuildLayer(Int8EncoderWeights w, int i)
+    {
+        var c = w.Config;
+        int h = c.HiddenSize, f = c.IntermediateSize;
+        var names = Int8EncoderWeights.LinearNames(i);
+        var qkv = new[] { w.Linear(names[0], h, h), w.Linear(names[1], h, h), w.Linear(names[2], h, h) };
+        string p = $"encoder.layer.{i}.";
+        return new Layer(EncoderLinear.Stack(p + "attention.self.qkv", qkv), qkv.Select(EncoderLinear.Create).ToArray(),
+            EncoderLinear.Create(w.Linear(names[3], h, h)),
+            w.Tensor(p + "attention.output.LayerNorm.weight", h), w.Tensor(p + "attention.output.LayerNorm.bias", h),
+            EncoderLinear.Create(w.Linear(names[4], f, h)), EncoderLinear.Create(w.Linear(names[5], h, f)),
+            w.Tensor(p + "output.LayerNorm.weight", h), w.Tensor(p + "output.LayerNorm.bias", h));
+    }
+
+    /// <summary>
+    /// Runs a tokenized batch: last hidden state and pooled sentence embeddings, as views of internal
+    /// buffers valid until the next call. Mask values must be 0 or 1; token ids, token types and
+    /// positions must fit the embedding tables.
+    /// </summary>
+    public unsafe Int8EncoderOutput Forward(TokenBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var c = Config;
+        int b = batch.Count, t = batch.Length, h = c.HiddenSize;
+        var timer = _kernels.Timer;
+        double t0 = timer.Mark();
+        int tokens = Pack(batch);
+        var ws = _ws;
+        fixed (int* ids = ws.Ids) fixed (int* pos = ws.Positions) fixed (int* types = ws.Types)
+        {
+            if (_wordInt8 is { } q) _kernels.Rows.Embed(ids, pos, types, tokens, q.Values, q.Scales, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+            else _kernels.Rows.Embed(ids, pos, types, tokens, _word!, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+        }
+        timer.Add(EncoderOp.Embed, t0);
+        foreach (var layer in _layers) RunLayer(layer, tokens, b);
+        t0 = timer.Mark();
+        Pool(b, t, h);
+        timer.Add(EncoderOp.Pool, t0);
+        return new Int8EncoderOutput(ws.LastHidden.AsMemory(0, b * t * h), ws.Pooled.AsMemory(0, b * h), b, t, h);
+    }
+
+    // Gathers the real tokens of every sequence, in order, into the workspace; returns their number.
+    int Pack(TokenBatch batch)
+    {
+        var c = Config;
+        int b = batch.Count, t = batch.Length, tokens = 0;
+        if (t > c.MaxPositionEmbeddings)
+            throw new DistillSharpException($"sequence length {t} exceeds max_position_embeddings {c.MaxPositionEmbeddings}");
+        var mask = batch.AttentionMask;
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < t; j++)
+            {
+                long m = mask[i, j];
+                if (m is not (0 or 1)) throw new DistillSharpException($"attention_mask[{i}, {j}] is {m}; allowed: 0, 1");
+                tokens += (int)m;
+            }
+        _ws.Ensure(tokens, b, t);
+        int n = 0;
+        for (int i = 0; i < b; i++)
+        {
+            _ws.Starts[i] = n;
+            for (int j = 0; j < t; j++)
+            {
+                if (mask[i, j] == 0) continue;
+                long id = batch.InputIds[i, j], type = batch.TokenTypeIds[i, j];
+                if ((ulong)id >= (ulong)c.VocabSize) throw new DistillSharpException($"input_ids[{i}, {j}] = {id} is outside the vocabulary [0, {c.VocabSize})");
+                if ((ulong)type >= (ulong)c.TypeVocabSize) throw new DistillSharpException($"token_type_ids[{i}, {j}] = {type} is outside [0, {c.TypeVocabSize})");
+                _ws.Ids[n] = (int)id;
+                _ws.Types[n] = (int)type;
+                _ws.Positions[n] = j;
+                n++;
+            }
+            _ws.Lengths[i] = n - _ws.Starts[i];
+        }
+        return tokens;
+    }
+
+    void RunLayer(Layer layer, int tokens, int sequences)
+    {
+        var ws = _ws;
+        var k = _kernels;
+        int h = Config.HiddenSize, heads = Config.NumAttentionHeads, d = Config.HeadDim;
+        double t0;
+        if (layer.Qkv is { } qkv)
+        {
+            qkv.Forward(k, ws.Hidden, tokens, ws.Qkv, FfnActivation.None, EncoderOp.QkvGemm);   // (N, 3H): Q | K | V per row
+            t0 = k.Timer.Mark();
+            k.Attention.Run(ws.Qkv, 0, h, 2 * h, 3 * h, ws.Context, h, ws.Starts, ws.Lengths, sequences, heads, d);
+        }
+        else
+        {
+            int plane = tokens * h;                                                              // three (N, H) planes
+            for (int p = 0; p < 3; p++)
+                layer.QkvParts[p].Forward(k, ws.Hidden, tokens, ws.Qkv.AsSpan(p * plane), FfnActivation.None, EncoderOp.QkvGemm);
+            t0 = k.Timer.Mark();
+            k.Attention.Run(ws.Qkv, 0, plane, 2 * plane, h, ws.Context, h, ws.Starts, ws.Lengths, sequences, heads, d);
+        }
+        k.Timer.Add(EncoderOp.Attention, t0);
+        layer.AttentionOutput.Forward(k, ws.Context, tokens, ws.Projection, FfnActivation.None, EncoderOp.AttentionOutputGemm);
+        t0 = k.Timer.Mark();
+        k.Rows.ResidualLayerNorm(ws.Projection, ws.Hidden, tokens, layer.AttentionGamma, layer.AttentionBeta, _eps, ws.Attended, k.Fuse);
+        k.Timer.Add(EncoderOp.LayerNorm, t0);
+        layer.Intermediate.Forward(k, ws.Attended, tokens, ws.Ffn, _act, EncoderOp.FfnInGemm);
+        layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+        t0 = k.Timer.Mark();
+        k.Rows.ResidualLayerNorm(ws.Projection, ws.Attended, tokens, layer.OutputGamma, layer.OutputBeta, _eps, ws.Hidden, k.Fuse);
+        k.Timer.Add(EncoderOp.LayerNorm, t0);
+    }
+
+    // Scatters the packed hidden state to (B, T, H) and pools each sequence (mean over real tokens or
+    // its first token), then L2-normalises when the encoder does.
+    void Pool(int b, int t, int h)
+    {
+        var ws = _ws;
+        Array.Clear(ws.LastHidden, 0, b * t * h);
+        var hidden = ws.Hidden.AsSpan();
+        for (int i = 0; i < b; i++)
+        {
+            int start = ws.Starts[i], len = ws.Lengths[i];
+            for (int r = 0; r < len; r++)
+                hidden.Slice((start + r) * h, h).CopyTo(ws.LastHidden.AsSpan((i * t + ws.Positions[start + r]) * h, h));
+            var pooled = ws.Pooled.AsSpan(i * h, h);
+            pooled.Clear();
+            if (len > 0 && Weights.Pooling == Pooling.Cls) hidden.Slice(start * h, h).CopyTo(pooled);
+            else if (len > 0)
+            {
+                for (int r = 0; r < len; r++) ElementwiseKernels.ResidualAdd(pooled, hidden.Slice((start + r) * h, h), pooled);
+                float inv = 1f / len;
+                foreach (ref float v in pooled) v *= inv;
+            }
+            if (!Weights.Normalize) continue;
+            double norm = 0;
+            foreach (float v in pooled) norm += (double)v * v;
+            float scale = (float)(1.0 / Math.Max(Math.Sqrt(norm), 1e-12));
+            foreach (ref float v in pooled) v *= scale;
+        }
+    }
+
+    /// <summary>Sentence embeddings of <paramref name="texts"/>, in order (batched, sorted by length as <c>SentenceEncoder.Embed</c>).</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (batchSize < 1) throw new DistillSharpException($"batch size must be >= 1, got {batchSize}");
+        var result = new float[texts.Count][];
+        var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ToArray();
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            var idx = order.Skip(start).Take(batchSize).ToArray();
+            var output = Forward(Tokenizer.EncodeBatch(idx.Select(i => texts[i]).ToList()));
+            for (int j = 0; j < idx.Length; j++) result[idx[j]] = output.Embedding(j).ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>A forward pass as an action, for <c>Pipeline.VariantMeasurer.Speed</c> (outputs are dropped).</summary>
+    public Action<TokenBatch> Runner() => batch => Forward(batch);
+
+    /// <summary>
+    /// Starts timing each <see cref="EncoderOp"/> of the following forward passes with
+    /// <paramref name="clock"/> (seconds; default the wall clock, which includes waiting for other threads).
+    /// </summary>
+    public void StartProfile(Func<double>? clock = null) => _kernels.Timer.Start(clock);
+
+    /// <summary>Stops profiling; seconds spent per <see cref="EncoderOp"/> since <see cref="StartProfile"/>.</summary>
+    public IReadOnlyDictionary<string, double> StopProfile() => _kernels.Timer.Stop();
+
+    /// <summary>Saves the model to <paramref name="dir"/> (layout: <see cref="Int8EncoderFile"/>).</summary>
+    public void Save(string dir) => Int8EncoderFile.Save(Weights, dir);
+
+    /// <summary>Loads an INT8 encoder folder or a run folder's <c>student-int8/</c> (see <see cref="Int8EncoderFile.Load"/>).</summary>
+    public static Int8Encoder Load(string path, Int8EncoderOptions? options = null, int? maxLength = null) =>
+        new(Int8EncoderFile.Load(path, maxLength), options);
+
+    /// <summary>Stops the worker threads.</summary>
+    public void Dispose() => _kernels.Dispose();
+}

@@ -1,0 +1,119 @@
+using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Encoder;
+
+namespace DistillSharp.Runtime.Kernels;
+
+/// <summary>
+/// One Linear layer of <see cref="Int8Encoder"/>, y = x·Wᵀ + b: int8 (packed weights, per-channel
+/// scales, activations quantized per token at run time) or fp32 (the fallback for layers the
+/// <see cref="QuantizedModel"/> does not hold, and for weight-only models).
+/// </summary>
+internal sealed class EncoderLinear
+{
+    EncoderLinear(string name, int inFeatures, int outFeatures, PackedInt8Weights? int8, PackedFp32Weights? fp32, float[] bias)
+    {
+        Name = name;
+        In = inFeatures;
+        Out = outFeatures;
+        Int8 = int8;
+        Fp32 = fp32;
+        Bias = bias;
+    }
+
+    public string Name { get; }
+    public int In { get; }
+    public int Out { get; }
+    public PackedInt8Weights? Int8 { get; }
+    public PackedFp32Weights? Fp32 { get; }
+    public float[] Bias { get; }
+    public bool IsInt8 => Int8 is not null;
+
+    /// <summary>Packs one layer.</summary>
+    public static EncoderLinear Create(LinearSource s) => s.Int8Weight is not null
+        ? new(s.Name, s.In, s.Out, new PackedInt8Weights(s.Int8Weight, s.Scales!, s.Out, s.In), null, s.Bias)
+        : new(s.Name, s.In, s.Out, null, new PackedFp32Weights(s.FloatWeight!, s.Out, s.In), s.Bias);
+
+    /// <summary>
+    /// Layers with one input stacked into one layer (outputs concatenated): Q, K and V become one GEMM
+    /// with one activation quantization (per-token quantization of their shared input is the same for
+    /// each). Null when the precisions differ.
+    /// </summary>
+    public static EncoderLinear? Stack(string name, IReadOnlyList<LinearSource> parts)
+    {
+        var first = parts[0];
+        bool int8 = first.Int8Weight is not null;
+        if (parts.Any(p => p.In != first.In || (p.Int8Weight is not null) != int8)) return null;
+        int n = parts.Sum(p => p.Out);
+        var bias = parts.SelectMany(p => p.Bias).ToArray();
+        return int8
+            ? new(name, first.In, n, new PackedInt8Weights(parts.SelectMany(p => p.Int8Weight!).ToArray(),
+                parts.SelectMany(p => p.Scales!).ToArray(), n, first.In), null, bias)
+            : new(name, first.In, n, null, new PackedFp32Weights(parts.SelectMany(p => p.FloatWeight!).ToArray(), n, first.In), bias);
+    }
+
+    /// <summary>
+    /// y[rows, Out] ← act(x[rows, In]·Wᵀ + b). Fused: bias and GELU in the GEMM epilogue. Unfused:
+    /// plain GEMM, then bias and activation as separate passes (for comparison).
+    /// </summary>
+    public void Forward(EncoderKernels kernels, ReadOnlySpan<float> x, int rows, Span<float> y, FfnActivation act, EncoderOp op)
+    {
+        var timer = kernels.Timer;
+        x = x[..(rows * In)];
+        y = y[..(rows * Out)];
+        bool fuse = kernels.Fuse;
+        var epilogue = fuse && act == FfnActivation.Gelu ? GemmActivation.Gelu : GemmActivation.None;
+        ReadOnlySpan<float> bias = fuse ? Bias : default;
+        if (Int8 is not null)
+        {
+            var qa = kernels.Activations(In);
+            double t0 = timer.Mark();
+            ActivationQuantizer.Quantize(x, rows, qa);
+            timer.Add(EncoderOp.Quantize, t0);
+            t0 = timer.Mark();
+            kernels.Int8.Multiply(qa, Int8, bias, y, epilogue);
+            timer.Add(op, t0);
+        }
+        else
+        {
+            double t0 = timer.Mark();
+            Fp32Gemm.Multiply(x, rows, Fp32!, bias, y, epilogue, kernels.Pool, kernels.Fp32Job);
+            timer.Add(op, t0);
+        }
+        double t1 = timer.Mark();
+        if (!fuse) kernels.Rows.BiasActivation(y, rows, Bias, act);
+        else if (act is not (FfnActivation.None or FfnActivation.Gelu)) kernels.Rows.BiasActivation(y, rows, default, act);
+        timer.Add(EncoderOp.BiasActivation, t1);
+    }
+}
+
+/// <summary>
+/// The weights one runtime Linear is built from: int8 values with per-output-channel scales, or
+/// fp32 values, in nn.Linear's <c>[out, in]</c> layout, plus the bias (zeros when the layer has none).
+/// </summary>
+internal sealed record LinearSource(string Name, int Out, int In, float[] Bias, sbyte[]? Int8Weight, float[]? Scales, float[]? FloatWeight)
+{
+    /// <summary>
+    /// A quantized layer: int8 when activations are quantized too; weight-only models
+    /// (<paramref name="int8Activations"/> false) run the dequantized weights W_q · s_w in fp32.
+    /// 4-bit weights are values in [−7, 7], which the int8 GEMM takes as they are.
+    /// </summary>
+    public static LinearSource FromQuantized(QuantizedLinearWeights q, bool int8Activations)
+    {
+        var bias = q.Bias ?? new float[q.OutFeatures];
+        if (int8Activations) return new(q.Name, q.OutFeatures, q.InFeatures, bias, q.Weight, q.WeightScale, null);
+        var w = new float[q.Weight.Length];
+        for (int n = 0; n < q.OutFeatures; n++)
+            for (int k = 0; k < q.InFeatures; k++)
+                w[n * q.InFeatures + k] = q.Weight[n * q.InFeatures + k] * q.WeightScale[n];
+        return new(q.Name, q.OutFeatures, q.InFeatures, bias, null, null, w);
+    }
+
+    /// <summary>An fp32 layer.</summary>
+    public static LinearSource FromFloat(string name, float[] weight, float[] bias, int outFeatures, int inFeatures)
+    {
+        if (weight.Length != (long)outFeatures * inFeatures)
+            throw new DistillSharpException($"{name}.weight has {weight.Length} values, expected [{outFeatures}, {inFeatures}]");
+        if (bias.Length != outFeatures) throw new DistillSharpException($"{name}.bias has {bias.Length} values, expected [{outFeatures}]");
+        return new(name, outFeatures, inFeatures, bias, null, null, weight);
+    }
+}

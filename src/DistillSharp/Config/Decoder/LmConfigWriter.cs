@@ -1,0 +1,78 @@
+using DistillSharp.Config;
+using DistillSharp.Config.Encoder;
+using YamlDotNet.RepresentationModel;
+
+namespace DistillSharp.Config.Decoder;
+
+/// <summary>
+/// Writes an <see cref="LmRunConfig"/> as YAML with every default spelled out, in the shape
+/// <see cref="LmConfigBinder"/> reads, so <c>Parse(c.ToYaml())</c> gives back an equal config.
+/// </summary>
+public static class LmConfigWriter
+{
+    /// <summary>The YAML text.</summary>
+    public static string Write(LmRunConfig c)
+    {
+        var root = Map(
+            ("kind", S(PipelineKind.Lm)),
+            ("data", Map(("corpus", YamlValues.FlowList(c.Data.Names)), ("heldout", S(c.Data.Heldout)),
+                ("block", S(c.Data.Block)), ("batch", S(c.Data.Batch)))),
+            ("tokenizer", Map(("type", S("byte-bpe")), ("vocab", S(c.Tokenizer.Vocab)), ("max_train_chars", S(c.Tokenizer.MaxTrainChars)))),
+            ("teacher", Teacher(c.Teacher)),
+            ("student", Shape(c.Student)));
+        if (c.SeqKd is { } s)
+            root.Add("seqkd", Map(("prompts", S(s.Prompts)), ("prompt_tokens", S(s.PromptTokens)), ("new_tokens", S(s.NewTokens)),
+                ("temperature", S(s.Temperature)), ("top_k", S(s.TopK)), ("generate_batch", S(s.GenerateBatch)), ("train", Train(s.Train))));
+        if (c.Kd is { } k)
+        {
+            var kd = Map(("loss", S(k.Loss)), ("temperature", S(k.Temperature)), ("top_k", S(k.TopK)), ("beta", S(k.Beta)), ("alpha", S(k.Alpha)),
+                ("ce_weight", S(k.CeWeight)), ("train", Train(k.Train)));
+            if (k.OnPolicy is { } op)
+                kd.Add("on_policy", Map(("prompts", S(op.Prompts)), ("prompt_tokens", S(op.PromptTokens)), ("new_tokens", S(op.NewTokens)),
+                    ("temperature", S(op.Temperature))));
+            root.Add("kd", kd);
+        }
+        root.Add("scratch", S(c.Scratch));
+        var eval = Map(("max_blocks", S(c.Eval.MaxBlocks)), ("max_new_tokens", S(c.Eval.MaxNewTokens)), ("temperature", S(c.Eval.Temperature)),
+            ("repetition_penalty", S(c.Eval.RepetitionPenalty)));
+        eval.Add("prompts", new YamlSequenceNode(c.Eval.SamplePrompts.Select(p => (YamlNode)new YamlScalarNode(p)
+            { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted })));
+        root.Add("eval", eval);
+        root.Add("bench", Map(("batch", YamlValues.FlowList(c.Bench.Batches)), ("prompt_tokens", S(c.Bench.PromptTokens)),
+            ("new_tokens", S(c.Bench.NewTokens)), ("runs", S(c.Bench.Runs))));
+        root.Add("output", S(c.Output));
+        root.Add("seed", S(c.Seed));
+        var writer = new StringWriter { NewLine = "\n" };
+        new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
+        var text = writer.ToString();
+        return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
+    }
+
+    static YamlMappingNode Teacher(LmTeacherConfig t)
+    {
+        if (t.Source is { } source) return Map(("source", S(source)));
+        var p = t.Pretrain!;
+        var pretrain = Shape(p.Shape);
+        pretrain.Add("train", Train(p.Train));
+        return Map(("pretrain", pretrain));
+    }
+
+    static YamlMappingNode Shape(DecoderShape s) => Map(("arch", S(s.Arch)), ("layers", S(s.Layers)), ("hidden", S(s.Hidden)),
+        ("heads", S(s.Heads)), ("kv_heads", S(s.KvHeads)), ("ffn", S(s.Ffn)), ("tie_embeddings", S(s.TieEmbeddings)), ("rope_theta", S(s.RopeTheta)));
+
+    static YamlMappingNode Train(LmTrainConfig t)
+    {
+        var map = Map(("steps", S(t.Steps)), ("lr", S(t.Lr)), ("warmup", S(t.Warmup)));
+        if (t.Batch is int b) map.Add("batch", S(b));
+        map.Add("accumulate", S(t.Accumulate));
+        map.Add("weight_decay", S(t.WeightDecay));
+        map.Add("clip_grad_norm", t.ClipGradNorm is double g ? S(g) : new YamlScalarNode("~"));
+        map.Add("log_every", S(t.LogEvery));
+        return map;
+    }
+
+    static YamlScalarNode S(object value) => YamlValues.Scalar(value);
+
+    static YamlMappingNode Map(params (string Key, YamlNode Value)[] entries) =>
+        new(entries.Select(e => new KeyValuePair<YamlNode, YamlNode>(new YamlScalarNode(e.Key), e.Value)));
+}

@@ -1,0 +1,119 @@
+using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
+using YamlDotNet.RepresentationModel;
+
+namespace DistillSharp.Config.Encoder;
+
+/// <summary>
+/// Binds a YAML node tree to <see cref="RunConfig"/> by hand: every key is read through a
+/// <see cref="MappingReader"/>, so unknown keys fail with the list of valid ones, and every check
+/// names the path, the bad value and what is allowed. Stages are bound by <see cref="StageBinder"/>.
+/// </summary>
+public static class ConfigBinder
+{
+    /// <summary>Binds the document root.</summary>
+    public static RunConfig Bind(YamlNode root)
+    {
+        var r = new MappingReader(root, "");
+        var teacher = BindTeacher(new MappingReader(r.Required("teacher"), "teacher"));
+        var student = r.Mapping("student") is { } sr ? BindStudent(sr) : new StudentConfig();
+        var data = r.Mapping("data") is { } dr ? BindData(dr) : new DataConfig(Augment: new AugmentConfig());
+        var stagesNode = r.Required("stages");
+        var stages = YamlValues.Items(stagesNode, "stages").Select(x => StageBinder.Bind(x.Node, x.Path, student)).ToList();
+        if (stages.Count == 0) throw new ConfigException("stages", "must list at least one stage, got an empty list");
+        for (var i = 0; i < stages.Count; i++)
+            if (stages.FindIndex(s => s.Name == stages[i].Name) is var first && first != i)
+                throw new ConfigException($"stages[{i}].name", $"must be unique, got '{stages[i].Name}' (also stages[{first}].name)");
+
+        var config = new RunConfig
+        {
+            Teacher = teacher,
+            Student = student,
+            Data = data,
+            Stages = stages,
+            Quantize = r.Node("quantize") is { } q ? RawYaml.Mapping(q, "quantize") : new Dictionary<string, object?>(),
+            Eval = r.Node("eval") is { } e ? YamlValues.Items(e, "eval").Select(x => NonEmpty(x.Node, x.Path)).ToList() : [],
+            Bench = r.Mapping("bench") is { } br ? BindBench(br) : new BenchConfig(),
+            Output = r.Node("output") is { } o ? NonEmpty(o, "output") : "runs/latest",
+            CheckpointActivations = r.Bool("checkpoint_activations", false),
+            Dropout = r.Double("dropout", 0, v => v >= 0 && v < 1, "in [0, 1)"),
+            Seed = r.Int("seed", 0, v => v >= 0, ">= 0"),
+        };
+        r.RejectUnknown();
+        return config with { Stages = QatConfig.Resolve(stages, config.Quantize) };
+    }
+
+    static TeacherConfig BindTeacher(MappingReader r)
+    {
+        var source = NonEmpty(r.Required("source"), r.PathOf("source"));
+        if (source.StartsWith("builtin:", StringComparison.Ordinal) && !BuiltinTeachers.All.ContainsKey(source["builtin:".Length..]))
+            throw new ConfigException(r.PathOf("source"),
+                $"names an unknown built-in teacher '{source}'; known: {string.Join(", ", BuiltinTeachers.All.Keys.Select(k => "builtin:" + k))}");
+        r.RejectUnknown();
+        return new TeacherConfig(source);
+    }
+
+    static StudentConfig BindStudent(MappingReader r)
+    {
+        var d = new StudentConfig();
+        var layers = r.Int("layers", d.Layers, v => v >= 1, ">= 1");
+        var hidden = r.Int("hidden", d.Hidden, v => v >= 1, ">= 1");
+        var heads = r.Int("heads", d.Heads, v => v >= 1, ">= 1");
+        if (hidden % heads != 0)
+            throw new ConfigException(r.PathOf("heads"), $"must divide student.hidden ({hidden}), got {heads}");
+        var ffn = r.Int("ffn", d.Ffn, v => v >= 1, ">= 1");
+        var init = r.Choice("init", d.Init, StudentConfig.InitModes);
+        IReadOnlyList<int>? teacherLayers = null;
+        if (r.Node("teacher_layers") is { } tl)
+        {
+            var path = r.PathOf("teacher_layers");
+            if (init == "random") throw new ConfigException(path, $"is only allowed with init: teacher or projection, but init is '{init}'");
+            teacherLayers = YamlValues.Items(tl, path).Select(x => YamlValues.Int(x.Node, x.Path) is var v && v >= 0 ? v
+                : throw new ConfigException(x.Path, $"must be a teacher layer index >= 0, got {v}")).ToList();
+            if (teacherLayers.Count != layers)
+                throw new ConfigException(path, $"must list one teacher layer per student layer ({layers}), got {teacherLayers.Count}");
+        }
+        r.RejectUnknown();
+        return new StudentConfig(layers, hidden, heads, ffn, init, teacherLayers);
+    }
+
+    static DataConfig BindData(MappingReader r)
+    {
+        var d = new DataConfig();
+        var corpus = r.Node("corpus") is { } c ? NonEmpty(c, r.PathOf("corpus")) : d.Corpus;
+        var maxLen = r.Int("max_len", d.MaxLen, v => v >= 2, ">= 2");
+        var batch = r.Int("batch", d.Batch, v => v >= 1, ">= 1");
+        var augment = new AugmentConfig();
+        if (r.Mapping("augment") is { } ar)
+        {
+            augment = new AugmentConfig(ar.Double("synonyms", 0, v => v >= 0 && v <= 1, "in [0, 1]"));
+            ar.RejectUnknown();
+        }
+        r.RejectUnknown();
+        return new DataConfig(corpus, maxLen, batch, augment);
+    }
+
+    static BenchConfig BindBench(MappingReader r)
+    {
+        IReadOnlyList<int>? batches = null;
+        if (r.Node("batch") is { } b)
+        {
+            var path = r.PathOf("batch");
+            var items = b is YamlSequenceNode ? YamlValues.Items(b, path).ToList() : [(b, path)];
+            batches = items.Select(x => YamlValues.Int(x.Item1, x.Item2) is var v && v >= 1 ? v
+                : throw new ConfigException(x.Item2, $"must be >= 1, got {YamlValues.Describe(x.Item1)}")).ToList();
+            if (batches.Count == 0) throw new ConfigException(path, "must list at least one batch size, got an empty list");
+        }
+        var seq = r.Int("seq", 64, v => v >= 1, ">= 1");
+        var runs = r.Int("runs", 200, v => v >= 1, ">= 1");
+        r.RejectUnknown();
+        return new BenchConfig(batches, seq, runs);
+    }
+
+    /// <summary>A non-empty string.</summary>
+    internal static string NonEmpty(YamlNode node, string path)
+    {
+        var s = YamlValues.String(node, path);
+        return s.Trim().Length > 0 ? s : throw new ConfigException(path, "must be a non-empty string, got ''");
+    }
+}

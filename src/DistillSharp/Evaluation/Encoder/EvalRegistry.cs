@@ -1,0 +1,24 @@
+namespace DistillSharp.Evaluation.Encoder;
+
+/// <summary>Evaluation tasks by name: one row per task.</summary>
+public static class EvalRegistry
+{
+    /// <summary>Name → factory.</summary>
+    public static readonly IReadOnlyDictionary<string, Func<IEvalTask>> Tasks =
+        new Dictionary<string, Func<IEvalTask>>(StringComparer.Ordinal)
+        {
+            [WordNetRetrievalTask.TaskName] = () => new WordNetRetrievalTask(),
+            [SpamF1Task.TaskName] = () => new SpamF1Task(),
+            [AgreementTask.TaskName] = () => new AgreementTask(),
+        };
+
+    /// <summary>Creates a task; an unknown name fails listing the known ones.</summary>
+    public static IEvalTask Create(string name) =>
+        Tasks.TryGetValue(name, out var factory)
+            ? factory()
+            : throw new DistillSharpException($"unknown evaluation task '{name}'; known: {string.Join(", ", Tasks.Keys)}");
+
+    /// <summary>Runs the named tasks in order with one shared context (data is loaded once).</summary>
+    public static IReadOnlyList<EvalResult> Run(IEnumerable<string> names, EvalContext context) =>
+        names.Select(Create).ToList().Select(task => task.Run(context)).ToList();
+}

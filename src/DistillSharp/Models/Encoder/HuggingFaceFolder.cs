@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Tokenization;
+using static TorchSharp.torch;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Models.Checkpoints;
+
+namespace DistillSharp.Models.Encoder;
+
+/// <summary>
+/// Loads and saves sentence encoders as Hugging Face / sentence-transformers folders:
+/// config.json, model.safetensors, vocab.txt, tokenizer_config.json, special_tokens_map.json,
+/// modules.json, sentence_bert_config.json, 1_Pooling/config.json (and 2_Normalize/ when the
+/// embeddings are normalised). transformers' AutoModel and sentence-transformers read the result.
+/// </summary>
+public static class HuggingFaceFolder
+{
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>True when <paramref name="dir"/> looks like a Hugging Face model folder.</summary>
+    public static bool IsModelFolder(string dir) =>
+        File.Exists(Path.Combine(dir, "config.json")) && File.Exists(Path.Combine(dir, "model.safetensors"));
+
+    /// <summary>Saves weights in <paramref name="dtype"/> (F32, F16 or BF16) plus tokenizer and pooling files.</summary>
+    public static void Save(SentenceEncoder encoder, string dir, string dtype = "F32")
+    {
+        ScalarType type = dtype switch
+        {
+            "F32" => ScalarType.Float32, "F16" => ScalarType.Float16, "BF16" => ScalarType.BFloat16,
+            _ => throw new DistillSharpException($"cannot save weights as '{dtype}'; use F32, F16 or BF16"),
+        };
+        Directory.CreateDirectory(dir);
+        var tensors = new Dictionary<string, SafeTensor>();
+        foreach (var (name, t) in encoder.Model.state_dict())
+        {
+            using var converted = t.to_type(type);
+            tensors[name] = TorchSafetensors.FromTensor(converted);
+        }
+        Safetensors.Write(Path.Combine(dir, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        AtomicFile.WriteText(Path.Combine(dir, "config.json"), encoder.Model.Config.ToJson(TorchDtypeName(type)));
+        AtomicFile.WriteText(Path.Combine(dir, "vocab.txt"), encoder.Tokenizer.VocabText);
+        var tok = encoder.Tokenizer;
+        WriteJson(dir, "tokenizer_config.json", new JsonObject
+        {
+            ["tokenizer_class"] = "BertTokenizer", ["do_lower_case"] = tok.LowerCase, ["strip_accents"] = null,
+            ["tokenize_chinese_chars"] = true, ["model_max_length"] = tok.MaxLength,
+            ["cls_token"] = "[CLS]", ["sep_token"] = "[SEP]", ["pad_token"] = "[PAD]", ["unk_token"] = "[UNK]", ["mask_token"] = "[MASK]",
+        });
+        WriteJson(dir, "special_tokens_map.json", new JsonObject
+        {
+            ["cls_token"] = "[CLS]", ["sep_token"] = "[SEP]", ["pad_token"] = "[PAD]", ["unk_token"] = "[UNK]", ["mask_token"] = "[MASK]",
+        });
+        WriteJson(dir, "sentence_bert_config.json", new JsonObject { ["max_seq_length"] = tok.MaxLength, ["do_lower_case"] = false });
+        var modules = new JsonArray(
+            new JsonObject { ["idx"] = 0, ["name"] = "0", ["path"] = "", ["type"] = "sentence_transformers.models.Transformer" },
+            new JsonObject { ["idx"] = 1, ["name"] = "1", ["path"] = "1_Pooling", ["type"] = "sentence_transformers.models.Pooling" });
+        if (encoder.Normalize)
+        {
+            modules.Add(new JsonObject { ["idx"] = 2, ["name"] = "2", ["path"] = "2_Normalize", ["type"] = "sentence_transformers.models.Normalize" });
+            Directory.CreateDirectory(Path.Combine(dir, "2_Normalize"));
+        }
+        AtomicFile.WriteText(Path.Combine(dir, "modules.json"), modules.ToJsonString(Indented));
+        Directory.CreateDirectory(Path.Combine(dir, "1_Pooling"));
+        WriteJson(dir, Path.Combine("1_Pooling", "config.json"), new JsonObject
+        {
+            ["word_embedding_dimension"] = encoder.Model.Config.HiddenSize,
+            ["pooling_mode_cls_token"] = encoder.Pooling == Pooling.Cls,
+            ["pooling_mode_mean_tokens"] = encoder.Pooling == Pooling.Mean,
+            ["pooling_mode_max_tokens"] = false,
+            ["pooling_mode_mean_sqrt_len_tokens"] = false,
+        });
+    }
+
+    /// <summary>Loads a folder written by us or by Hugging Face / sentence-transformers.</summary>
+    public static SentenceEncoder Load(string dir, int? maxLength = null)
+    {
+        if (!Directory.Exists(dir)) throw new DistillSharpException($"{dir}: folder not found");
+        string configPath = Path.Combine(dir, "config.json");
+        string weightsPath = Path.Combine(dir, "model.safetensors");
+        string vocabPath = Path.Combine(dir, "vocab.txt");
+        foreach (string required in new[] { configPath, weightsPath, vocabPath })
+            if (!File.Exists(required)) throw new DistillSharpException($"{dir}: missing {Path.GetFileName(required)}");
+
+        var config = BertConfig.FromJson(File.ReadAllText(configPath), configPath);
+        var (tensors, _) = Safetensors.Read(weightsPath);
+        // Checkpoints saved from BertForX carry a "bert." prefix; sentence-transformers' do not.
+        if (tensors.Keys.All(k => k.StartsWith("bert.") || !k.StartsWith("embeddings.") && !k.StartsWith("encoder.")) &&
+            tensors.Keys.Any(k => k.StartsWith("bert.")))
+            tensors = tensors.Where(kv => kv.Key.StartsWith("bert.")).ToDictionary(kv => kv.Key["bert.".Length..], kv => kv.Value);
+        config = config with { HasPooler = tensors.ContainsKey("pooler.dense.weight") };
+
+        var model = new BertEncoderModel(config);
+        StateDict.Load(model, tensors, weightsPath, ignore: ["embeddings.position_ids"]);
+
+        var tokConfig = ReadJson(Path.Combine(dir, "tokenizer_config.json"));
+        var stConfig = ReadJson(Path.Combine(dir, "sentence_bert_config.json"));
+        bool lower = tokConfig?["do_lower_case"]?.GetValue<bool>() ?? true;
+        long declared = stConfig?["max_seq_length"]?.GetValue<long>() ?? tokConfig?["model_max_length"]?.GetValue<long>() ?? 512;
+        int length = maxLength ?? (int)Math.Min(declared, config.MaxPositionEmbeddings);
+        var pooling = ReadJson(Path.Combine(dir, "1_Pooling", "config.json"));
+        var mode = pooling?["pooling_mode_cls_token"]?.GetValue<bool>() == true ? Pooling.Cls : Pooling.Mean;
+        var modules = File.Exists(Path.Combine(dir, "modules.json")) ? File.ReadAllText(Path.Combine(dir, "modules.json")) : "";
+        bool normalize = modules.Contains("sentence_transformers.models.Normalize");
+        var tokenizer = new BertTextTokenizer(File.ReadAllText(vocabPath), lower, length, vocabPath);
+        model.eval();
+        return new SentenceEncoder(model, tokenizer, mode, normalize, dir);
+    }
+
+    static string TorchDtypeName(ScalarType t) => t switch
+    {
+        ScalarType.Float16 => "float16", ScalarType.BFloat16 => "bfloat16", _ => "float32",
+    };
+
+    static void WriteJson(string dir, string name, JsonObject o) =>
+        AtomicFile.WriteText(Path.Combine(dir, name), o.ToJsonString(Indented));
+
+    static JsonObject? ReadJson(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path))?.AsObject();
+        }
+        catch (JsonException e)
+        {
+            throw new DistillSharpException($"{path}: not valid JSON ({e.Message})");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using Google.Protobuf;
+using Onnx;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Models.Checkpoints;
+
+namespace DistillSharp.Models.Encoder;
+
+/// <summary>
+/// Reads a BERT-family encoder exported to ONNX (by torch.onnx / Hugging Face Optimum) into a
+/// <see cref="BertConfig"/> and a state dict with Hugging Face key names.
+/// Named initializers (embeddings, biases, LayerNorm) keep their names. The Linear weights were
+/// exported as anonymous MatMul initializers (numeric names such as "927", stored [in, out]); each
+/// is named by following the graph to the Add that applies its bias ("…query.bias" → "…query.weight")
+/// and transposed to [out, in]. Sizes, the LayerNorm epsilon and the head count are read from the
+/// graph as well, never assumed.
+/// </summary>
+public static class OnnxBertImporter
+{
+    /// <summary>The imported model: its shape and its weights (name → row-major float32 data and shape).</summary>
+    public sealed record Imported(BertConfig Config, IReadOnlyDictionary<string, (float[] Data, long[] Shape)> Weights);
+
+    /// <summary>Parses ONNX bytes; <paramref name="source"/> names the file in errors.</summary>
+    public static Imported Import(byte[] onnx, string source)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(onnx);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new DistillSharpException($"{source}: not an ONNX model ({e.Message})");
+        }
+        var graph = model.Graph ?? throw new DistillSharpException($"{source}: ONNX model has no graph");
+        var g = new OnnxGraphIndex(graph);
+        string prefix = g.Initializers.ContainsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+        if (!g.Initializers.ContainsKey(prefix + "embeddings.word_embeddings.weight"))
+            throw new DistillSharpException(
+                $"{source}: not a BERT-family encoder: no initializer 'embeddings.word_embeddings.weight' " +
+                $"(its initializers begin: {string.Join(", ", g.Initializers.Keys.Take(5))})");
+        if (!graph.Input.Any(i => i.Name == "input_ids") || !graph.Input.Any(i => i.Name == "attention_mask"))
+            throw new DistillSharpException($"{source}: not a BERT-family encoder: inputs are {string.Join(", ", graph.Input.Select(i => i.Name))}, expected input_ids and attention_mask");
+
+        var weights = new Dictionary<string, (float[], long[])>();
+        foreach (var (name, t) in g.Initializers)
+        {
+            if (!name.StartsWith(prefix) || t.DataType != (int)TensorProto.Types.DataType.Float) continue;
+            string key = name[prefix.Length..];
+            if (key.StartsWith("embeddings.") || key.StartsWith("encoder.") || key.StartsWith("pooler."))
+                weights[key] = (OnnxGraphIndex.ToFloats(t, source), t.Dims.ToArray());
+        }
+        NameMatMulWeights(g, prefix, weights, source);
+        weights.Remove("embeddings.position_ids");
+
+        var config = ReadConfig(g, prefix, weights, source);
+        return new Imported(config, weights);
+    }
+
+    static void NameMatMulWeights(OnnxGraphIndex g, string prefix, Dictionary<string, (float[], long[])> weights, string source)
+    {
+        foreach (var node in g.Nodes.Where(n => n.OpType == "MatMul"))
+        {
+            if (node.Input.Count != 2 || !g.Initializers.TryGetValue(node.Input[1], out var w)) continue;
+            var add = g.Consumers(node.Output[0]).FirstOrDefault(n => n.OpType == "Add");
+            string? bias = add?.Input.FirstOrDefault(i => i != node.Output[0] && i.EndsWith(".bias") && g.Initializers.ContainsKey(i));
+            if (bias is null)
+                throw new DistillSharpException($"{source}: MatMul '{node.Name}' with weight '{node.Input[1]}' has no bias Add to name it by");
+            if (w.Dims.Count != 2)
+                throw new DistillSharpException($"{source}: MatMul weight '{node.Input[1]}' has {w.Dims.Count} dims, expected 2");
+            string key = bias[prefix.Length..^".bias".Length] + ".weight";
+            float[] data = OnnxGraphIndex.ToFloats(w, source);
+            int rows = (int)w.Dims[0], cols = (int)w.Dims[1]; // stored [in, out]
+            var transposed = new float[data.Length];
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                    transposed[j * rows + i] = data[i * cols + j];
+            weights[key] = (transposed, new long[] { cols, rows });
+            // A named MatMul weight (ours: "<layer>.weight_t", [in, out]) was also collected under its own name.
+            string own = node.Input[1];
+            if (own.StartsWith(prefix) && own[prefix.Length..] != key) weights.Remove(own[prefix.Length..]);
+        }
+    }
+
+    static BertConfig ReadConfig(OnnxGraphIndex g, string prefix, Dictionary<string, (float[] Data, long[] Shape)> w, string source)
+    {
+        long[] Shape(string key) => w.TryGetValue(key, out var t) ? t.Shape
+            : throw new DistillSharpException($"{source}: BERT tensor '{key}' not found in the graph");
+        int layers = w.Keys.Where(k => k.StartsWith("encoder.layer."))
+            .Select(k => int.Parse(k.Split('.')[2])).DefaultIfEmpty(-1).Max() + 1;
+        if (layers == 0) throw new DistillSharpException($"{source}: no encoder.layer.* tensors: not a BERT encoder");
+        long[] word = Shape("embeddings.word_embeddings.weight");
+        int hidden = (int)word[1];
+        int headDim = g.AttentionHeadDim(source);
+        if (hidden % headDim != 0)
+            throw new DistillSharpException($"{source}: attention head size {headDim} read from the graph does not divide hidden size {hidden}");
+        string act = g.Nodes.Any(n => n.OpType == "Erf") ? "gelu"
+            : g.Nodes.Any(n => n.OpType == "Relu") ? "relu"
+            : g.Nodes.Any(n => n.OpType == "Tanh") ? "gelu_new" // tanh-approximated GELU (a BertPooler's Tanh comes with an Erf or Relu FFN)
+            : throw new DistillSharpException($"{source}: could not recognise the FFN activation (expected an Erf-based GELU, Relu or a Tanh-based GELU)");
+        return new BertConfig
+        {
+            VocabSize = (int)word[0],
+            HiddenSize = hidden,
+            NumHiddenLayers = layers,
+            NumAttentionHeads = hidden / headDim,
+            IntermediateSize = (int)Shape("encoder.layer.0.intermediate.dense.bias")[0],
+            HiddenAct = act,
+            MaxPositionEmbeddings = (int)Shape("embeddings.position_embeddings.weight")[0],
+            TypeVocabSize = (int)Shape("embeddings.token_type_embeddings.weight")[0],
+            LayerNormEps = g.LayerNormEpsilon(prefix + "embeddings.LayerNorm.weight", source),
+            HasPooler = w.ContainsKey("pooler.dense.weight"),
+            HiddenDropoutProb = 0.1,
+            AttentionProbsDropoutProb = 0.1,
+        }.Validate(source);
+    }
+}

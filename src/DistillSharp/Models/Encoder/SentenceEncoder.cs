@@ -1,0 +1,80 @@
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Tokenization;
+using static TorchSharp.torch;
+using DistillSharp.Models;
+
+namespace DistillSharp.Models.Encoder;
+
+/// <summary>
+/// A BERT-family encoder with its tokenizer and sentence pooling: what sentence-transformers calls
+/// a SentenceTransformer. Teachers and students are both of this type.
+/// </summary>
+public sealed class SentenceEncoder : IDisposable
+{
+    public SentenceEncoder(BertEncoderModel model, BertTextTokenizer tokenizer, Pooling pooling, bool normalize, string source)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        Pooling = pooling;
+        Normalize = normalize;
+        Source = source;
+    }
+
+    /// <summary>The network.</summary>
+    public BertEncoderModel Model { get; }
+    /// <summary>Its tokenizer (holds the max sequence length).</summary>
+    public BertTextTokenizer Tokenizer { get; }
+    /// <summary>How sentence embeddings are pooled.</summary>
+    public Pooling Pooling { get; }
+    /// <summary>Whether sentence embeddings are L2-normalised.</summary>
+    public bool Normalize { get; }
+    /// <summary>Where it came from (for messages and reports).</summary>
+    public string Source { get; }
+
+    /// <summary>Runs a tokenized batch; the result's <see cref="ModelOutput.Pooled"/> is the sentence embedding.</summary>
+    public ModelOutput Forward(TokenBatch batch, bool withQkv = false)
+    {
+        var (ids, mask, types) = batch.ToTensors();
+        var output = Model.Forward(ids, mask, types, withQkv);
+        ids.Dispose();
+        types.Dispose();
+        return new ModelOutput
+        {
+            HiddenStates = output.HiddenStates,
+            Attentions = output.Attentions,
+            Queries = output.Queries, Keys = output.Keys, Values = output.Values,
+            AttentionMask = mask,
+            Pooled = SentencePooling.Pool(output.LastHiddenState, mask, Pooling, Normalize),
+        };
+    }
+
+    /// <summary>Sentence embeddings of <paramref name="texts"/>, in order, computed in batches without gradients.</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 32)
+    {
+        var result = new float[texts.Count][];
+        bool wasTraining = Model.training;
+        Model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            // Sorting by length keeps padding low; results go back to their original positions.
+            var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ToArray();
+            for (int start = 0; start < order.Length; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var idx = order.Skip(start).Take(batchSize).ToArray();
+                var output = Forward(Tokenizer.EncodeBatch(idx.Select(i => texts[i]).ToList()));
+                var pooled = output.Pooled!.contiguous().data<float>().ToArray();
+                int h = (int)output.Pooled.shape[1];
+                for (int j = 0; j < idx.Length; j++) result[idx[j]] = pooled.AsSpan(j * h, h).ToArray();
+            }
+        }
+        finally
+        {
+            Model.train(wasTraining);
+        }
+        return result;
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DistillSharp.Data;
+using DistillSharp.Runtime;
+using DistillSharp.Distillation.Decoder;
+using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Evaluation.Decoder;
+using DistillSharp.Models.Checkpoints;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Formats;
+using DistillSharp.Models.Decoder;
+using DistillSharp.Runtime.Decoder;
+using static TorchSharp.torch;
+using DistillSharp.Config.Decoder;
+using DistillSharp.Reports.Decoder;
+using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Runtime.Tokenization;
+
+namespace DistillSharp.Pipeline.Decoder;
+
+/// <summary>What `distill run` / `distill pretrain` was asked besides an LM config.</summary>
+/// <param name="OutDir">Run folder; null = the config's <c>output</c>.</param>
+/// <param name="MaxSteps">Cap on every training phase (teacher pretraining included).</param>
+/// <param name="Progress">Progress with an ETA across phases.</param>
+/// <param name="Log">Human-readable messages.</param>
+/// <param name="ConfigName">Config name or path, for the report.</param>
+/// <param name="CacheRoot">Where pretrained teachers and sparse KD caches live; null = <see cref="CachePaths.Root"/>.</param>
+/// <param name="Corpus">Replaces the configured corpus (tests give tiny text); null = fetch and split data.corpus.</param>
+public sealed record LmRunOptions(string? OutDir, long? MaxSteps, Action<LmRunProgress>? Progress, TextWriter Log,
+    string ConfigName = "lm", string? CacheRoot = null, Func<TextWriter, LmCorpusSplit>? Corpus = null);
+
+/// <summary>Where an LM run's outputs are.</summary>
+public sealed record LmRunOutcome(string RunDir, string ReportPath, LmReport Report, double Seconds);
+
+/// <summary>
+/// The language-model pipeline of a <c>kind: lm</c> config: data → tokenizer → teacher (loaded,
+/// cached or pretrained) → sequence-level KD (teacher responses → SFT) → token-level KD → scratch
+/// student → evaluation → benchmark → report.json, report.md, plots. Every phase is a library call.
+/// </summary>
+public static partial class LmPipeline
+{
+    /// <summary>Positions the models are built for: the longest sequence any phase feeds them.</summary>
+    public static int MaxPositions(LmRunConfig c) => new[]
+    {
+        512, c.Data.Block, (c.SeqKd?.PromptTokens ?? 0) + (c.SeqKd?.NewTokens ?? 0) + 1, c.Bench.PromptTokens + c.Bench.NewTokens + 2,
+    }.Max();
+
+    /// <summary>Runs the whole pipeline; the resolved config is written to the run folder as config.yaml.</summary>
+    public static LmRunOutcome Run(LmRunConfig config, LmRunOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        var log = options.Log;
+        string runDir = PrepareRunDir(options.OutDir ?? config.Output, config);
+        string cacheRoot = options.CacheRoot ?? CachePaths.Root;
+        var phases = new List<LmPhaseReport>();
+        var (data, teacherSource) = LoadData(config, options, runDir, phases);
+        string tokenizerHash = LmRunData.FolderHash(Path.Combine(runDir, "tokenizer"));
+
+        string? teacherKey = config.Teacher.Pretrain is null ? null : LmTeacherProvider.PretrainKey(config, options.MaxSteps, data, tokenizerHash);
+        bool pretrain = teacherKey is not null && LmTeacherProvider.CachedFolder(cacheRoot, teacherKey) is null;
+        var studentConfig = LmPhaseTrainer.ConfigFor(config.Student, data.Tokenizer, MaxPositions(config));
+        long teacherParams = teacherSource?.Model.ParameterCount ?? config.Teacher.Pretrain!.Shape.EstimateParams(data.Tokenizer.VocabSize);
+        long studentParams = config.Student.EstimateParams(data.Tokenizer.VocabSize);
+        var tracker = new LmEtaTracker(LmRunPlan.Build(config, options.MaxSteps, pretrain, teacherParams, studentParams), options.Progress);
+
+        if (pretrain) tracker.Begin(LmRunPlan.Pretrain);
+        var teacher = teacherSource ?? LmTeacherProvider.Pretrained(config, options.MaxSteps, data, cacheRoot, teacherKey!, tracker, log);
+        if (pretrain) tracker.End();
+        if (teacher.Phase is { } tp) phases.Add(tp);
+        CopyPretrainMetrics(teacher, runDir);
+        WriteTeacherPointer(runDir, teacher, config);
+        log.WriteLine($"teacher {teacher.Model.ParameterCount:N0} parameters; student {config.Student.Layers} × {config.Student.Hidden}: {studentParams:N0} (estimated)");
+
+        using var teacherModel = teacher.Model;
+        using var student = LmPhaseTrainer.Create(studentConfig, config.Seed);
+        var seqKdReport = config.SeqKd is { } seqKd ? RunSeqKd(config, seqKd, options, runDir, data, teacherModel, student, tracker, phases) : null;
+        LmKdReport? kdReport = null;
+        if (config.Kd is { } kd) kdReport = RunTokenKd(config, kd, options, runDir, cacheRoot, data, teacher, student, tracker, phases);
+        student.eval();
+        DecoderFolder.Save(student, data.Tokenizer, Path.Combine(runDir, "student"));
+
+        CausalLm? scratch = null;
+        if (config.Scratch)
+        {
+            scratch = LmPhaseTrainer.Create(studentConfig, config.Seed);
+            var train = LmRunPlan.ScratchTrain(config, options.MaxSteps);
+            phases.Add(Train(LmRunPlan.Scratch, "pretrain", scratch, data.TrainBatcher(config.Data.Block, train.BatchSize(config.Data), config.Seed),
+                train, maxSteps: null, runDir, tracker, log));
+            scratch.eval();
+            DecoderFolder.Save(scratch, data.Tokenizer, Path.Combine(runDir, "scratch"));
+        }
+
+        var models = new List<(string Name, CausalLm Model, string Folder)> { ("teacher", teacherModel, teacher.Folder), ("student", student, Path.Combine(runDir, "student")) };
+        if (scratch is not null) models.Add(("scratch", scratch, Path.Combine(runDir, "scratch")));
+        var reports = Measure(config, data, models, tracker, phases, log);
+        scratch?.Dispose();
+
+        var notes = new List<string>
+        {
+            $"teacher: {(config.Teacher.Source is { } src ? "loaded from " + src : (teacher.Phase?.Cached == true ? "reused from the cache " : "pretrained into the cache ") + teacher.Folder)}.",
+            "scratch: the student's architecture and initial weights, trained on next-token cross-entropy only for as many steps as the KD student's phases together.",
+            "perplexity: exp of the mean next-token NLL over held-out documents (document-level split), blocks of data.block tokens.",
+            "rss_delta_bytes: resident-set growth from loading the folder and one batch-1 prefill, after malloc_trim; approximate.",
+        };
+        if (!DecoderBenchRuntimes.Student.Any()) notes.Add("student_int8: no INT8 decoder runtime is registered (DecoderBenchRuntimes); not measured.");
+        else notes.Add("student_int8: the student through the C# INT8 decoder runtime (int8 weights per output channel, dynamic per-token int8 activations, lm_head included); its param_bytes are the bytes the runtime holds (packed int8 weights, scales, norms, int8 embeddings).");
+        if (options.MaxSteps is long cap) notes.Add($"--max-steps {cap}: every training phase was capped; numbers are a smoke test, not results.");
+        notes.Add($"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
+        var report = new LmReport
+        {
+            Run = new LmRunInfo(options.ConfigName, DateTime.UtcNow.AddSeconds(-clock.Elapsed.TotalSeconds).ToString("u"), Math.Round(clock.Elapsed.TotalSeconds, 1),
+                get_num_threads(), options.MaxSteps, runDir, teacherKey is null ? null : teacher.Folder),
+            Phases = phases,
+            Models = reports,
+            SeqKd = seqKdReport,
+            Kd = kdReport,
+            Notes = notes,
+        };
+        string reportPath = WriteReport(runDir, report, phases);
+        log.WriteLine($"wrote {reportPath}");
+        return new LmRunOutcome(runDir, reportPath, report, clock.Elapsed.TotalSeconds);
+    }
+
+    static string PrepareRunDir(string dir, LmRunConfig config)
+    {
+        string runDir = Path.GetFullPath(dir);
+        if (File.Exists(Path.Combine(runDir, "report.json")) || Directory.Exists(Path.Combine(runDir, "phases")))
+            throw new DistillSharpException($"{runDir} already holds a run; choose another folder with --out (the pretrained teacher is cached and will be reused)");
+        Directory.CreateDirectory(runDir);
+        AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), config.ToYaml());
+        return runDir;
+    }
+
+    /// <summary>Loads the corpus and the tokenizer (the teacher's, or a new one trained on the training split and saved to tokenizer/).</summary>
+    static (LmRunData Data, LmTeacher? SourceTeacher) LoadData(LmRunConfig config, LmRunOptions options, string runDir, List<LmPhaseReport> phases)
+    {
+        var log = options.Log;
+        var c = PhaseClock.Start();
+        var split = options.Corpus?.Invoke(log) ?? LmRunData.LoadSplit(config.Data, log);
+        phases.Add(c.Report("data", 1));
+        LmTeacher? source = null;
+        DecoderTokenizer tokenizer;
+        c = PhaseClock.Start();
+        if (config.Teacher.Source is { } path)
+        {
+            (source, tokenizer) = LmTeacherProvider.LoadSource(path);
+            log.WriteLine($"tokenizer: the teacher's ({tokenizer.VocabSize} ids)");
+        }
+        else
+        {
+            tokenizer = LmRunData.TrainTokenizer(split, config.Tokenizer);
+            log.WriteLine($"tokenizer: byte-level BPE, {tokenizer.VocabSize} ids, trained on the training split in {c.Seconds:F1} s");
+        }
+        tokenizer.Save(Path.Combine(runDir, "tokenizer"));
+        var data = LmRunData.Encode(split, tokenizer);
+        phases.Add(c.Report("tokenizer", 1));
+        log.WriteLine($"data: {split.Train.Count} training documents ({data.TrainTokens:N0} tokens), {split.HeldOut.Count} held out ({data.HeldOut.Sum(d => (long)d.Length):N0} tokens)");
+        return (data, source);
+    }
+
+    static void CopyPretrainMetrics(LmTeacher teacher, string runDir)
+    {
+        string metrics = Path.Combine(teacher.Folder, "metrics.jsonl");
+        if (teacher.Phase is null || !File.Exists(metrics)) return;
+        Directory.CreateDirectory(Path.Combine(runDir, "phases", LmRunPlan.Pretrain));
+        File.Copy(metrics, Path.Combine(runDir, "phases", LmRunPlan.Pretrain, "metrics.jsonl"), overwrite: true);
+    }
+
+    static void WriteTeacherPointer(string runDir, LmTeacher teacher, LmRunConfig config) =>
+        AtomicFile.WriteText(Path.Combine(runDir, "teacher.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["folder"] = teacher.Folder,
+            ["identity"] = teacher.Identity,
+            ["source"] = config.Teacher.Source is null ? "pretrain" : "source",
+            ["params"] = teacher.Model.ParameterCount,
+        }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+    /// <summary>One training phase in runDir/phases/NAME (metrics.jsonl; checkpoints removed when done).</summary>
+    static LmPhaseReport Train(string name, string objective, CausalLm model, ILmBatchSource source, LmTrainConfig train, long? maxSteps,
+        string runDir, LmEtaTracker tracker, TextWriter log, Func<LmTrainerOptions, LmTrainerOptions>? adjust = null,
+        Func<Tensor, Tensor, Tensor>? teacher = null, SparseTeacherCache? cache = null)
+    {
+        string dir = Path.Combine(runDir, "phases", name);
+        var clock = PhaseClock.Start();
+        tracker.Begin(name);
+        log.WriteLine($"== {name}: {LmPhaseTrainer.CappedSteps(train, maxSteps)} steps");
+        var options = LmPhaseTrainer.Options(objective, train, maxSteps, dir, tracker);
+        var result = new LmTrainer(model, LmPhaseTrainer.Logits(model), source, adjust?.Invoke(options) ?? options, teacher, cache).Run();
+        tracker.End();
+        LmPhaseTrainer.DropCheckpoints(dir);
+        return clock.Report(name, result.Steps, result.LastLoss);
+    }
+}

@@ -1,0 +1,53 @@
+using DistillSharp.Benchmarks;
+using DistillSharp.Benchmarks.Encoder;
+using DistillSharp.Evaluation;
+using DistillSharp.Evaluation.Encoder;
+using DistillSharp.Models;
+using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Tokenization;
+
+namespace DistillSharp.Pipeline.Encoder;
+
+/// <summary>One model variant's measurements, as report.json holds them.</summary>
+public sealed record VariantMeasurement(
+    long? Params, long? FileBytes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Quality,
+    BenchResult? Batch1, BenchResult? Batch32, string Runtime);
+
+/// <summary>Measures quality (evaluation tasks) and speed (latency, throughput) of a variant.</summary>
+public static class VariantMeasurer
+{
+    /// <summary>Runs the tasks; task names become report keys with '-' → '_' (wordnet_retrieval, spam_f1).</summary>
+    public static Dictionary<string, IReadOnlyDictionary<string, double>> Quality(
+        Func<IReadOnlyList<string>, float[][]> embed, IReadOnlyList<string> tasks, EvalData data,
+        Func<IReadOnlyList<string>, float[][]>? teacherEmbed, TextWriter log)
+    {
+        var result = new Dictionary<string, IReadOnlyDictionary<string, double>>();
+        var context = new EvalContext(embed, data, teacherEmbed, Log: log);
+        foreach (string task in tasks)
+        {
+            if (task == "agreement" && teacherEmbed is null) continue;
+            var r = EvalRegistry.Create(task).Run(context);
+            result[task.Replace('-', '_')] = r.Metrics;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Wraps an embedding function so each distinct text is embedded once per run: the agreement
+    /// task asks the teacher for the same 3,209 texts once per variant.
+    /// </summary>
+    public static Func<IReadOnlyList<string>, float[][]> Memoized(Func<IReadOnlyList<string>, float[][]> embed)
+    {
+        var cache = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        return texts =>
+        {
+            var missing = texts.Where(t => !cache.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToList();
+            if (missing.Count > 0)
+            {
+                var computed = embed(missing);
+                for (int i = 0; i < missing.Count; i++) cache[missing[i]] = computed[i];
+            }
+            return texts.Select(t => cache[t]).ToArray();
+        };
+    }
+}
