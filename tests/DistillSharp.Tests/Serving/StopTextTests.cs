@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Decoder.Generation;
 using DistillSharp.Serving.Generation;
 using DistillSharp.Serving.Backends;
 
