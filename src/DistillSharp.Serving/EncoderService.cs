@@ -62,16 +62,19 @@ public sealed class EncoderService : IDisposable
     /// Token ids of <paramref name="texts"/>; an input longer than the model's maximum is cut when
     /// <paramref name="truncate"/>, else it is a 413 naming the input.
     /// </summary>
-    public int[][] Tokenize(IReadOnlyList<string> texts, bool truncate)
+    /// <param name="texts">The inputs.</param>
+    /// <param name="truncate">Cut too-long inputs.</param>
+    /// <param name="hint">How the caller can ask for truncation, for the 413 message.</param>
+    public int[][] Tokenize(IReadOnlyList<string> texts, bool truncate, string hint = "send truncate: true to cut it")
     {
         CheckCount(texts.Count);
         var result = new int[texts.Count][];
-        for (int i = 0; i < texts.Count; i++) result[i] = Fit(Tokenizer.Encode(texts[i]), i, truncate);
+        for (int i = 0; i < texts.Count; i++) result[i] = Fit(Tokenizer.Encode(texts[i]), i, truncate, hint);
         return result;
     }
 
-    /// <summary>Checks token-id inputs (non-empty, in the vocabulary, not too long unless truncated).</summary>
-    public int[][] CheckIds(IReadOnlyList<int[]> sequences, bool truncate)
+    /// <summary>Checks token-id inputs (non-empty, in the vocabulary, not too long unless truncated; see <see cref="Tokenize"/>).</summary>
+    public int[][] CheckIds(IReadOnlyList<int[]> sequences, bool truncate, string hint = "send truncate: true to cut it")
     {
         CheckCount(sequences.Count);
         var result = new int[sequences.Count][];
@@ -82,7 +85,7 @@ public sealed class EncoderService : IDisposable
             foreach (int id in ids)
                 if ((uint)id >= (uint)Tokenizer.VocabSize)
                     throw ServingException.Invalid($"input {i} holds token id {id}, outside the vocabulary [0, {Tokenizer.VocabSize})");
-            result[i] = Fit(ids, i, truncate);
+            result[i] = Fit(ids, i, truncate, hint);
         }
         return result;
     }
@@ -93,11 +96,11 @@ public sealed class EncoderService : IDisposable
         if (count > MaxInputs) throw ServingException.Large($"{count} inputs in one request; the server takes at most {MaxInputs} (--max-inputs)");
     }
 
-    int[] Fit(int[] ids, int index, bool truncate)
+    int[] Fit(int[] ids, int index, bool truncate, string hint)
     {
         if (ids.Length <= Tokenizer.MaxTokens) return ids;
         if (truncate) return Tokenizer.Truncate(ids, Tokenizer.MaxTokens);
-        throw ServingException.Large($"input {index} has {ids.Length} tokens; the model takes at most {Tokenizer.MaxTokens} (send truncate: true to cut it)");
+        throw ServingException.Large($"input {index} has {ids.Length} tokens; the model takes at most {Tokenizer.MaxTokens} ({hint})");
     }
 
     /// <summary>

@@ -6,11 +6,13 @@ namespace DistillSharp.Serving.Batching;
 /// one. A call starts as soon as the waiting rows fill it (a single longer row still runs alone).
 /// </param>
 /// <param name="MaxWaitMs">
-/// Longest time the oldest waiting row waits for others to join its call (0 = run what is there at
-/// once). Bounds the latency that batching adds at low load.
+/// Longest time the oldest waiting row waits for others to join its call. 0 (the default) is
+/// natural batching: a call starts as soon as the model is free and takes every row that arrived
+/// while it was busy — no added latency at low load, large batches under load. A wait above 0
+/// trades that latency for fuller batches.
 /// </param>
 /// <param name="MaxQueue">Most sequences waiting; a request that would exceed it gets 429 (memory stays bounded under any load).</param>
-public sealed record BatchingOptions(int MaxBatchTokens = 4096, double MaxWaitMs = 2, int MaxQueue = 1024)
+public sealed record BatchingOptions(int MaxBatchTokens = 4096, double MaxWaitMs = 0, int MaxQueue = 1024)
 {
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the bad option.</summary>
     public BatchingOptions Validate()

@@ -58,7 +58,7 @@ public static class EmbeddingEndpoints
             "base64" => true,
             var f => throw ServingException.Invalid($"encoding_format must be 'float' or 'base64', got '{f}'"),
         };
-        var sequences = Sequences(service, InputList.Parse(request.Input, "input"), autoTruncate);
+        var sequences = Sequences(service, InputList.Parse(request.Input, "input"), autoTruncate, "the server cuts it when started with --auto-truncate");
         bool normalize = service.Embedding?.Normalizes ?? true;
         var outcome = await service.EmbedAsync(sequences, normalize, request.Dimensions, context.RequestAborted);
         Timing(context, outcome);
@@ -79,9 +79,9 @@ public static class EmbeddingEndpoints
         return ServingJson.Json(outcome.Vectors);
     }
 
-    /// <summary>Token ids of the inputs, checked against the server's limits.</summary>
-    public static int[][] Sequences(EncoderService service, InputList inputs, bool truncate) =>
-        inputs.Texts is { } texts ? service.Tokenize(texts, truncate) : service.CheckIds(inputs.Ids!, truncate);
+    /// <summary>Token ids of the inputs, checked against the server's limits (<paramref name="hint"/>: how to ask for truncation).</summary>
+    public static int[][] Sequences(EncoderService service, InputList inputs, bool truncate, string hint = "send truncate: true to cut it") =>
+        inputs.Texts is { } texts ? service.Tokenize(texts, truncate, hint) : service.CheckIds(inputs.Ids!, truncate, hint);
 
     /// <summary>TEI's per-response timing headers (milliseconds) and token count.</summary>
     public static void Timing(HttpContext context, EncodeOutcome outcome)

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
@@ -14,6 +15,7 @@ public static class ServingJson
         NumberHandling = JsonNumberHandling.Strict,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         AllowTrailingCommas = false,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,   // readable messages (' not \u0027); bodies are JSON, not HTML
     };
 
     /// <summary>Reads the body as <typeparamref name="T"/>; malformed JSON or a wrongly typed field is a 422 naming the path.</summary>

@@ -62,6 +62,7 @@ public static class LoadTest
     {
         int count = Math.Max(1, (int)Math.Round(rate * duration));
         var latencies = new ConcurrentBag<double>();
+        var fromSend = new ConcurrentBag<double>();
         var errors = new ConcurrentDictionary<string, int>();
         var gate = new SemaphoreSlim(options.Concurrency);
         var bodies = texts.Select(t => Encoding.UTF8.GetBytes(Body(options.Url, t, options.MaxTokens))).ToArray();
@@ -69,20 +70,29 @@ public static class LoadTest
         long start = Stopwatch.GetTimestamp();
         double maxLate = 0;
         long lastDone = start;
-        for (int i = 0; i < count; i++)
+        // The arrivals come from a dedicated thread that sleeps until each scheduled time (no spinning:
+        // the server shares the machine's cores); its lateness is part of each request's latency.
+        var dispatcher = new Thread(() =>
         {
-            long scheduled = start + (long)(i / rate * Stopwatch.Frequency);
-            await WaitUntilAsync(scheduled, cancel).ConfigureAwait(false);
-            maxLate = Math.Max(maxLate, Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds);
-            var body = bodies[i % bodies.Length];
-            inFlight.Add(SendAsync(scheduled, body));
-        }
+            for (int i = 0; i < count && !cancel.IsCancellationRequested; i++)
+            {
+                long scheduled = start + (long)(i / rate * Stopwatch.Frequency);
+                SleepUntil(scheduled);
+                maxLate = Math.Max(maxLate, Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds);
+                var body = bodies[i % bodies.Length];
+                inFlight.Add(Task.Run(() => SendAsync(scheduled, body)));
+            }
+        }) { IsBackground = true, Name = "loadtest-arrivals" };
+        dispatcher.Start();
+        await Task.Run(dispatcher.Join).ConfigureAwait(false);
         await Task.WhenAll(inFlight).ConfigureAwait(false);
         double elapsed = Math.Max(duration, Stopwatch.GetElapsedTime(start, Interlocked.Read(ref lastDone)).TotalSeconds);
         var sorted = latencies.Order().ToArray();
+        var sends = fromSend.Order().ToArray();
         return new LoadTestResult(rate, duration, count, sorted.Length, sorted.Length / elapsed,
             Percentile(sorted, 0.50), Percentile(sorted, 0.90), Percentile(sorted, 0.99), sorted.Length > 0 ? sorted[^1] : double.NaN,
-            sorted.Length > 0 ? sorted.Average() : double.NaN, new SortedDictionary<string, int>(errors), maxLate);
+            sorted.Length > 0 ? sorted.Average() : double.NaN, new SortedDictionary<string, int>(errors), maxLate,
+            Percentile(sends, 0.50), Percentile(sends, 0.99));
 
         async Task SendAsync(long scheduled, byte[] body)
         {
@@ -93,13 +103,18 @@ public static class LoadTest
             {
                 await gate.WaitAsync(timeout.Token).ConfigureAwait(false);
                 entered = true;
+                long sent = Stopwatch.GetTimestamp();
                 using var content = new ByteArrayContent(body);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 using var response = await client.PostAsync(options.Url, content, timeout.Token).ConfigureAwait(false);
                 await response.Content.CopyToAsync(Stream.Null, timeout.Token).ConfigureAwait(false);
                 long done = Stopwatch.GetTimestamp();
                 InterlockedMax(ref lastDone, done);
-                if (response.IsSuccessStatusCode) latencies.Add(Stopwatch.GetElapsedTime(scheduled, done).TotalMilliseconds);
+                if (response.IsSuccessStatusCode)
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(scheduled, done).TotalMilliseconds);
+                    fromSend.Add(Stopwatch.GetElapsedTime(sent, done).TotalMilliseconds);
+                }
                 else errors.AddOrUpdate(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
@@ -123,15 +138,13 @@ public static class LoadTest
         while ((seen = Interlocked.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
     }
 
-    // Sleeps to within ~1 ms of the target, then yields until it.
-    static async Task WaitUntilAsync(long target, CancellationToken cancel)
+    static void SleepUntil(long target)
     {
         while (true)
         {
             double ms = (target - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
             if (ms <= 0) return;
-            if (ms > 2) await Task.Delay(TimeSpan.FromMilliseconds(ms - 1.5), cancel).ConfigureAwait(false);
-            else Thread.Yield();
+            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Max(ms, 0.05)));
         }
     }
 

@@ -44,8 +44,11 @@ public sealed record LoadTestOptions(Uri Url, IReadOnlyList<double> Rates, doubl
 /// <param name="MeanMs">Mean latency.</param>
 /// <param name="Errors">Non-2xx outcomes by HTTP status, or <c>timeout</c> / <c>connection</c>.</param>
 /// <param name="MaxLateMs">Largest delay between a scheduled send time and the actual send (load-generator lag, part of the latency).</param>
+/// <param name="SendP50Ms">Median latency from the actual send (what closed-loop tools such as hey and wrk report), for cross-checks.</param>
+/// <param name="SendP99Ms">99th percentile from the actual send.</param>
 public sealed record LoadTestResult(double TargetRate, double DurationSeconds, int Sent, int Ok, double AchievedQps,
-    double P50Ms, double P90Ms, double P99Ms, double MaxMs, double MeanMs, IReadOnlyDictionary<string, int> Errors, double MaxLateMs);
+    double P50Ms, double P90Ms, double P99Ms, double MaxMs, double MeanMs, IReadOnlyDictionary<string, int> Errors, double MaxLateMs,
+    double SendP50Ms, double SendP99Ms);
 
 /// <summary>All runs of one <c>distill loadtest</c>.</summary>
 public sealed record LoadTestReport(string Url, int Concurrency, IReadOnlyList<LoadTestResult> Runs, string LoadAverage);
