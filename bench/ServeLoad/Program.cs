@@ -3,6 +3,7 @@
 // Usage (from the repo root, after `dotnet build -c Release src/DistillSharp.Cli`):
 //   dotnet run -c Release --project bench/ServeLoad -- --run runs/default [--teacher builtin:all-MiniLM-L6-v2]
 //     [--rates 10,20,40,…] [--duration 20] [--goal-ms 50] [--threads 2] [--texts FILE] [--soak-minutes 10] [--overload-seconds 30]
+//     [--serve-args "--max-queue 256"] [--targets a,b] [--write-texts FILE (only write the 64-token texts)]
 // Targets: student_int8 (int8, RUN), student_onnx_int8 (onnx-int8, RUN), teacher_fp32 (torch, TEACHER),
 // teacher_onnx_fp32 (onnx, TEACHER); --targets picks a subset by name.
 using System.Diagnostics;
@@ -34,6 +35,12 @@ var targets = allTargets.Where(t => chosen is null || chosen.Contains(t.Name)).T
 List<string> texts = Arg("--texts") is { } file ? [.. File.ReadAllLines(file).Where(l => l.Trim().Length > 0)]
     : Texts64.Make(Path.Combine(run, "student-int8", "vocab.txt"), 500, log);
 log.WriteLine($"{texts.Count} texts; load {Load()}");
+if (Arg("--write-texts") is { } textsOut)
+{
+    File.WriteAllLines(textsOut, texts);   // for distill loadtest --texts and crosscheck.sh
+    log.WriteLine($"wrote {textsOut}");
+    return;
+}
 if (targets.Any(t => t.Runtime == "torch")) TorchNative.EnsureLoadable();
 
 var result = new JsonObject
