@@ -13,28 +13,20 @@ namespace DistillSharp.Serving;
 /// next batch (sessions have a fixed batch: no joining mid-way). A full queue is a 429; a cancelled
 /// request leaves the queue, or its sequence stops inside the running batch.
 /// </summary>
-public sealed class CompletionService : IDisposable
+public sealed class CompletionService : BatchQueue<CompletionService.Waiting>
 {
-    sealed record Waiting(CompletionJob Job, long Arrival, TaskCompletionSource<CompletionResult> Done);
-
-    readonly BatchingOptions _options;
-    readonly ServingMetrics _metrics;
-    readonly object _gate = new();
-    readonly List<Waiting> _pending = [];
-    readonly Thread _worker;
-    bool _stopping;
+    /// <summary>A queued sequence and the task its caller awaits.</summary>
+    public sealed record Waiting(CompletionJob Job, long Arrival, TaskCompletionSource<CompletionResult> Done);
 
     /// <summary>Starts the worker.</summary>
     public CompletionService(string modelId, ICompletionBackend backend, BatchingOptions batching, ServingMetrics metrics, int maxBatchSequences = 8)
+        : base("generate", batching, metrics)
     {
         if (maxBatchSequences < 1) throw new ArgumentOutOfRangeException(nameof(maxBatchSequences), maxBatchSequences, "must be >= 1");
         ModelId = modelId;
         Backend = backend ?? throw new ArgumentNullException(nameof(backend));
-        _options = batching.Validate();
-        _metrics = metrics;
         MaxBatchSequences = maxBatchSequences;
-        _worker = new Thread(Work) { IsBackground = true, Name = "batcher-generate" };
-        _worker.Start();
+        Start();
     }
 
     /// <summary>Model name reported in responses.</summary>
@@ -43,32 +35,19 @@ public sealed class CompletionService : IDisposable
     public ICompletionBackend Backend { get; }
     /// <summary>Most sequences per batch.</summary>
     public int MaxBatchSequences { get; }
-
     /// <summary>Sequences waiting now.</summary>
-    public int QueuedSequences
-    {
-        get { lock (_gate) return _pending.Count; }
-    }
+    public int QueuedSequences => Queued;
 
     /// <summary>Checks <paramref name="job"/> against the model (422/413), queues it (429 when full) and completes with its result.</summary>
     public Task<CompletionResult> SubmitAsync(CompletionJob job)
     {
         Check(job);
         var waiting = new Waiting(job, Stopwatch.GetTimestamp(), new TaskCompletionSource<CompletionResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        lock (_gate)
-        {
-            if (_stopping) throw new ServingException(503, ServingException.Server, "the server is stopping");
-            if (_pending.Count >= _options.MaxQueue)
-                throw ServingException.Busy($"the queue is full ({_pending.Count} of {_options.MaxQueue} sequences waiting); retry later");
-            _pending.Add(waiting);
-            _metrics.QueueDepth.WithLabels("generate").Set(_pending.Count);
-            Monitor.Pulse(_gate);
-        }
+        Enqueue([waiting]);
         if (job.Cancel.CanBeCanceled)
             job.Cancel.Register(() =>
             {
-                lock (_gate)
-                    if (_pending.Remove(waiting)) _metrics.QueueDepth.WithLabels("generate").Set(_pending.Count);
+                Remove(w => w == waiting);
                 waiting.Done.TrySetCanceled(job.Cancel);
             });
         return waiting.Done.Task;
@@ -84,8 +63,8 @@ public sealed class CompletionService : IDisposable
         if (job.MaxTokens < 1) throw ServingException.Invalid($"max_tokens must be >= 1, got {job.MaxTokens}");
         if (job.Prompt.Length + job.MaxTokens > Backend.MaxContext)
             throw ServingException.Large($"the prompt has {job.Prompt.Length} tokens and max_tokens is {job.MaxTokens}: {job.Prompt.Length + job.MaxTokens} > the model's context of {Backend.MaxContext}");
-        if (job.Prompt.Length > _options.MaxBatchTokens)
-            throw ServingException.Large($"the prompt has {job.Prompt.Length} tokens; the server takes at most {_options.MaxBatchTokens} per batch (--max-batch-tokens)");
+        if (job.Prompt.Length > Options.MaxBatchTokens)
+            throw ServingException.Large($"the prompt has {job.Prompt.Length} tokens; the server takes at most {Options.MaxBatchTokens} per batch (--max-batch-tokens)");
         var s = job.Sampling;
         if (!(s.Temperature >= 0) || double.IsInfinity(s.Temperature)) throw ServingException.Invalid($"temperature must be >= 0, got {s.Temperature}");
         if (!(s.TopP > 0 && s.TopP <= 1)) throw ServingException.Invalid($"top_p must be in (0, 1], got {s.TopP}");
@@ -95,73 +74,53 @@ public sealed class CompletionService : IDisposable
         if (job.TopLogprobs > 20) throw ServingException.Invalid($"top_logprobs must be in [0, 20], got {job.TopLogprobs}");
     }
 
-    void Work()
+    /// <inheritdoc/>
+    protected override long Arrival(Waiting item) => item.Arrival;
+
+    /// <inheritdoc/>
+    protected override bool Full(IReadOnlyList<Waiting> pending) => pending.Count >= MaxBatchSequences;
+
+    /// <inheritdoc/>
+    protected override List<Waiting> Take(IReadOnlyList<Waiting> pending)
     {
-        while (true)
+        var batch = new List<Waiting>();
+        int tokens = 0;
+        foreach (var w in pending)
         {
-            List<Waiting> batch;
-            lock (_gate)
-            {
-                while (true)
-                {
-                    while (_pending.Count == 0 && !_stopping) Monitor.Wait(_gate);
-                    if (_stopping) return;
-                    long deadline = _pending[0].Arrival + (long)(_options.MaxWaitMs * Stopwatch.Frequency / 1000.0);
-                    long now = Stopwatch.GetTimestamp();
-                    if (now >= deadline || _pending.Count >= MaxBatchSequences) break;
-                    Monitor.Wait(_gate, Math.Max(1, (int)Math.Ceiling((deadline - now) * 1000.0 / Stopwatch.Frequency)));
-                }
-                batch = [];
-                int tokens = 0;
-                foreach (var w in _pending)
-                {
-                    if (batch.Count == MaxBatchSequences || (batch.Count > 0 && tokens + w.Job.Prompt.Length > _options.MaxBatchTokens)) break;
-                    batch.Add(w);
-                    tokens += w.Job.Prompt.Length;
-                }
-                _pending.RemoveRange(0, batch.Count);
-                _metrics.QueueDepth.WithLabels("generate").Set(_pending.Count);
-            }
-            Run(batch);
+            if (batch.Count == MaxBatchSequences || (batch.Count > 0 && tokens + w.Job.Prompt.Length > Options.MaxBatchTokens)) break;
+            batch.Add(w);
+            tokens += w.Job.Prompt.Length;
         }
+        return batch;
     }
 
-    void Run(List<Waiting> batch)
+    /// <inheritdoc/>
+    protected override void Run(List<Waiting> batch)
     {
         long start = Stopwatch.GetTimestamp();
-        foreach (var w in batch) _metrics.QueueTime.WithLabels("generate").Observe(Stopwatch.GetElapsedTime(w.Arrival, start).TotalSeconds);
+        foreach (var w in batch) Metrics.QueueTime.WithLabels(Name).Observe(Stopwatch.GetElapsedTime(w.Arrival, start).TotalSeconds);
         try
         {
             var results = Backend.Generate(batch.Select(w => w.Job).ToList());
-            _metrics.BatchSize.WithLabels("generate").Observe(batch.Count);
-            _metrics.BatchTokens.WithLabels("generate").Observe(batch.Sum(w => w.Job.Prompt.Length));
-            _metrics.BatchDuration.WithLabels("generate").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            Metrics.BatchSize.WithLabels(Name).Observe(batch.Count);
+            Metrics.BatchTokens.WithLabels(Name).Observe(batch.Sum(w => w.Job.Prompt.Length));
+            Metrics.BatchDuration.WithLabels(Name).Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
             for (int i = 0; i < batch.Count; i++)
             {
-                _metrics.Tokens.WithLabels("prompt").Inc(batch[i].Job.Prompt.Length);
-                _metrics.Tokens.WithLabels("completion").Inc(results[i].Tokens.Count);
+                Metrics.Tokens.WithLabels("prompt").Inc(batch[i].Job.Prompt.Length);
+                Metrics.Tokens.WithLabels("completion").Inc(results[i].Tokens.Count);
                 batch[i].Done.TrySetResult(results[i]);
             }
         }
         catch (Exception e)
         {
-            foreach (var w in batch) w.Done.TrySetException(new ServingException(500, ServingException.Server, $"the model failed: {e.Message}"));
+            Fail(batch, new ServingException(500, ServingException.Server, $"the model failed: {e.Message}"));
         }
     }
 
-    /// <summary>Stops the worker after its current batch; waiting requests fail with 503.</summary>
-    public void Dispose()
+    /// <inheritdoc/>
+    protected override void Fail(IEnumerable<Waiting> items, ServingException error)
     {
-        List<Waiting> left;
-        lock (_gate)
-        {
-            if (_stopping) return;
-            _stopping = true;
-            left = [.. _pending];
-            _pending.Clear();
-            Monitor.PulseAll(_gate);
-        }
-        foreach (var w in left) w.Done.TrySetException(new ServingException(503, ServingException.Server, "the server is stopping"));
-        _worker.Join();
+        foreach (var w in items) w.Done.TrySetException(error);
     }
 }

@@ -17,61 +17,46 @@ namespace DistillSharp.Serving.Batching;
 /// one. A request whose caller goes away (its token is cancelled) leaves the queue at once; its
 /// rows already in a running call are dropped when the call returns.
 /// </remarks>
-public sealed class RowBatcher : IDisposable
+public sealed class RowBatcher : BatchQueue<RowBatcher.Row>
 {
-    sealed class Job(int[][] rows, long submitted, CancellationToken token)
+    /// <summary>One request's sequences and where their vectors go.</summary>
+    public sealed class Job(int[][] rows, long submitted, CancellationToken token)
     {
-        public readonly int[][] Rows = rows;
-        public readonly float[][] Results = new float[rows.Length][];
-        public readonly long Submitted = submitted;
-        public readonly CancellationToken Token = token;
-        public readonly TaskCompletionSource<BatchResult> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public int Remaining = rows.Length;
-        public long FirstStart = -1;
-        public long InferenceTicks;
-        public bool Cancelled;
-        public CancellationTokenRegistration Registration;
+        internal readonly int[][] Rows = rows;
+        internal readonly float[][] Results = new float[rows.Length][];
+        internal readonly long Submitted = submitted;
+        internal readonly CancellationToken Token = token;
+        internal readonly TaskCompletionSource<BatchResult> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        internal int Remaining = rows.Length;
+        internal long FirstStart = -1;
+        internal long InferenceTicks;
+        internal volatile bool Cancelled;
+        internal CancellationTokenRegistration Registration;
     }
 
-    readonly record struct Row(Job Job, int Index, long Arrival)
+    /// <summary>One waiting sequence: row <see cref="Index"/> of <see cref="Job"/>.</summary>
+    public sealed record Row(Job Job, int Index)
     {
-        public int Length => Job.Rows[Index].Length;
+        internal int Length => Job.Rows[Index].Length;
     }
 
     readonly Func<IReadOnlyList<int[]>, float[][]> _run;
     readonly bool _padded;
-    readonly BatchingOptions _options;
-    readonly ServingMetrics _metrics;
-    readonly string _name;
-    readonly object _gate = new();
-    readonly List<Row> _pending = [];
-    readonly Thread _worker;
-    long _pendingTokens;
-    bool _stopping;
 
     /// <summary>
     /// Starts the worker. <paramref name="run"/> maps a batch of sequences to one vector each;
     /// <paramref name="padded"/> says how a batch is costed; <paramref name="name"/> labels the metrics.
     /// </summary>
     public RowBatcher(string name, Func<IReadOnlyList<int[]>, float[][]> run, bool padded, BatchingOptions options, ServingMetrics metrics)
+        : base(name, options, metrics)
     {
-        _name = name;
         _run = run ?? throw new ArgumentNullException(nameof(run));
         _padded = padded;
-        _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
-        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
-        _worker = new Thread(Work) { IsBackground = true, Name = $"batcher-{name}" };
-        _worker.Start();
+        Start();
     }
-
-    /// <summary>The options in force.</summary>
-    public BatchingOptions Options => _options;
 
     /// <summary>Sequences waiting now.</summary>
-    public int QueuedRows
-    {
-        get { lock (_gate) return _pending.Count; }
-    }
+    public int QueuedRows => Queued;
 
     /// <summary>
     /// Queues <paramref name="rows"/> (each non-empty) and completes with their vectors in order.
@@ -85,107 +70,50 @@ public sealed class RowBatcher : IDisposable
         if (rows.Any(r => r is null || r.Length == 0)) throw new ArgumentException("every row needs at least one token", nameof(rows));
         if (cancel.IsCancellationRequested) return Task.FromCanceled<BatchResult>(cancel);
         var job = new Job([.. rows], Stopwatch.GetTimestamp(), cancel);
-        lock (_gate)
+        Enqueue(Enumerable.Range(0, rows.Count).Select(i => new Row(job, i)).ToList());
+        if (cancel.CanBeCanceled) job.Registration = cancel.Register(() =>
         {
-            if (_stopping) throw new ServingException(503, ServingException.Server, "the server is stopping");
-            if (_pending.Count + rows.Count > _options.MaxQueue)
-                throw ServingException.Busy($"the queue is full ({_pending.Count} of {_options.MaxQueue} sequences waiting, this request has {rows.Count}); retry later");
-            for (int i = 0; i < job.Rows.Length; i++)
-            {
-                _pending.Add(new Row(job, i, job.Submitted));
-                _pendingTokens += job.Rows[i].Length;
-            }
-            _metrics.QueueDepth.WithLabels(_name).Set(_pending.Count);
-            Monitor.Pulse(_gate);
-        }
-        if (cancel.CanBeCanceled) job.Registration = cancel.Register(() => Cancel(job));
+            job.Cancelled = true;
+            Remove(r => r.Job == job);
+            job.Done.TrySetCanceled(job.Token);
+        });
         return job.Done.Task;
     }
 
-    void Cancel(Job job)
-    {
-        lock (_gate)
-        {
-            job.Cancelled = true;
-            int removed = _pending.RemoveAll(r =>
-            {
-                if (r.Job != job) return false;
-                _pendingTokens -= r.Length;
-                return true;
-            });
-            if (removed > 0) _metrics.QueueDepth.WithLabels(_name).Set(_pending.Count);
-        }
-        job.Done.TrySetCanceled(job.Token);
-    }
+    /// <inheritdoc/>
+    protected override long Arrival(Row item) => item.Job.Submitted;
 
-    void Work()
-    {
-        while (true)
-        {
-            List<Row> batch;
-            lock (_gate)
-            {
-                if (!WaitForBatch()) return;
-                batch = Take();
-                _metrics.QueueDepth.WithLabels(_name).Set(_pending.Count);
-            }
-            Run(batch);
-        }
-    }
+    /// <inheritdoc/>
+    protected override bool Full(IReadOnlyList<Row> pending) =>
+        (_padded ? (long)pending.Count * pending.Max(r => r.Length) : pending.Sum(r => (long)r.Length)) >= Options.MaxBatchTokens;
 
-    // Waits (holding the lock) until the pending rows fill the budget or the oldest has waited
-    // MaxWaitMs; false when the batcher is stopping.
-    bool WaitForBatch()
+    /// <inheritdoc/>
+    protected override List<Row> Take(IReadOnlyList<Row> pending)
     {
-        while (true)
-        {
-            while (_pending.Count == 0 && !_stopping) Monitor.Wait(_gate);
-            if (_stopping) return false;
-            long deadline = _pending[0].Arrival + (long)(_options.MaxWaitMs * Stopwatch.Frequency / 1000.0);
-            long now = Stopwatch.GetTimestamp();
-            if (now >= deadline || PendingCost() >= _options.MaxBatchTokens) return true;
-            int waitMs = (int)Math.Ceiling((deadline - now) * 1000.0 / Stopwatch.Frequency);
-            Monitor.Wait(_gate, Math.Max(1, waitMs));
-        }
-    }
-
-    long PendingCost() => _padded ? (long)_pending.Count * _pending.Max(r => r.Length) : _pendingTokens;
-
-    // Removes the rows of the next model call from the queue (see the class remarks).
-    List<Row> Take()
-    {
-        var first = _pending[0];
+        var first = pending[0];
         var batch = new List<Row> { first };
-        int budget = _options.MaxBatchTokens, longest = first.Length;
+        int longest = first.Length;
         long cost = first.Length;
-        IEnumerable<int> order = Enumerable.Range(1, _pending.Count - 1);
-        if (_padded) order = order.OrderBy(i => Math.Abs(_pending[i].Length - first.Length)).ThenBy(i => i);
-        var taken = new HashSet<int> { 0 };
+        IEnumerable<int> order = Enumerable.Range(1, pending.Count - 1);
+        if (_padded) order = order.OrderBy(i => Math.Abs(pending[i].Length - first.Length)).ThenBy(i => i);
         foreach (int i in order)
         {
-            var row = _pending[i];
+            var row = pending[i];
             long next = _padded ? (long)(batch.Count + 1) * Math.Max(longest, row.Length) : cost + row.Length;
-            if (next > budget)
+            if (next > Options.MaxBatchTokens)
             {
                 if (_padded) break;  // rows further away in length cost more still
                 continue;            // packed: a shorter later row may still fit
             }
             batch.Add(row);
-            taken.Add(i);
             longest = Math.Max(longest, row.Length);
             cost = next;
         }
-        int k = 0;
-        for (int i = 0; i < _pending.Count; i++)
-        {
-            if (taken.Contains(i)) _pendingTokens -= _pending[i].Length;
-            else _pending[k++] = _pending[i];
-        }
-        _pending.RemoveRange(k, _pending.Count - k);
         return batch;
     }
 
-    void Run(List<Row> batch)
+    /// <inheritdoc/>
+    protected override void Run(List<Row> batch)
     {
         long start = Stopwatch.GetTimestamp();
         float[][]? outputs = null;
@@ -200,19 +128,19 @@ public sealed class RowBatcher : IDisposable
             failure = e;
         }
         long end = Stopwatch.GetTimestamp();
-        _metrics.BatchSize.WithLabels(_name).Observe(batch.Count);
-        _metrics.BatchTokens.WithLabels(_name).Observe(batch.Sum(r => r.Length));
-        _metrics.BatchDuration.WithLabels(_name).Observe(Stopwatch.GetElapsedTime(start, end).TotalSeconds);
+        Metrics.BatchSize.WithLabels(Name).Observe(batch.Count);
+        Metrics.BatchTokens.WithLabels(Name).Observe(batch.Sum(r => r.Length));
+        Metrics.BatchDuration.WithLabels(Name).Observe(Stopwatch.GetElapsedTime(start, end).TotalSeconds);
         var seen = new HashSet<Job>();
         for (int i = 0; i < batch.Count; i++)
         {
-            var (job, index, _) = batch[i];
+            var (job, index) = batch[i];
             if (seen.Add(job))
             {
                 if (job.FirstStart < 0)
                 {
                     job.FirstStart = start;
-                    _metrics.QueueTime.WithLabels(_name).Observe(Stopwatch.GetElapsedTime(job.Submitted, start).TotalSeconds);
+                    Metrics.QueueTime.WithLabels(Name).Observe(Stopwatch.GetElapsedTime(job.Submitted, start).TotalSeconds);
                 }
                 job.InferenceTicks += end - start;
             }
@@ -231,20 +159,9 @@ public sealed class RowBatcher : IDisposable
         }
     }
 
-    /// <summary>Stops the worker after its current call; waiting requests fail with 503.</summary>
-    public void Dispose()
+    /// <inheritdoc/>
+    protected override void Fail(IEnumerable<Row> items, ServingException error)
     {
-        List<Row> left;
-        lock (_gate)
-        {
-            if (_stopping) return;
-            _stopping = true;
-            left = [.. _pending];
-            _pending.Clear();
-            Monitor.PulseAll(_gate);
-        }
-        foreach (var job in left.Select(r => r.Job).Distinct())
-            job.Done.TrySetException(new ServingException(503, ServingException.Server, "the server is stopping"));
-        _worker.Join();
+        foreach (var job in items.Select(r => r.Job).Distinct()) job.Done.TrySetException(error);
     }
 }
