@@ -1,5 +1,4 @@
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Serving.Backends;
 
