@@ -1,4 +1,5 @@
 using DistillSharp.Models.Encoder;
+using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Decoder;
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Tokenization;
@@ -27,6 +28,7 @@ public static class ServedModels
         return runtime switch
         {
             "int8" when builtin => throw new DistillSharpException($"the int8 runtime serves an INT8 folder or a run folder; '{model}' is a built-in teacher (use --runtime onnx or torch)"),
+            "int8" when IsOlderRunFolder(model) => OpenOlderInt8(model, threads, maxLength),
             "int8" => RuntimeModels.OpenInt8(model, threads, maxLength, maxContext),
             "onnx" when builtin => OpenBuiltinOnnx(model, threads, maxLength),
             "onnx-int8" when builtin => throw new DistillSharpException($"built-in teachers ship fp32 ONNX only; use --runtime onnx for '{model}'"),
@@ -34,6 +36,19 @@ public static class ServedModels
             "torch" => OpenTorch(model, threads, maxLength),
             _ => throw new DistillSharpException($"unknown runtime '{runtime}'; known: {string.Join(", ", Runtimes)}"),
         };
+    }
+
+    // A run made before the INT8 runtime folder existed: student-int8/ holds only quantized.safetensors.
+    static bool IsOlderRunFolder(string model) =>
+        File.Exists(Path.Combine(model, Int8EncoderFile.RunSubfolder, Int8EncoderFile.QuantizedFile)) &&
+        !Int8EncoderFile.IsFolder(Path.Combine(model, Int8EncoderFile.RunSubfolder)) &&
+        !File.Exists(Path.Combine(model, Int8DecoderFile.RunSubfolder, Int8DecoderFile.RuntimeFile));
+
+    // Combines it with the run's student/ (this needs TorchSharp, hence the CLI side).
+    static ServedModel OpenOlderInt8(string model, int threads, int? maxLength)
+    {
+        var backend = new Int8EmbeddingBackend(new Int8Encoder(EncoderToRuntime.Load(model, maxLength), new Int8EncoderOptions(threads)));
+        return new ServedModel(RuntimeModels.Id(model), backend.Tokenizer(), backend);
     }
 
     static ServedModel OpenBuiltinOnnx(string model, int threads, int? maxLength)

@@ -50,6 +50,25 @@ public sealed class ServedModelsTests : IDisposable
     }
 
     [Fact]
+    public void AnOlderRunFolderWithOnlyQuantizedWeightsServesThroughItsStudent()
+    {
+        float[] expected;
+        using (var encoder = TinyModels.Encoder(seed: 42))
+        {
+            var quantized = Int8EncoderTests.Ptq(encoder);
+            HuggingFaceFolder.Save(encoder, Path.Combine(_run, "student"));
+            Directory.CreateDirectory(Path.Combine(_run, "student-int8"));
+            DistillSharp.Runtime.Quantization.QuantizedModelFile.Save(quantized, Path.Combine(_run, "student-int8", "quantized.safetensors"));
+            using var runtime = EncoderToRuntime.Build(encoder, quantized, threads: 1);
+            expected = runtime.Embed([Texts[0]])[0];
+        }
+        using var model = ServedModels.Open(_run, "int8", threads: 1);
+        var v = model.Embedding!.Embed([model.Tokenizer!.Encode(Texts[0])])[0];
+        DistillSharp.Serving.Backends.VectorMath.Normalize(v);
+        Assert.Equal(expected, v);
+    }
+
+    [Fact]
     public void AnLmRunServesItsInt8DecoderWithTheStudentsTokenizer()
     {
         using (var decoder = Decoder()) decoder.Save(Path.Combine(_run, "student-int8"));
