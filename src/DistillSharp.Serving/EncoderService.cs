@@ -17,6 +17,9 @@ public sealed class EncoderService : IDisposable
 {
     readonly RowBatcher? _embedQueue, _classifyQueue;
     readonly ServingMetrics _metrics;
+    // The two queues' workers take turns on the model: a classifier head may share the embedding
+    // backend, and our runtimes run one forward pass at a time.
+    readonly object _model = new();
 
     /// <summary>
     /// Starts the queues of <paramref name="embedding"/> and/or <paramref name="classifier"/> (at least
@@ -36,12 +39,12 @@ public sealed class EncoderService : IDisposable
         if (embedding is not null)
         {
             embedding.Embed([tokenizer.Encode("warm up")]);  // JIT, buffers, ONNX Runtime's first-run setup; sets Dimensions
-            _embedQueue = new RowBatcher("embed", embedding.Embed, embedding.PadsBatches, batching, metrics);
+            _embedQueue = new RowBatcher("embed", rows => { lock (_model) return embedding.Embed(rows); }, embedding.PadsBatches, batching, metrics);
         }
         if (classifier is not null)
         {
             classifier.Logits([tokenizer.Encode("warm up")]);
-            _classifyQueue = new RowBatcher("predict", classifier.Logits, classifier.PadsBatches, batching, metrics);
+            _classifyQueue = new RowBatcher("predict", rows => { lock (_model) return classifier.Logits(rows); }, classifier.PadsBatches, batching, metrics);
         }
     }
 
