@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;

@@ -1,9 +1,8 @@
-using DistillSharp.Runtime.Kernels;
 
-namespace DistillSharp.Runtime.Encoder;
+namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>
-/// The compute objects one <see cref="Int8Encoder"/> owns: the int8 GEMM (with its own worker
+/// The compute objects one <c>Int8Encoder</c> owns: the int8 GEMM (with its own worker
 /// threads), a kernel thread pool for everything else, the reusable per-call job objects and the
 /// quantized-activation buffers (one per input width). Owning them means a forward pass allocates
 /// nothing once the buffers have grown to the batch shape.

@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using DistillSharp.Runtime.Kernels;
 
-namespace DistillSharp.Runtime.Encoder;
+namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>
 /// fp32 multi-head self-attention over packed sequences: for every (sequence, head),
