@@ -4,6 +4,7 @@ using System.Text.Json;
 using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Static;
 
 namespace DistillSharp.Cli;
 
@@ -12,7 +13,7 @@ static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "builtin:NAME, an .onnx file, a Hugging Face folder or a run folder.", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "builtin:NAME, an .onnx file, a Hugging Face folder, a static student folder or a run folder.", Required = true };
         var tasks = new Option<string[]>("--task", "-t")
         {
             Description = "Task(s): " + string.Join(", ", EvalRegistry.Tasks.Keys) + " (default: all).",
@@ -27,10 +28,16 @@ static class EvalCommand
             string[] names = parse.GetValue(tasks) is { Length: > 0 } t ? t : EvalRegistry.Tasks.Keys.ToArray();
             foreach (string name in names) EvalRegistry.Create(name); // unknown names fail before any work
             int length = parse.GetValue(maxLength);
-            using var encoder = ModelLoader.Load(parse.GetValue(model)!, length);
-            using var teacherEncoder = names.Contains("agreement") ? ModelLoader.Load(parse.GetValue(teacher)!, length) : null;
+            string spec = parse.GetValue(model)!;
+            // A static student (its folder or a run folder with student-static/) runs in the runtime; everything else through ModelLoader.
+            bool isStatic = Directory.Exists(spec) && (StaticEncoderFile.IsFolder(spec) || StaticEncoderFile.IsFolder(Path.Combine(spec, StaticEncoderFile.RunSubfolder)))
+                && !HuggingFaceFolder.IsModelFolder(Path.Combine(spec, "student"));
+            var staticEncoder = isStatic ? StaticEncoderFile.Load(spec, length) : null;
+            using var encoder = isStatic ? null : ModelLoader.Load(spec, length);
+            using var teacherEncoder = names.Any(EvalRegistry.NeedsTeacher.Contains) ? ModelLoader.Load(parse.GetValue(teacher)!, length) : null;
             var log = parse.GetValue(json) ? TextWriter.Null : Console.Error;
-            var context = new EvalContext(texts => encoder.Embed(texts), EvalData.Real(log),
+            Func<IReadOnlyList<string>, float[][]> embed = staticEncoder is not null ? staticEncoder.Embed : texts => encoder!.Embed(texts);
+            var context = new EvalContext(embed, EvalData.Real(log),
                 teacherEncoder is null ? null : texts => teacherEncoder.Embed(texts), Log: log);
             var results = new List<(EvalResult Result, double Seconds)>();
             foreach (string name in names)

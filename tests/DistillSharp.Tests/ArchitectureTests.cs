@@ -12,7 +12,7 @@ namespace DistillSharp.Tests;
 /// </summary>
 public sealed partial class ArchitectureTests
 {
-    static readonly string[] RuntimeAll = ["Runtime.Formats", "Runtime.Kernels", "Runtime.Quantization", "Runtime.Tokenization", "Runtime.Encoder", "Runtime.Decoder"];
+    static readonly string[] RuntimeAll = ["Runtime.Formats", "Runtime.Kernels", "Runtime.Quantization", "Runtime.Tokenization", "Runtime.Encoder", "Runtime.Decoder", "Runtime.Static"];
 
     /// <summary>Part → the parts it may use.</summary>
     static readonly Dictionary<string, string[]> Allowed = new()
@@ -24,6 +24,8 @@ public sealed partial class ArchitectureTests
         ["Runtime.Tokenization"] = ["Runtime.Formats"],
         ["Runtime.Encoder"] = ["Runtime.Formats", "Runtime.Quantization", "Runtime.Kernels", "Runtime.Tokenization"],
         ["Runtime.Decoder"] = ["Runtime.Formats", "Runtime.Quantization", "Runtime.Kernels", "Runtime.Tokenization"],
+        // Static (token table) students: a tokenizer and an int8 table, no kernels of the transformer runtimes.
+        ["Runtime.Static"] = ["Runtime.Formats", "Runtime.Quantization", "Runtime.Tokenization"],
         // The training library: stages above the runtime; Config binds YAML to the stages' records; Pipeline wires them.
         ["Config.Yaml"] = [],
         ["Diagnostics"] = [.. RuntimeAll, "Build"],   // Build: the ELF version patch the build compiles in (build/ElfVersionPatch.cs)

@@ -88,6 +88,14 @@ internal sealed class OnnxGraphBuilder
         return names;
     }
 
+    /// <summary>x / max(‖x‖₂, 1e-12) over the last axis, as torch.nn.functional.normalize.</summary>
+    public string L2Normalize(string x)
+    {
+        string sq = Node("ReduceSum", [Node("Mul", [x, x], "normalize/square"), Longs(-1)], "normalize/sum_sq", Attr("keepdims", 1L));
+        string norm = Node("Max", [Node("Sqrt", [sq], "normalize/norm"), Scalar(1e-12f)], "normalize/norm_clamped");
+        return Node("Div", [x, norm], "normalize/unit");
+    }
+
     /// <summary>An integer attribute.</summary>
     public static AttributeProto Attr(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };

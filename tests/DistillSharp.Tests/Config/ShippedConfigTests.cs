@@ -25,7 +25,7 @@ public class ShippedConfigTests
     public void LoadsValidatesAndRoundTrips(string file)
     {
         var config = ConfigLoader.Load<RunConfig>(Path.Combine(RepoRoot(), "configs", file));
-        Assert.NotEmpty(config.Stages);
+        Assert.True(config.Student.IsStatic || config.Stages.Count > 0, $"{file}: no stages");
         Assert.Equal(config.ToYaml(), ConfigLoader.Parse<RunConfig>(config.ToYaml()).ToYaml());
     }
 

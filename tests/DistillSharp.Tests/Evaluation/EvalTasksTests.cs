@@ -26,13 +26,13 @@ public class EvalTasksTests
         new(embed, new EvalData(() => Db, () => Mails, evaluationSynsets: 10), teacher, BatchSize: 7);
 
     [Fact]
-    public void RegistryListsTheThreeTasksAndRejectsUnknownNames()
+    public void RegistryListsTheTasksAndRejectsUnknownNames()
     {
-        Assert.Equal(["wordnet-retrieval", "spam-f1", "agreement"], EvalRegistry.Tasks.Keys);
+        Assert.Equal(["wordnet-retrieval", "spam-f1", "agreement", "embedding-compression", "index-compatibility"], EvalRegistry.Tasks.Keys);
         Assert.All(EvalRegistry.Tasks, pair => Assert.Equal(pair.Key, pair.Value().Name));
         var e = Assert.Throws<DistillSharpException>(() => EvalRegistry.Create("glue"));
         Assert.Contains("'glue'", e.Message);
-        Assert.Contains("wordnet-retrieval, spam-f1, agreement", e.Message);
+        Assert.Contains("wordnet-retrieval, spam-f1, agreement, embedding-compression, index-compatibility", e.Message);
     }
 
     [Fact]

@@ -21,9 +21,11 @@ public static class ConfigBinder
         var teacher = BindTeacher(new MappingReader(r.Required("teacher"), "teacher"));
         var student = r.Mapping("student") is { } sr ? BindStudent(sr) : new StudentConfig();
         var data = r.Mapping("data") is { } dr ? BindData(dr) : new DataConfig(Augment: new AugmentConfig());
-        var stagesNode = r.Required("stages");
-        var stages = YamlValues.Items(stagesNode, "stages").Select(x => StageBinder.Bind(x.Node, x.Path, student)).ToList();
-        if (stages.Count == 0) throw new ConfigException("stages", "must list at least one stage, got an empty list");
+        var stagesNode = student.IsStatic ? r.Node("stages") : r.Required("stages");
+        var stages = stagesNode is null ? [] : YamlValues.Items(stagesNode, "stages").Select(x => StageBinder.Bind(x.Node, x.Path, student)).ToList();
+        if (student.IsStatic && stages.Count > 0)
+            throw new ConfigException("stages", "a static student is built from the teacher, not trained; remove the stages (or use student.kind: transformer)");
+        if (!student.IsStatic && stages.Count == 0) throw new ConfigException("stages", "must list at least one stage, got an empty list");
         for (var i = 0; i < stages.Count; i++)
             if (stages.FindIndex(s => s.Name == stages[i].Name) is var first && first != i)
                 throw new ConfigException($"stages[{i}].name", $"must be unique, got '{stages[i].Name}' (also stages[{first}].name)");
@@ -43,7 +45,7 @@ public static class ConfigBinder
             Seed = r.Int("seed", 0, v => v >= 0, ">= 0"),
         };
         r.RejectUnknown();
-        return config with { Stages = ResolveQat(stages, config.Quantize) };
+        return student.IsStatic ? config : config with { Stages = ResolveQat(stages, config.Quantize) };
     }
 
     static TeacherConfig BindTeacher(MappingReader r)
@@ -59,6 +61,13 @@ public static class ConfigBinder
     static StudentConfig BindStudent(MappingReader r)
     {
         var d = new StudentConfig();
+        if (r.Choice("kind", d.Kind, StudentConfig.Kinds) == StudentConfig.Static)
+        {
+            var dims = r.Int("dims", d.Dims, v => v >= 1, ">= 1");
+            var sif = r.Double("sif_coefficient", d.SifCoefficient, v => v >= 0 && v < 1, "in [0, 1)");
+            r.RejectUnknown();
+            return d with { Kind = StudentConfig.Static, Dims = dims, SifCoefficient = sif };
+        }
         var layers = r.Int("layers", d.Layers, v => v >= 1, ">= 1");
         var hidden = r.Int("hidden", d.Hidden, v => v >= 1, ">= 1");
         var heads = r.Int("heads", d.Heads, v => v >= 1, ">= 1");

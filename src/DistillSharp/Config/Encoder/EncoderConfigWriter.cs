@@ -29,6 +29,7 @@ public static class EncoderConfigWriter
 
     static YamlNode Student(StudentConfig s)
     {
+        if (s.IsStatic) return Map(("kind", S(s.Kind)), ("dims", S(s.Dims)), ("sif_coefficient", S(s.SifCoefficient)));
         var map = Map(("layers", S(s.Layers)), ("hidden", S(s.Hidden)), ("heads", S(s.Heads)), ("ffn", S(s.Ffn)), ("init", S(s.Init)));
         if (s.TeacherLayers is { } tl) map.Add("teacher_layers", YamlValues.FlowList(tl));
         return map;

@@ -1,5 +1,6 @@
 using DistillSharp.Quantization;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Models.Static;
 using DistillSharp.Distillation.Encoder;
 
 namespace DistillSharp.Config.Encoder;
@@ -72,11 +73,27 @@ public sealed record TeacherConfig(string Source);
 /// <param name="Ffn">Feed-forward width.</param>
 /// <param name="Init">"teacher" (copy teacher layers; widths must match), "projection" (PCA-projected teacher layers for a narrower student) or "random".</param>
 /// <param name="TeacherLayers">With init "teacher": which teacher layer initialises each student layer (one per layer); null = evenly spaced.</param>
+/// <param name="Kind">"transformer" (the fields above) or "static" (a token table built from the teacher, <see cref="StaticBuildOptions"/>; docs/STATIC.md).</param>
+/// <param name="Dims">Static students: PCA width of the token table.</param>
+/// <param name="SifCoefficient">Static students: SIF coefficient of the Zipf weighting (0 = none).</param>
 public sealed record StudentConfig(int Layers = 3, int Hidden = 384, int Heads = 12, int Ffn = 1536,
-    string Init = "teacher", IReadOnlyList<int>? TeacherLayers = null)
+    string Init = "teacher", IReadOnlyList<int>? TeacherLayers = null, string Kind = StudentConfig.Transformer, int Dims = 256,
+    double SifCoefficient = 1e-4)
 {
+    /// <summary>Values of <see cref="Kind"/>.</summary>
+    public const string Transformer = "transformer", Static = "static";
+
+    /// <summary>Allowed values of <see cref="Kind"/>.</summary>
+    public static readonly string[] Kinds = [Transformer, Static];
+
     /// <summary>Allowed values of <see cref="Init"/>.</summary>
     public static readonly string[] InitModes = ["teacher", "projection", "random"];
+
+    /// <summary>Whether this is a static (token table) student.</summary>
+    public bool IsStatic => Kind == Static;
+
+    /// <summary>The static build this section describes; <paramref name="maxLength"/> caps tokens per text.</summary>
+    public StaticBuildOptions ToStaticOptions(int maxLength = 512) => new(Dims, SifCoefficient, MaxLength: maxLength);
 
     /// <summary>The student this section describes, with <paramref name="dropout"/>.</summary>
     public StudentSpec ToSpec(double dropout) => new(

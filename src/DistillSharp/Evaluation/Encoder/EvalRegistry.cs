@@ -10,7 +10,13 @@ public static class EvalRegistry
             [WordNetRetrievalTask.TaskName] = () => new WordNetRetrievalTask(),
             [SpamF1Task.TaskName] = () => new SpamF1Task(),
             [AgreementTask.TaskName] = () => new AgreementTask(),
+            [EmbeddingCompressionTask.TaskName] = () => new EmbeddingCompressionTask(),
+            [IndexCompatibilityTask.TaskName] = () => new IndexCompatibilityTask(),
         };
+
+    /// <summary>Tasks that compare a model with its teacher (skipped when there is none).</summary>
+    public static readonly IReadOnlySet<string> NeedsTeacher = new HashSet<string>(StringComparer.Ordinal)
+        { AgreementTask.TaskName, IndexCompatibilityTask.TaskName };
 
     /// <summary>Creates a task; an unknown name fails listing the known ones.</summary>
     public static IEvalTask Create(string name) =>

@@ -69,13 +69,7 @@ internal static class BertOnnxGraph
         string pooled = pooling == Pooling.Cls
             ? g.Node("Gather", [hidden, g.Int64s("pooling/cls_index", [0L])], "pooling/cls", Attr("axis", 1L))
             : MeanPool(g, hidden, maskF);
-        if (normalize)
-        {
-            // x / max(‖x‖₂, 1e-12), as torch.nn.functional.normalize.
-            string sq = g.Node("ReduceSum", [g.Node("Mul", [pooled, pooled], "normalize/square"), g.Longs(-1)], "normalize/sum_sq", Attr("keepdims", 1L));
-            string norm = g.Node("Max", [g.Node("Sqrt", [sq], "normalize/norm"), g.Scalar(1e-12f)], "normalize/norm_clamped");
-            pooled = g.Node("Div", [pooled, norm], "normalize/unit");
-        }
+        if (normalize) pooled = g.L2Normalize(pooled);
         g.Output(pooled, "sentence_embedding", DataType.Float, "batch", c.HiddenSize.ToString());
     }
 

@@ -13,6 +13,7 @@ using DistillSharp.Quantization.Encoder;
 using DistillSharp.Benchmarks.Encoder;
 using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
+using DistillSharp.Evaluation;
 
 namespace DistillSharp.Pipeline.Encoder;
 
@@ -40,6 +41,7 @@ public static class RunPipeline
     /// <summary>Runs <paramref name="config"/>; the resolved config is written to the run folder as config.yaml.</summary>
     public static RunOutcome Run(RunConfig config, RunOptions options)
     {
+        if (config.Student.IsStatic) return StaticRunPipeline.Run(config, options);
         var clock = Stopwatch.StartNew();
         var log = options.Log;
         string runDir = Path.GetFullPath(options.OutDir ?? config.Output);
@@ -78,7 +80,7 @@ public static class RunPipeline
 
         // The teacher is evaluated first: its evaluation time is what the later evaluations are
         // estimated from (they run the same tasks on the same texts).
-        Phase("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data, log));
+        Phase("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data.Eval, log));
 
         TrainingResult distill = null!;
         Phase("distill", () => distill = new Distiller(config.DistillPlan(), teacher, student, data.Corpus, new DistillerOptions(
@@ -92,8 +94,8 @@ public static class RunPipeline
 
         string studentDir = Path.Combine(runDir, "student");
         HuggingFaceFolder.Save(student, studentDir);
-        Phase("evaluate baseline", () => variants["baseline"] = Measure(baseline, t => baseline.Embed(t), teacherEmbed, null, config, data, log));
-        Phase("evaluate student", () => variants["student"] = Measure(student, t => student.Embed(t), teacherEmbed, DirBytes(studentDir), config, data, log));
+        Phase("evaluate baseline", () => variants["baseline"] = Measure(baseline, t => baseline.Embed(t), teacherEmbed, null, config, data.Eval, log));
+        Phase("evaluate student", () => variants["student"] = Measure(student, t => student.Embed(t), teacherEmbed, DirBytes(studentDir), config, data.Eval, log));
 
         // Every runtime gets the same number of threads as libtorch, so the comparison is fair.
         int threads = get_num_threads();
@@ -173,21 +175,22 @@ public static class RunPipeline
         return eta;
     }
 
-    static VariantMeasurement Measure(SentenceEncoder encoder, Func<IReadOnlyList<string>, float[][]> embed,
-        Func<IReadOnlyList<string>, float[][]>? teacherEmbed, long? fileBytes, RunConfig config, RunData data, TextWriter log)
+    /// <summary>Quality and TorchSharp speed of an encoder (teacher, student, baseline).</summary>
+    internal static VariantMeasurement Measure(SentenceEncoder encoder, Func<IReadOnlyList<string>, float[][]> embed,
+        Func<IReadOnlyList<string>, float[][]>? teacherEmbed, long? fileBytes, RunConfig config, EvalData eval, TextWriter log)
     {
-        var quality = VariantMeasurer.Quality(embed, config.Eval, data.Eval, teacherEmbed, log);
+        var quality = VariantMeasurer.Quality(embed, config.Eval, eval, teacherEmbed, log);
         var (b1, bn) = EncoderSpeed.Measure(encoder.Source, EncoderSpeed.TorchForward(encoder), encoder.Tokenizer,
             config.Bench.Seq, config.Bench.Batches.Max(), config.Bench.Runs);
         return new VariantMeasurement(Params(encoder.Model), fileBytes, quality, b1, bn, "torchsharp-fp32");
     }
 
-    static long Params(nn.Module m) => m.parameters().Sum(p => p.numel());
+    internal static long Params(nn.Module m) => m.parameters().Sum(p => p.numel());
 
     static long? DirBytes(string dir) => Directory.Exists(dir)
         ? new DirectoryInfo(dir).EnumerateFiles("*.safetensors", SearchOption.AllDirectories).Sum(f => f.Length) : null;
 
-    static long? TeacherFileBytes(RunConfig config)
+    internal static long? TeacherFileBytes(RunConfig config)
     {
         string source = config.Teacher.Source;
         if (source.StartsWith("builtin:") || BuiltinTeachers.All.ContainsKey(source))

@@ -13,13 +13,15 @@ public static class RunReportBuilder
     /// <summary>"Clearly above the baseline": at least this much absolute gain in R@10 and in F1.</summary>
     public const double ClearMargin = 0.02;
 
+    /// <summary>The report of a run; <paramref name="distill"/> is null for a run that trains nothing (a static student),
+    /// <paramref name="extraTargets"/> follow the main job's targets.</summary>
     public static RunReport Build(string configName, IReadOnlyDictionary<string, VariantMeasurement> variants,
-        TrainingResult distill, double seconds, IReadOnlyList<string> notes)
+        TrainingResult? distill, double seconds, IReadOnlyList<string> notes, IReadOnlyList<TargetResult>? extraTargets = null)
     {
         var report = new RunReport
         {
             Run = new RunInfo { Config = configName, Date = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), Machine = Machine() },
-            Distillation = new DistillationSummary
+            Distillation = distill is null ? null : new DistillationSummary
             {
                 Steps = distill.GlobalStep, Completed = distill.Completed, SkippedSteps = distill.SkippedSteps,
                 Seconds = Math.Round(distill.Seconds, 1), CacheHits = distill.CacheHits, CacheMisses = distill.CacheMisses,
@@ -27,7 +29,7 @@ public static class RunReportBuilder
             Notes = notes,
         };
         foreach (var (name, v) in variants) report.Variants[name] = Variant(v);
-        return report with { Targets = Targets(report, seconds) };
+        return report with { Targets = [.. Targets(report, seconds), .. extraTargets ?? []] };
     }
 
     static VariantReport Variant(VariantMeasurement v) => new()

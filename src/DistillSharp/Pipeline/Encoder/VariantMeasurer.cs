@@ -21,7 +21,7 @@ public static class VariantMeasurer
         var context = new EvalContext(embed, data, teacherEmbed, Log: log);
         foreach (string task in tasks)
         {
-            if (task == "agreement" && teacherEmbed is null) continue;
+            if (EvalRegistry.NeedsTeacher.Contains(task) && teacherEmbed is null) continue;
             var r = EvalRegistry.Create(task).Run(context);
             result[task.Replace('-', '_')] = r.Metrics;
         }

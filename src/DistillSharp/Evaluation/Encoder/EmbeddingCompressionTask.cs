@@ -1,0 +1,80 @@
+using DistillSharp.Data;
+using DistillSharp.Models;
+
+namespace DistillSharp.Evaluation.Encoder;
+
+/// <summary>
+/// <c>embedding-compression</c>: <c>wordnet-retrieval</c> (2,000 held-out definitions against their
+/// lemma lists) with the embeddings compressed as a vector index would store them, and the bytes
+/// each stored vector takes. Variants (metric prefixes):
+/// <c>float32</c> (the reference); <c>pca{D}</c>: PCA-rotated and truncated to the first D of 384/256/128/64
+/// principal directions (fp32); <c>int8</c> and <c>binary</c> (<see cref="CompressedRetrieval"/>), each also
+/// <c>_rescore</c> (top 40 re-ranked with the float query); <c>pca128_int8</c>, <c>pca128_binary_rescore</c>.
+/// The PCA and the int8 scales are fitted on the model's embeddings of training-side texts only (the
+/// definitions and lemma lists of the first <see cref="CalibrationSynsets"/> training synsets), never on
+/// the evaluation texts. Per variant: <c>{v}_r10</c>, <c>{v}_mrr</c>, <c>{v}_r10_ratio</c> (to float32) and <c>{v}_bytes</c>.
+/// </summary>
+public sealed class EmbeddingCompressionTask : IEvalTask
+{
+    /// <summary>Registry name.</summary>
+    public const string TaskName = "embedding-compression";
+
+    /// <summary>Training synsets whose texts fit the PCA and the int8 scales.</summary>
+    public const int CalibrationSynsets = 2000;
+
+    /// <summary>Candidates re-ranked by rescoring: 4 × the 10 that R@10 looks at (sentence-transformers' default multiplier).</summary>
+    public const int RescoreTop = 40;
+
+    /// <summary>Truncation widths after the PCA rotation (those above the model's width are left out).</summary>
+    public static readonly int[] Widths = [384, 256, 128, 64];
+
+    /// <inheritdoc />
+    public string Name => TaskName;
+
+    /// <inheritdoc />
+    public EvalResult Run(EvalContext context)
+    {
+        var heldOut = context.Data.WordNet.Evaluation;
+        var calibration = context.Data.WordNet.Training.Take(CalibrationSynsets).SelectMany(s => new[] { s.Definition, s.LemmaList }).ToList();
+        context.Log?.WriteLine($"{TaskName}: embedding {heldOut.Count} definitions, {heldOut.Count} lemma lists and {calibration.Count} calibration texts ...");
+        var queries = Embeddings.Embed(context.Embed, heldOut.Select(s => s.Definition).ToList(), context.BatchSize, TaskName + " queries");
+        var candidates = Embeddings.Embed(context.Embed, heldOut.Select(s => s.LemmaList).ToList(), context.BatchSize, TaskName + " candidates");
+        var fit = Embeddings.Embed(context.Embed, calibration, context.BatchSize, TaskName + " calibration");
+        return Evaluate(queries, candidates, fit);
+    }
+
+    /// <summary>The variants on given embeddings; <paramref name="calibration"/> fits the PCA and the int8 scales.</summary>
+    public static EvalResult Evaluate(float[][] queries, float[][] candidates, float[][] calibration)
+    {
+        int dims = queries[0].Length;
+        var metrics = new Dictionary<string, double>();
+        double reference = 0;
+        void Add(string name, RetrievalScores scores, double bytes)
+        {
+            if (name == "float32") reference = scores.RecallAt(10);
+            metrics[$"{name}_r10"] = scores.RecallAt(10);
+            metrics[$"{name}_mrr"] = scores.MeanReciprocalRank;
+            metrics[$"{name}_r10_ratio"] = reference > 0 ? scores.RecallAt(10) / reference : 0;
+            metrics[$"{name}_bytes"] = bytes;
+        }
+        Add("float32", CompressedRetrieval.Float(queries, candidates), 4.0 * dims);
+        var pca = PrincipalComponents.Fit(Embeddings.Normalize(calibration), Math.Min(dims, Math.Min(Widths[0], calibration.Length - 1)));
+        var (pq, pc, pf) = (pca.ProjectAll(Embeddings.Normalize(queries)), pca.ProjectAll(Embeddings.Normalize(candidates)), pca.ProjectAll(Embeddings.Normalize(calibration)));
+        float[][] Cut(float[][] v, int w) => v.Select(x => x[..w]).ToArray();
+        foreach (int w in Widths.Where(w => w <= pca.Count))
+            Add($"pca{w}", CompressedRetrieval.Float(Cut(pq, w), Cut(pc, w)), 4.0 * w);
+        var scales = CompressedRetrieval.Int8Scales(calibration);
+        Add("int8", CompressedRetrieval.Int8(queries, candidates, scales), dims);
+        Add("int8_rescore", CompressedRetrieval.Int8(queries, candidates, scales, RescoreTop), dims);
+        Add("binary", CompressedRetrieval.Binary(queries, candidates), dims / 8.0);
+        Add("binary_rescore", CompressedRetrieval.Binary(queries, candidates, RescoreTop), dims / 8.0);
+        if (pca.Count >= 128)
+        {
+            var (q128, c128, f128) = (Cut(pq, 128), Cut(pc, 128), Cut(pf, 128));
+            Add("pca128_int8", CompressedRetrieval.Int8(q128, c128, CompressedRetrieval.Int8Scales(f128)), 128);
+            Add("pca128_binary_rescore", CompressedRetrieval.Binary(q128, c128, RescoreTop), 16);
+        }
+        metrics["pca_explained_variance"] = pca.ExplainedVariance;
+        return new EvalResult(TaskName, metrics);
+    }
+}
