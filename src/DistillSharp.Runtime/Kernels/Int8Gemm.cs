@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>Options of an <see cref="Int8Gemm"/>.</summary>
@@ -21,6 +23,7 @@ public sealed record Int8GemmOptions(string? Kernel = null, int Threads = 1);
 public sealed unsafe class Int8Gemm : IDisposable
 {
     readonly KernelThreadPool? _pool;
+    readonly bool _ownsPool;
     readonly ChunkJob _job;
     // Per-call state read by the parallel parts; valid only during Multiply.
     byte* _a; nint _lda; int _rows; float* _rowScales; int* _zeroPoints;
@@ -36,6 +39,16 @@ public sealed unsafe class Int8Gemm : IDisposable
         Kernel = options.Kernel is null ? Int8KernelRegistry.Best : Int8KernelRegistry.Get(options.Kernel);
         Threads = options.Threads;
         if (Threads > 1) _pool = new KernelThreadPool(Threads);
+        _ownsPool = true;
+        _job = new ChunkJob(this);
+    }
+
+    /// <summary>A GEMM that runs on <paramref name="pool"/> (not disposed with it; null = the calling thread only).</summary>
+    public Int8Gemm(string? kernel, KernelThreadPool? pool)
+    {
+        Kernel = kernel is null ? Int8KernelRegistry.Best : Int8KernelRegistry.Get(kernel);
+        Threads = pool?.Threads ?? 1;
+        _pool = pool;
         _job = new ChunkJob(this);
     }
 
@@ -72,9 +85,10 @@ public sealed unsafe class Int8Gemm : IDisposable
             int mr = Kernel.TileRows;
             int cacheRows = Math.Max(mr, 128 * 1024 / a.Stride / mr * mr);
             int rowsPerThread = ((a.Rows + 2 * Threads - 1) / (2 * Threads) + mr - 1) / mr * mr;
-            _chunkRows = w.Blocks >= 2 * Threads ? cacheRows : Math.Min(cacheRows, rowsPerThread);
+            int groups = (w.Blocks + Kernel.TileBlocks - 1) / Kernel.TileBlocks;
+            _chunkRows = groups >= 2 * Threads ? cacheRows : Math.Min(cacheRows, rowsPerThread);
             _rowChunks = (a.Rows + _chunkRows - 1) / _chunkRows;
-            int chunks = _rowChunks * w.Blocks;
+            int chunks = _rowChunks * groups;
             try
             {
                 if (_pool is null) for (int c = 0; c < chunks; c++) ComputeChunk(c);
@@ -89,28 +103,40 @@ public sealed unsafe class Int8Gemm : IDisposable
         public void RunChunk(int chunk) => owner.ComputeChunk(chunk);
     }
 
-    // One chunk: the rows of row chunk (chunk / blocks) × weight block (chunk % blocks).
+    // One chunk: the rows of row chunk (chunk / groups) × the weight blocks of block group (chunk % groups),
+    // a group being the TileBlocks blocks one micro-kernel call covers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short runs
     void ComputeChunk(int chunk)
     {
         var w = _w!;
-        int mr = Kernel.TileRows;
-        int jb = chunk % w.Blocks;
-        int m0 = chunk / w.Blocks * _chunkRows, m1 = Math.Min(_rows, m0 + _chunkRows);
-        int* acc = stackalloc int[Int8TileKernels.MaxRows * PackedInt8Weights.BlockColumns];
-        var tile = Kernel.Tile;
-        int offset = Kernel.InputOffset, n = w.N;
-        sbyte* block = _b + (nint)jb * w.BlockStride;
-        int n0 = jb * PackedInt8Weights.BlockColumns, cols = Math.Min(PackedInt8Weights.BlockColumns, n - n0);
+        var kernel = Kernel;
+        int mr = kernel.TileRows, tb = kernel.TileBlocks, groups = (w.Blocks + tb - 1) / tb, accStride = tb * PackedInt8Weights.BlockColumns;
+        int j0 = chunk % groups * tb, blocks = Math.Min(tb, w.Blocks - j0);
+        int m0 = chunk / groups * _chunkRows, m1 = Math.Min(_rows, m0 + _chunkRows);
+        int* acc = stackalloc int[MaxTileInts];
+        var tile = kernel.Tile;
+        int offset = kernel.InputOffset, n = w.N;
+        sbyte* first = _b + (nint)j0 * w.BlockStride;
+        int n0 = j0 * PackedInt8Weights.BlockColumns, cols = Math.Min(blocks * PackedInt8Weights.BlockColumns, n - n0);
+        int* negCorrections = stackalloc int[Int8TileKernels.MaxRows];
+        bool folded = kernel.FoldsCorrection;
         for (int m = m0; m < m1; m += mr)
         {
             int rows = Math.Min(mr, m1 - m);
-            tile(_a + m * _lda, _lda, block, w.KGroups, rows, acc);
+            for (int r = 0; r < rows; r++) negCorrections[r] = offset - _zeroPoints[m + r];
+            tile(_a + m * _lda, _lda, first, w.KGroups, rows, blocks, w.BlockStride, acc, negCorrections, _colSums + n0);
             for (int r = 0; r < rows; r++)
-                GemmEpilogue.Row(acc + r * PackedInt8Weights.BlockColumns, cols, _zeroPoints[m + r] - offset,
+                GemmEpilogue.Row(acc + r * accStride, cols, folded ? 0 : _zeroPoints[m + r] - offset,
                     _rowScales[m + r], n0, _colSums, _colScales, _bias, _act, _c + (nint)(m + r) * n + n0);
         }
     }
 
-    /// <summary>Stops the thread pool.</summary>
-    public void Dispose() => _pool?.Dispose();
+    // Accumulator ints of the largest tile any kernel writes.
+    const int MaxTileInts = Avx512VnniTiles.MaxRows * Avx512VnniTiles.AccumulatorStride;
+
+    /// <summary>Stops the thread pool if this GEMM created it.</summary>
+    public void Dispose()
+    {
+        if (_ownsPool) _pool?.Dispose();
+    }
 }

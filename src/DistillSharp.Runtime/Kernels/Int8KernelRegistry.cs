@@ -6,11 +6,13 @@ namespace DistillSharp.Runtime.Kernels;
 /// <summary>One int8 GEMM micro-kernel: its name, whether this CPU runs it, and its entry point.</summary>
 public sealed unsafe class Int8Kernel
 {
-    internal Int8Kernel(string name, Func<bool> isSupported, int inputOffset, int tileRows,
-        delegate*<byte*, nint, sbyte*, int, int, int*, void> tile)
+    internal Int8Kernel(string name, Func<bool> isSupported, int inputOffset, int tileRows, int tileBlocks,
+        delegate*<byte*, nint, sbyte*, int, int, int, nint, int*, int*, int*, void> tile, bool foldsCorrection = false)
     {
+        FoldsCorrection = foldsCorrection;
         Name = name;
         TileRows = tileRows;
+        TileBlocks = tileBlocks;
         _isSupported = isSupported;
         InputOffset = inputOffset;
         Tile = tile;
@@ -30,7 +32,18 @@ public sealed unsafe class Int8Kernel
     /// <summary>Rows per micro-kernel call (the driver passes fewer only at the bottom edge).</summary>
     public int TileRows { get; }
 
-    internal delegate*<byte*, nint, sbyte*, int, int, int*, void> Tile { get; }
+    /// <summary>16-column weight blocks per micro-kernel call (fewer only at the right edge).</summary>
+    public int TileBlocks { get; }
+
+    /// <summary>
+    /// True when the kernel starts its accumulators at <c>negCorrections[r]·columnSums[c]</c>, so its
+    /// sums are already zero-point corrected; the others ignore those two arguments.
+    /// </summary>
+    public bool FoldsCorrection { get; }
+
+    /// <summary>(activations, row stride, first block, k groups, rows, blocks, bytes between blocks, accumulators,
+    /// −(zp − offset) per row, column sums of the first block).</summary>
+    internal delegate*<byte*, nint, sbyte*, int, int, int, nint, int*, int*, int*, void> Tile { get; }
 
     /// <inheritdoc/>
     public override string ToString() => Name;
@@ -47,14 +60,16 @@ public static unsafe class Int8KernelRegistry
 
     static readonly Dictionary<string, Int8Kernel> Kernels = new()
     {
-        ["avx-vnni"] = new("avx-vnni", () => AvxVnni.IsSupported, 0, Avx512F.IsSupported ? 8 : 4, &Int8TileKernels.AvxVnni256),
-        ["avx512bw"] = new("avx512bw", () => Avx512BW.IsSupported, 128, 4, &Int8TileKernels.Avx512Sign),
-        ["avx2"] = new("avx2", () => Avx2.IsSupported, 128, 4, &Int8TileKernels.Avx2Sign),
-        ["arm64-dot"] = new("arm64-dot", () => Dp.IsSupported, 128, 4, &ArmDotTileKernel.Tile),
-        ["scalar"] = new("scalar", () => true, 0, 4, &Int8TileKernels.Scalar),
+        ["avx512-vnni"] = new("avx512-vnni", () => Avx512VnniTiles.IsSupported, 0, Avx512VnniTiles.MaxRows, Avx512VnniTiles.MaxBlocks,
+            &Avx512VnniTiles.Tile, foldsCorrection: true),
+        ["avx-vnni"] = new("avx-vnni", () => AvxVnni.IsSupported, 0, Avx512F.IsSupported ? 8 : 4, 1, &Int8TileKernels.AvxVnni256),
+        ["avx512bw"] = new("avx512bw", () => Avx512BW.IsSupported, 128, 4, 1, &Int8TileKernels.Avx512Sign),
+        ["avx2"] = new("avx2", () => Avx2.IsSupported, 128, 4, 1, &Int8TileKernels.Avx2Sign),
+        ["arm64-dot"] = new("arm64-dot", () => Dp.IsSupported, 128, 4, 1, &ArmDotTileKernel.Tile),
+        ["scalar"] = new("scalar", () => true, 0, 4, 1, &Int8TileKernels.Scalar),
     };
 
-    static readonly string[] Preference = ["avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"];
+    static readonly string[] Preference = ["avx512-vnni", "avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"];
 
     /// <summary>Every registered kernel, supported here or not, in order of preference.</summary>
     public static IReadOnlyList<Int8Kernel> All { get; } = Preference.Select(n => Kernels[n]).ToArray();
