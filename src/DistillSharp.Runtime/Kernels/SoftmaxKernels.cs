@@ -55,9 +55,9 @@ public static class SoftmaxKernels
                 var t = Vector256.LoadUnsafe(ref p, (nuint)i) * s;
                 if (!mask.IsEmpty) t += Vector256.LoadUnsafe(ref pm, (nuint)i);
                 t.StoreUnsafe(ref p, (nuint)i);
-                vmax = Vector256.Max(vmax, t);
+                vmax = Vector256.MaxNative(vmax, t); // finite or −∞ scores: same max as MathF.Max (a ±0 tie gives equal differences below)
             }
-            for (int j = 0; j < 8; j++) max = MathF.Max(max, vmax[j]);
+            max = HorizontalMinMax.Max(vmax);
         }
         for (; i < row.Length; i++)
         {
