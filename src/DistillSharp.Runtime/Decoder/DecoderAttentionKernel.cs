@@ -68,7 +68,7 @@ internal sealed unsafe class DecoderAttentionKernel(KernelThreadPool? pool, bool
             int lo = _window == int.MaxValue ? 0 : Math.Max(0, pos - _window + 1), n = pos - lo + 1;
             float* q = _q + (nint)row * _qStride + h * d;
             for (int j = 0; j < n; j++) s[j] = Dot(q, k + (nint)(lo + j) * d, d, _vec);
-            if (_vec) SoftmaxKernels.Softmax(new Span<float>(s, n), n, default, _scale);
+            if (_vec) SoftmaxKernels.Row(s, n, _scale);
             else SoftmaxKernels.SoftmaxScalar(new Span<float>(s, n), n, default, _scale);
             WeightedSum(s, n, v + (nint)lo * d, d, _context + (nint)row * contextStride + h * d, _vec);
         }

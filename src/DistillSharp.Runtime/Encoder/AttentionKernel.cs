@@ -91,10 +91,9 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
                 Scores(qs, kt, d, lp, ss);
                 for (int r = 0; r < Group; r++)
                 {
-                    var row = new Span<float>(ss[r], len);
                     if (i + r >= len) new Span<float>(discard, lp).Clear();
-                    else if (simd) SoftmaxKernels.Softmax(row, len, default, _scale);
-                    else SoftmaxKernels.SoftmaxScalar(row, len, default, _scale);
+                    else if (simd) SoftmaxKernels.Row(ss[r], len, _scale);
+                    else SoftmaxKernels.SoftmaxScalar(new Span<float>(ss[r], len), len, default, _scale);
                 }
                 WeightedSum(ss, len, v, _stride, d, os);
             }

@@ -18,6 +18,7 @@ internal sealed class EncoderKernels : IDisposable
         Pool = threads > 1 ? new KernelThreadPool(threads) : null;
         Int8 = new Int8Gemm(kernel, Pool);
         Rows = new RowKernels(Pool);
+        Quantizer = new ParallelQuantizer(Pool);
         Attention = new AttentionKernel(Pool);
         _activations = inputWidths.Distinct().Select(cols => new QuantizedActivations(0, cols, scheme)).ToArray();
     }
@@ -33,6 +34,9 @@ internal sealed class EncoderKernels : IDisposable
 
     /// <summary>Job state of the fp32 GEMM.</summary>
     public Fp32Gemm.Job Fp32Job { get; } = new();
+
+    /// <summary>Dynamic activation quantization over the pool.</summary>
+    public ParallelQuantizer Quantizer { get; }
 
     /// <summary>Row-wise kernels.</summary>
     public RowKernels Rows { get; }

@@ -178,8 +178,18 @@ public sealed class Int8Encoder : IDisposable
         t0 = k.Timer.Mark();
         k.Rows.ResidualLayerNorm(ws.Projection, ws.Hidden, tokens, layer.AttentionGamma, layer.AttentionBeta, _eps, ws.Attended, k.Fuse);
         k.Timer.Add(EncoderOp.LayerNorm, t0);
-        layer.Intermediate.Forward(k, ws.Attended, tokens, ws.Ffn, _act, EncoderOp.FfnInGemm);
-        layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+        if (layer.Intermediate.CanQuantizeOutput(k, _act) && layer.Output.IsInt8)
+        {
+            // The FFN's (N, F) activations go straight from the first GEMM's tiles to int8 rows for the second.
+            var ffn = k.Activations(layer.Output.In);
+            layer.Intermediate.ForwardQuantize(k, ws.Attended, tokens, ffn, _act, EncoderOp.FfnInGemm);
+            layer.Output.Forward(k, ffn, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+        }
+        else
+        {
+            layer.Intermediate.Forward(k, ws.Attended, tokens, ws.Ffn, _act, EncoderOp.FfnInGemm);
+            layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+        }
         t0 = k.Timer.Mark();
         k.Rows.ResidualLayerNorm(ws.Projection, ws.Attended, tokens, layer.OutputGamma, layer.OutputBeta, _eps, ws.Hidden, k.Fuse);
         k.Timer.Add(EncoderOp.LayerNorm, t0);

@@ -27,25 +27,39 @@ public static class ActivationQuantizer
 
     static void Run(ReadOnlySpan<float> x, int rows, QuantizedActivations dst, bool simd)
     {
+        Prepare(x, rows, dst);
+        QuantizeRows(x, 0, rows, dst, simd);
+    }
+
+    /// <summary>Checks the shapes and sizes <paramref name="dst"/> for <paramref name="rows"/> rows.</summary>
+    internal static void Prepare(ReadOnlySpan<float> x, int rows, QuantizedActivations dst)
+    {
         ArgumentNullException.ThrowIfNull(dst);
         int cols = dst.Cols;
         if (rows < 0 || x.Length != (long)rows * cols)
             throw new DistillSharpException($"Activation input has {x.Length} floats; expected rows ({rows}) × cols ({cols}).");
         dst.SetRows(rows);
+    }
+
+    /// <summary>Rows [r0, r1) of a <see cref="Prepare"/>d buffer; rows are independent, so ranges may run on different threads.</summary>
+    internal static void QuantizeRows(ReadOnlySpan<float> x, int r0, int r1, QuantizedActivations dst, bool simd)
+    {
+        int cols = dst.Cols;
+        for (int r = r0; r < r1; r++) QuantizeRow(x.Slice(r * cols, cols), r, dst, simd);
+    }
+
+    /// <summary>Quantizes <paramref name="row"/> (<c>dst.Cols</c> floats) into row <paramref name="r"/> of a <see cref="Prepare"/>d buffer.</summary>
+    internal static void QuantizeRow(ReadOnlySpan<float> row, int r, QuantizedActivations dst, bool simd)
+    {
         bool symmetric = dst.Scheme == ActivationQuantization.SymmetricS8;
-        Span<byte> data = dst.Data;
-        for (int r = 0; r < rows; r++)
-        {
-            var row = x.Slice(r * cols, cols);
-            var (min, max) = simd ? MinMax(row) : MinMaxScalar(row);
-            var (scale, zp) = ChooseParams(min, max, symmetric);
-            dst.Scales[r] = scale;
-            dst.ZeroPoints[r] = zp;
-            int lo = symmetric ? 1 : 0;
-            var outRow = data.Slice(r * dst.Stride, cols);
-            int done = simd ? QuantizeSimd(row, outRow, 1f / scale, zp, lo) : 0;
-            QuantizeTail(row, outRow, done, 1f / scale, zp, lo);
-        }
+        var (min, max) = simd ? MinMax(row) : MinMaxScalar(row);
+        var (scale, zp) = ChooseParams(min, max, symmetric);
+        dst.Scales[r] = scale;
+        dst.ZeroPoints[r] = zp;
+        int lo = symmetric ? 1 : 0;
+        var outRow = dst.Data.Slice(r * dst.Stride, dst.Cols);
+        int done = simd ? QuantizeSimd(row, outRow, 1f / scale, zp, lo) : 0;
+        QuantizeTail(row, outRow, done, 1f / scale, zp, lo);
     }
 
     /// <summary>Scale and zero point of a row with the given min and max (the rule in the remarks).</summary>

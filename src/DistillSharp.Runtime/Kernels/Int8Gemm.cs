@@ -19,6 +19,9 @@ public sealed record Int8GemmOptions(string? Kernel = null, int Threads = 1);
 /// under all row tiles. Every output element is computed by the same code whichever thread runs
 /// it, so results do not depend on the thread count. An instance holds its thread pool and job
 /// state: no allocation per call, one call at a time.
+/// <see cref="MultiplyQuantize"/> is the same product for a layer whose output only feeds another
+/// int8 layer: chunks are whole rows, each computed into a per-thread scratch (L2-resident) and
+/// quantized from there, so the fp32 matrix never goes to memory.
 /// </remarks>
 public sealed unsafe class Int8Gemm : IDisposable
 {
@@ -30,6 +33,8 @@ public sealed unsafe class Int8Gemm : IDisposable
     PackedInt8Weights? _w; float* _colScales; int* _colSums; sbyte* _b; float* _bias; float* _c;
     GemmActivation _act;
     int _chunkRows, _rowChunks;
+    QuantizedActivations? _quantized;      // MultiplyQuantize's destination
+    [ThreadStatic] static float[]? t_rows;  // its per-thread fp32 rows
 
     /// <summary>Creates a GEMM with the given options (defaults: best kernel, 1 thread).</summary>
     public Int8Gemm(Int8GemmOptions? options = null)
@@ -65,36 +70,72 @@ public sealed unsafe class Int8Gemm : IDisposable
     public void Multiply(QuantizedActivations a, PackedInt8Weights w, ReadOnlySpan<float> bias, Span<float> output,
         GemmActivation activation = GemmActivation.None)
     {
+        Check(a, w, bias);
+        if (output.Length != a.Rows * w.N)
+            throw new DistillSharpException($"Output has {output.Length} values; expected M ({a.Rows}) × N ({w.N}).");
+        fixed (float* pc = output) Run(a, w, bias, activation, pc, null);
+    }
+
+    /// <summary>
+    /// The rows <see cref="Multiply"/> would write, quantized per row into <paramref name="output"/>
+    /// (<c>w.N</c> columns) exactly as <see cref="ActivationQuantizer.Quantize"/> quantizes them.
+    /// </summary>
+    public void MultiplyQuantize(QuantizedActivations a, PackedInt8Weights w, ReadOnlySpan<float> bias, QuantizedActivations output,
+        GemmActivation activation = GemmActivation.None)
+    {
+        Check(a, w, bias);
+        ArgumentNullException.ThrowIfNull(output);
+        if (output.Cols != w.N) throw new DistillSharpException($"Quantized output has {output.Cols} columns; expected N={w.N}.");
+        output.SetRows(a.Rows);
+        Run(a, w, bias, activation, null, output);
+    }
+
+    static void Check(QuantizedActivations a, PackedInt8Weights w, ReadOnlySpan<float> bias)
+    {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(w);
         if (a.Cols != w.K) throw new DistillSharpException($"Activations have K={a.Cols} but weights have K={w.K}.");
         if (!bias.IsEmpty && bias.Length != w.N) throw new DistillSharpException($"Bias has {bias.Length} values; expected 0 or N={w.N}.");
-        if (output.Length != a.Rows * w.N)
-            throw new DistillSharpException($"Output has {output.Length} values; expected M ({a.Rows}) × N ({w.N}).");
+    }
+
+    void Run(QuantizedActivations a, PackedInt8Weights w, ReadOnlySpan<float> bias, GemmActivation activation, float* output,
+        QuantizedActivations? quantized)
+    {
         if (a.Rows == 0) return;
         fixed (byte* pa = a.Data) fixed (float* prs = a.Scales) fixed (int* pzp = a.ZeroPoints)
         fixed (float* pcs = w.Scales) fixed (int* psum = w.ColumnSums) fixed (sbyte* pb = w.Data)
-        fixed (float* pbias = bias) fixed (float* pc = output)
+        fixed (float* pbias = bias)
         {
             _a = pa; _lda = a.Stride; _rows = a.Rows; _rowScales = prs; _zeroPoints = pzp;
             _w = w; _colScales = pcs; _colSums = psum; _b = pb;
-            _bias = bias.IsEmpty ? null : pbias; _c = pc; _act = activation;
-            // Chunks: (row range, one 16-column weight block). Row ranges hold about 128 KiB of
-            // activations (so they stay in L2 while the blocks go by), and are cut finer when there
-            // are too few blocks to keep every thread busy.
+            _bias = bias.IsEmpty ? null : pbias; _c = output; _act = activation; _quantized = quantized;
             int mr = Kernel.TileRows;
-            int cacheRows = Math.Max(mr, 128 * 1024 / a.Stride / mr * mr);
-            int rowsPerThread = ((a.Rows + 2 * Threads - 1) / (2 * Threads) + mr - 1) / mr * mr;
             int groups = (w.Blocks + Kernel.TileBlocks - 1) / Kernel.TileBlocks;
-            _chunkRows = groups >= 2 * Threads ? cacheRows : Math.Min(cacheRows, rowsPerThread);
-            _rowChunks = (a.Rows + _chunkRows - 1) / _chunkRows;
-            int chunks = _rowChunks * groups;
+            int chunks;
+            if (quantized is null)
+            {
+                // Chunks: (row range, one block group). Row ranges hold about 128 KiB of activations
+                // (so they stay in L2 while the blocks go by), and are cut finer when there are too
+                // few groups to keep every thread busy.
+                int cacheRows = Math.Max(mr, 128 * 1024 / a.Stride / mr * mr);
+                int rowsPerThread = ((a.Rows + 2 * Threads - 1) / (2 * Threads) + mr - 1) / mr * mr;
+                _chunkRows = groups >= 2 * Threads ? cacheRows : Math.Min(cacheRows, rowsPerThread);
+                _rowChunks = (a.Rows + _chunkRows - 1) / _chunkRows;
+                chunks = _rowChunks * groups;
+            }
+            else
+            {
+                // Chunks: whole rows, two tiles high (their fp32 rows stay in L2 until quantized).
+                _chunkRows = 2 * mr;
+                _rowChunks = (a.Rows + _chunkRows - 1) / _chunkRows;
+                chunks = _rowChunks;
+            }
             try
             {
                 if (_pool is null) for (int c = 0; c < chunks; c++) ComputeChunk(c);
                 else _pool.Run(_job, chunks);
             }
-            finally { _w = null; _a = null; _c = null; }
+            finally { _w = null; _a = null; _c = null; _quantized = null; }
         }
     }
 
@@ -103,21 +144,43 @@ public sealed unsafe class Int8Gemm : IDisposable
         public void RunChunk(int chunk) => owner.ComputeChunk(chunk);
     }
 
-    // One chunk: the rows of row chunk (chunk / groups) × the weight blocks of block group (chunk % groups),
-    // a group being the TileBlocks blocks one micro-kernel call covers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short runs
     void ComputeChunk(int chunk)
     {
         var w = _w!;
+        int tb = Kernel.TileBlocks, groups = (w.Blocks + tb - 1) / tb;
+        if (_quantized is not { } q)
+        {
+            // The rows of row chunk (chunk / groups) × the blocks of block group (chunk % groups).
+            int m0 = chunk / groups * _chunkRows;
+            ComputeTiles(m0, Math.Min(_rows, m0 + _chunkRows), chunk % groups, _c, w.N);
+            return;
+        }
+        int r0 = chunk * _chunkRows, r1 = Math.Min(_rows, r0 + _chunkRows), n = w.N;
+        int need = _chunkRows * n;
+        if (t_rows is null || t_rows.Length < need) t_rows = GC.AllocateArray<float>(need, pinned: true);
+        fixed (float* rows = t_rows)
+        {
+            float* c = rows - (nint)r0 * n;  // row r of the chunk lives at rows + (r − r0)·n
+            for (int g = 0; g < groups; g++) ComputeTiles(r0, r1, g, c, n);
+            for (int r = r0; r < r1; r++) ActivationQuantizer.QuantizeRow(new ReadOnlySpan<float>(c + (nint)r * n, n), r, q, simd: true);
+        }
+    }
+
+    // Rows [m0, m1) × the blocks of block group g (TileBlocks blocks one micro-kernel call covers),
+    // written to c (row r at c + r·ldc).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void ComputeTiles(int m0, int m1, int g, float* c, nint ldc)
+    {
+        var w = _w!;
         var kernel = Kernel;
-        int mr = kernel.TileRows, tb = kernel.TileBlocks, groups = (w.Blocks + tb - 1) / tb, accStride = tb * PackedInt8Weights.BlockColumns;
-        int j0 = chunk % groups * tb, blocks = Math.Min(tb, w.Blocks - j0);
-        int m0 = chunk / groups * _chunkRows, m1 = Math.Min(_rows, m0 + _chunkRows);
+        int mr = kernel.TileRows, tb = kernel.TileBlocks, accStride = tb * PackedInt8Weights.BlockColumns;
+        int j0 = g * tb, blocks = Math.Min(tb, w.Blocks - j0);
         int* acc = stackalloc int[MaxTileInts];
         var tile = kernel.Tile;
-        int offset = kernel.InputOffset, n = w.N;
+        int offset = kernel.InputOffset;
         sbyte* first = _b + (nint)j0 * w.BlockStride;
-        int n0 = j0 * PackedInt8Weights.BlockColumns, cols = Math.Min(blocks * PackedInt8Weights.BlockColumns, n - n0);
+        int n0 = j0 * PackedInt8Weights.BlockColumns, cols = Math.Min(blocks * PackedInt8Weights.BlockColumns, w.N - n0);
         int* negCorrections = stackalloc int[Int8TileKernels.MaxRows];
         bool folded = kernel.FoldsCorrection;
         for (int m = m0; m < m1; m += mr)
@@ -127,7 +190,7 @@ public sealed unsafe class Int8Gemm : IDisposable
             tile(_a + m * _lda, _lda, first, w.KGroups, rows, blocks, w.BlockStride, acc, negCorrections, _colSums + n0);
             for (int r = 0; r < rows; r++)
                 GemmEpilogue.Row(acc + r * accStride, cols, folded ? 0 : _zeroPoints[m + r] - offset,
-                    _rowScales[m + r], n0, _colSums, _colScales, _bias, _act, _c + (nint)(m + r) * n + n0);
+                    _rowScales[m + r], n0, _colSums, _colScales, _bias, _act, c + (m + r) * ldc + n0);
         }
     }
 

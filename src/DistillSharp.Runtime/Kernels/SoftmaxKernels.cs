@@ -23,6 +23,77 @@ public static class SoftmaxKernels
     public static void SoftmaxScalar(Span<float> scores, int cols, ReadOnlySpan<float> mask, float scale = 1f) =>
         Rows(scores, cols, mask, scale, simd: false);
 
+    /// <summary>
+    /// One unmasked row in place, p = softmax(x·scale): exactly what <see cref="Softmax"/> computes
+    /// for it (same products, exponentials and 8-lane sum order), with 512-bit registers where
+    /// available and no per-call checks — the attention kernels' inner step. n ≥ 1.
+    /// </summary>
+    internal static unsafe void Row(float* x, int n, float scale)
+    {
+        if (!Vector256.IsHardwareAccelerated || n < 8)
+        {
+            Rows(new Span<float>(x, n), n, default, scale, simd: false);
+            return;
+        }
+        bool v512 = Vector512.IsHardwareAccelerated;
+        int i = 0;
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        if (v512)
+        {
+            var s16 = Vector512.Create(scale);
+            var m16 = Vector512.Create(float.NegativeInfinity);
+            for (; i + 16 <= n; i += 16)
+            {
+                var t = Vector512.Load(x + i) * s16;
+                t.Store(x + i);
+                m16 = Vector512.MaxNative(m16, t);
+            }
+            vmax = Vector256.MaxNative(m16.GetLower(), m16.GetUpper());
+        }
+        var s8 = Vector256.Create(scale);
+        for (; i + 8 <= n; i += 8)
+        {
+            var t = Vector256.Load(x + i) * s8;
+            t.Store(x + i);
+            vmax = Vector256.MaxNative(vmax, t);
+        }
+        float max = HorizontalMinMax.Max(vmax);
+        for (; i < n; i++) { float t = x[i] * scale; x[i] = t; max = MathF.Max(max, t); }
+        if (float.IsNegativeInfinity(max)) { new Span<float>(x, n).Clear(); return; }
+        i = 0;
+        var acc = Vector256<float>.Zero;
+        if (v512)
+        {
+            var m16 = Vector512.Create(max);
+            for (; i + 16 <= n; i += 16)
+            {
+                var e = FastMath.Exp(Vector512.Load(x + i) - m16);
+                e.Store(x + i);
+                acc += e.GetLower();   // lane j sums elements j, j + 8, j + 16, … in order, as the 8-lane loop
+                acc += e.GetUpper();
+            }
+        }
+        var m8 = Vector256.Create(max);
+        for (; i + 8 <= n; i += 8)
+        {
+            var e = FastMath.Exp(Vector256.Load(x + i) - m8);
+            e.Store(x + i);
+            acc += e;
+        }
+        float sum = LaneOrder.Sum(acc);
+        for (; i < n; i++) { float e = FastMath.Exp(x[i] - max); x[i] = e; sum += e; }
+        float inv = 1f / sum;
+        i = 0;
+        if (v512)
+        {
+            var f16 = Vector512.Create(inv);
+            for (; i + 16 <= n; i += 16) (Vector512.Load(x + i) * f16).Store(x + i);
+        }
+        var f8 = Vector256.Create(inv);
+        for (; i + 8 <= n; i += 8) (Vector256.Load(x + i) * f8).Store(x + i);
+        for (; i < n; i++) x[i] *= inv;
+    }
+
     static void Rows(Span<float> scores, int cols, ReadOnlySpan<float> mask, float scale, bool simd)
     {
         if (cols <= 0 || scores.Length % cols != 0)

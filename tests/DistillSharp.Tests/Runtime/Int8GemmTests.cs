@@ -87,6 +87,32 @@ public class Int8GemmTests
         Assert.Equal(-255f * 127 * 64 * q.Scales[0], actual[1]);
     }
 
+    [Theory]
+    [MemberData(nameof(KernelNames))]
+    public void MultiplyQuantize_equals_multiply_then_quantize(string kernel)
+    {
+        if (!Int8KernelRegistry.All.First(k => k.Name == kernel).IsSupported) return;
+        using var pool = new KernelThreadPool(2);
+        var gemm = new Int8Gemm(kernel, pool);
+        foreach (var scheme in new[] { ActivationQuantization.AsymmetricU8, ActivationQuantization.SymmetricS8 })
+            foreach (var (m, n, k) in new[] { (1, 7, 5), (17, 80, 64), (37, 100, 33) })
+            {
+                var (x, w, scales, bias) = Problem(m, n, k, m + n + k);
+                var q = new QuantizedActivations(m, k, scheme);
+                ActivationQuantizer.Quantize(x, m, q);
+                var packed = new PackedInt8Weights(w, scales, n, k);
+                var y = new float[m * n];
+                gemm.Multiply(q, packed, bias, y, GemmActivation.Gelu);
+                var expected = new QuantizedActivations(m, n, scheme);
+                ActivationQuantizer.QuantizeScalar(y, m, expected);
+                var actual = new QuantizedActivations(0, n, scheme);
+                gemm.MultiplyQuantize(q, packed, bias, actual, GemmActivation.Gelu);
+                Assert.Equal(expected.Data.ToArray(), actual.Data.ToArray());
+                Assert.Equal(expected.Scales.ToArray(), actual.Scales.ToArray());
+                Assert.Equal(expected.ZeroPoints.ToArray(), actual.ZeroPoints.ToArray());
+            }
+    }
+
     [Fact]
     public void OneAndTwoThreadsGiveIdenticalResults()
     {
