@@ -24,15 +24,23 @@ static class StudentBench
         using var ours = new Int8Encoder(EncoderToRuntime.Load(runDir, seq), new Int8EncoderOptions(threads));
         using var ortWrapped = new OnnxRuntimeEncoder(int8Onnx, threads: threads);
         using var ortLean = new OrtSession(int8Onnx, threads);
+        // The same runtime with other pass sizes (Int8EncoderOptions.MaxPassTokens), to show what the default buys.
+        using var onePass = new Int8Encoder(ours.Weights, new Int8EncoderOptions(threads, MaxPassTokens: int.MaxValue));
+        using var pass128 = new Int8Encoder(ours.Weights, new Int8EncoderOptions(threads, MaxPassTokens: 128));
+        using var pass512 = new Int8Encoder(ours.Weights, new Int8EncoderOptions(threads, MaxPassTokens: 512));
         foreach (int batch in batches)
         {
             var input = EncoderSpeed.FullBatch(ours.Tokenizer, batch, seq);
-            var samples = Timing.Samples(new List<(string, Action)>
+            var variants = new List<(string, Action)>
             {
                 ("int8", () => ours.Forward(input)),
                 ("ort_int8", () => ortWrapped.RunDiscard(input)),
                 ("ort_int8_lean", () => ortLean.Run(input)),
-            }, budgetSeconds, warmup: batch == 1 ? 20 : 3, minRounds: batch == 1 ? 200 : 20, maxRounds: 5000, threadCpuTime: threadCpuTime);
+            };
+            if (batch > 4)
+                variants.AddRange([("int8_one_pass", () => onePass.Forward(input)), ("int8_pass128", () => pass128.Forward(input)),
+                    ("int8_pass512", () => pass512.Forward(input))]);
+            var samples = Timing.Samples(variants, budgetSeconds, warmup: batch == 1 ? 20 : 3, minRounds: batch == 1 ? 200 : 20, maxRounds: 5000, threadCpuTime: threadCpuTime);
             var stats = samples.ToDictionary(s => s.Key, s => new Dictionary<string, double>
             {
                 ["p50_ms"] = Math.Round(Timing.Percentile(s.Value, 50) * 1e3, 3),

@@ -32,6 +32,7 @@ public sealed unsafe class Int8Gemm : IDisposable
     byte* _a; nint _lda; int _rows; float* _rowScales; int* _zeroPoints;
     PackedInt8Weights? _w; float* _colScales; int* _colSums; sbyte* _b; float* _bias; float* _c;
     GemmActivation _act;
+    Int8Kernel _kernel = null!;            // this call's kernel: Kernel, or its fallback for K it cannot run
     int _chunkRows, _rowChunks;
     QuantizedActivations? _quantized;      // MultiplyQuantize's destination
     [ThreadStatic] static float[]? t_rows;  // its per-thread fp32 rows
@@ -109,8 +110,9 @@ public sealed unsafe class Int8Gemm : IDisposable
             _a = pa; _lda = a.Stride; _rows = a.Rows; _rowScales = prs; _zeroPoints = pzp;
             _w = w; _colScales = pcs; _colSums = psum; _b = pb;
             _bias = bias.IsEmpty ? null : pbias; _c = output; _act = activation; _quantized = quantized;
-            int mr = Kernel.TileRows;
-            int groups = (w.Blocks + Kernel.TileBlocks - 1) / Kernel.TileBlocks;
+            _kernel = Kernel.For(w);
+            int mr = _kernel.TileRows;
+            int groups = (w.Blocks + _kernel.TileBlocks - 1) / _kernel.TileBlocks;
             int chunks;
             if (quantized is null)
             {
@@ -125,8 +127,10 @@ public sealed unsafe class Int8Gemm : IDisposable
             }
             else
             {
-                // Chunks: whole rows, two tiles high (their fp32 rows stay in L2 until quantized).
-                _chunkRows = 2 * mr;
+                // Chunks: whole rows, at most two tiles high (their fp32 rows stay in L2 until
+                // quantized) and small enough that every thread gets two.
+                int perThread = (a.Rows + 2 * Threads - 1) / (2 * Threads);
+                _chunkRows = Math.Max(mr, Math.Min(2 * mr, (perThread + mr - 1) / mr * mr));
                 _rowChunks = (a.Rows + _chunkRows - 1) / _chunkRows;
                 chunks = _rowChunks;
             }
@@ -148,7 +152,7 @@ public sealed unsafe class Int8Gemm : IDisposable
     void ComputeChunk(int chunk)
     {
         var w = _w!;
-        int tb = Kernel.TileBlocks, groups = (w.Blocks + tb - 1) / tb;
+        int tb = _kernel.TileBlocks, groups = (w.Blocks + tb - 1) / tb;
         if (_quantized is not { } q)
         {
             // The rows of row chunk (chunk / groups) × the blocks of block group (chunk % groups).
@@ -173,7 +177,7 @@ public sealed unsafe class Int8Gemm : IDisposable
     void ComputeTiles(int m0, int m1, int g, float* c, nint ldc)
     {
         var w = _w!;
-        var kernel = Kernel;
+        var kernel = _kernel;
         int mr = kernel.TileRows, tb = kernel.TileBlocks, accStride = tb * PackedInt8Weights.BlockColumns;
         int j0 = g * tb, blocks = Math.Min(tb, w.Blocks - j0);
         int* acc = stackalloc int[MaxTileInts];
@@ -181,7 +185,7 @@ public sealed unsafe class Int8Gemm : IDisposable
         int offset = kernel.InputOffset;
         sbyte* first = _b + (nint)j0 * w.BlockStride;
         int n0 = j0 * PackedInt8Weights.BlockColumns, cols = Math.Min(blocks * PackedInt8Weights.BlockColumns, w.N - n0);
-        int* negCorrections = stackalloc int[Int8TileKernels.MaxRows];
+        int* negCorrections = stackalloc int[MaxTileRows];
         bool folded = kernel.FoldsCorrection;
         for (int m = m0; m < m1; m += mr)
         {
@@ -194,8 +198,9 @@ public sealed unsafe class Int8Gemm : IDisposable
         }
     }
 
-    // Accumulator ints of the largest tile any kernel writes.
-    const int MaxTileInts = Avx512VnniTiles.MaxRows * Avx512VnniTiles.AccumulatorStride;
+    // Accumulator ints of the largest tile any kernel writes, and its most rows.
+    const int MaxTileInts = AmxTiles.MaxRows * AmxTiles.MaxBlocks * PackedInt8Weights.BlockColumns;
+    const int MaxTileRows = AmxTiles.MaxRows;
 
     /// <summary>Stops the thread pool if this GEMM created it.</summary>
     public void Dispose()

@@ -8,8 +8,8 @@ internal readonly record struct Mem(Gpr Base, Gpr? Index = null, int Scale = 1, 
 
 /// <summary>
 /// A minimal x86-64 assembler for the handful of instructions our generated int8 kernels use: the
-/// AVX-512 ones .NET 10 does not expose on CPUs without AVX10 (512-bit <c>vpdpbusd</c>), the vector
-/// moves around them and the loop's integer bookkeeping. Every memory operand is encoded with a
+/// ones .NET 10 does not expose on CPUs without AVX10 (512-bit <c>vpdpbusd</c>; AMX tile loads,
+/// stores and <c>tdpbusd</c>), the vector moves around them and the loops' integer bookkeeping. Every memory operand is encoded with a
 /// 32-bit displacement (ModRM mod = 10), so EVEX's scaled 8-bit displacements never arise; the
 /// bytes equal GNU as 2.40's output with <c>{disp32}</c> (tested).
 /// </summary>
@@ -54,6 +54,41 @@ internal sealed class X64Assembler
         MemoryOperand((int)dst, m);
     }
 
+    /// <summary><c>ldtilecfg [m]</c> (AMX): loads the 64-byte tile configuration.</summary>
+    public void Ldtilecfg(Mem m) => Vex0F38(0x49, pp: 0, reg: 0, vvvv: 0, m);
+
+    /// <summary><c>tilerelease</c> (AMX): returns the tiles to their initial state.</summary>
+    public void Tilerelease() => Emit(0xC4, 0xE2, 0x78, 0x49, 0xC0);
+
+    /// <summary><c>tilezero tmm<paramref name="t"/></c>.</summary>
+    public void Tilezero(int t) => Emit(0xC4, 0xE2, 0x7B, 0x49, (byte)(0xC0 | CheckTile(t) << 3));
+
+    /// <summary><c>tileloadd tmm<paramref name="t"/>, [base + index·1 + disp]</c>: rows of the tile are index bytes apart.</summary>
+    public void Tileloadd(int t, Mem m) => Vex0F38(0x4B, pp: 3, CheckTile(t), vvvv: 0, RequireIndex(m));
+
+    /// <summary><c>tilestored [base + index·1 + disp], tmm<paramref name="t"/></c>.</summary>
+    public void Tilestored(Mem m, int t) => Vex0F38(0x4B, pp: 2, CheckTile(t), vvvv: 0, RequireIndex(m));
+
+    /// <summary><c>tdpbusd tmm<paramref name="dst"/>, tmm<paramref name="unsignedA"/>, tmm<paramref name="signedB"/></c>: dst += A (u8) · B (s8), four products per int32.</summary>
+    public void Tdpbusd(int dst, int unsignedA, int signedB) =>
+        Emit(0xC4, 0xE2, (byte)(((~CheckTile(signedB) & 15) << 3) | 0b01), 0x5E, ModRm(3, CheckTile(dst), CheckTile(unsignedA)));
+
+    /// <summary><c>add r64, imm32</c> (sign-extended).</summary>
+    public void AddImm32(Gpr r, int imm)
+    {
+        Rex(w: true, reg: 0, index: 0, rm: (int)r);
+        Emit(0x81, ModRm(3, 0, (int)r));
+        Emit32(imm);
+    }
+
+    /// <summary><c>mov r64, imm32</c> (sign-extended).</summary>
+    public void MovImm32(Gpr r, int imm)
+    {
+        Rex(w: true, reg: 0, index: 0, rm: (int)r);
+        Emit(0xC7, ModRm(3, 0, (int)r));
+        Emit32(imm);
+    }
+
     /// <summary><c>add r64, imm8</c>.</summary>
     public void AddImm8(Gpr r, sbyte imm)
     {
@@ -96,6 +131,19 @@ internal sealed class X64Assembler
 
     /// <summary><c>ret</c>.</summary>
     public void Ret() => Emit(0xC3);
+
+    // Three-byte VEX, map 0F38, W0, L0 (C4 R̄X̄B̄ 00010, W v̄v̄v̄v̄ L pp); memory operand after the opcode.
+    void Vex0F38(byte opcode, int pp, int reg, int vvvv, Mem m)
+    {
+        int r = (~reg >> 3) & 1, x = ~(m.Index is { } i ? (int)i >> 3 : 0) & 1, b = ~((int)m.Base >> 3) & 1;
+        Emit(0xC4, (byte)((r << 7) | (x << 6) | (b << 5) | 0b00010), (byte)(((~vvvv & 15) << 3) | pp), opcode);
+        MemoryOperand(reg, m);
+    }
+
+    static Mem RequireIndex(Mem m) => m.Index is null || m.Scale != 1
+        ? throw new ArgumentException("tile loads and stores take [base + stride·1 + disp]") : m;
+
+    static int CheckTile(int t) => (uint)t <= 7 ? t : throw new ArgumentOutOfRangeException(nameof(t), t, "tile registers are tmm0-7");
 
     void EvexRegister(byte opcode, int mm, int pp, int reg, int vvvv, int rm)
     {

@@ -42,6 +42,8 @@ public class Int8GemmTests
         var shapes = from m in new[] { 1, 3, 17 } from n in new[] { 1, 7, 33, 384 } from k in new[] { 1, 5, 64, 385 } select (m, n, k);
         shapes = shapes.Append((13, 33, 385)); // 8-row tile + a 4-row tail + 1 row
         shapes = shapes.Append((9, 80, 68));   // 5 blocks: a 3-block and a 2-block group (avx512-vnni), 8 + 1 rows
+        shapes = shapes.Append((50, 80, 128)); // K = 2·64: amx-int8 runs it (32 + 18 rows: two and two row tiles, 2 + 2 + 1 blocks)
+        shapes = shapes.Append((17, 48, 64));  // one 64-deep step, 16 + 1 rows
         foreach (var scheme in new[] { ActivationQuantization.AsymmetricU8, ActivationQuantization.SymmetricS8 })
             foreach (var (m, n, k) in shapes)
                     {
@@ -163,7 +165,7 @@ public class Int8GemmTests
     [Fact]
     public void RegistryListsEveryKernelAndPicksASupportedOne()
     {
-        Assert.Equal(["avx512-vnni", "avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"], Int8KernelRegistry.All.Select(k => k.Name));
+        Assert.Equal(["amx-int8", "avx512-vnni", "avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"], Int8KernelRegistry.All.Select(k => k.Name));
         Assert.True(Int8KernelRegistry.Best.IsSupported);
         Assert.Contains(Int8KernelRegistry.Available, k => k.Name == "scalar");
         Assert.Same(Int8KernelRegistry.Available[0], Int8KernelRegistry.Resolve("auto"));

@@ -3,7 +3,7 @@ using DistillSharp.Runtime.Kernels;
 namespace DistillSharp.Tests.Runtime;
 
 /// <summary>
-/// The assembler behind the generated AVX-512 VNNI kernels, byte for byte against GNU as 2.40
+/// The assembler behind the generated AVX-512 VNNI and AMX kernels, byte for byte against GNU as 2.40
 /// (`as --64` on the same instructions in Intel syntax, memory operands with <c>{disp32}</c>,
 /// printed by objdump -d), and the generated kernel's shape.
 /// </summary>
@@ -56,6 +56,38 @@ public class X64AssemblerTests
     }
 
     [Fact]
+    public void Amx_encodings_equal_gnu_as()
+    {
+        var a = new X64Assembler();
+        a.Ldtilecfg(new Mem(Gpr.Rax));
+        a.Tilerelease();
+        a.Tilezero(0);
+        a.Tilezero(3);
+        a.Tileloadd(4, new Mem(Gpr.Rax, Gpr.Rsi));
+        a.Tileloadd(5, new Mem(Gpr.R11, Gpr.Rsi));
+        a.Tileloadd(6, new Mem(Gpr.Rdx, Gpr.R10));
+        a.Tileloadd(7, new Mem(Gpr.R8, Gpr.R10));
+        a.Tdpbusd(0, 4, 6);
+        a.Tdpbusd(3, 5, 7);
+        a.Tdpbusd(1, 4, 7);
+        a.Tilestored(new Mem(Gpr.Rdi, Gpr.R9), 0);
+        a.Tilestored(new Mem(Gpr.Rdi, Gpr.R9, 1, 64), 1);
+        a.Tilestored(new Mem(Gpr.Rbx, Gpr.R9), 2);
+        a.AddImm8(Gpr.Rax, 64);
+        a.AddImm32(Gpr.R8, 1024);
+        a.MovImm32(Gpr.R10, 64);
+        const string Gnu =
+            "c4e278498000000000" + "c4e27849c0" + "c4e27b49c0" + "c4e27b49d8" +
+            "c4e27b4ba43000000000" + "c4c27b4bac3300000000" + "c4a27b4bb41200000000" + "c4827b4bbc1000000000" +
+            "c4e2495ec4" + "c4e2415edd" + "c4e2415ecc" +
+            "c4a27a4b840f00000000" + "c4a27a4b8c0f40000000" + "c4a27a4b940b00000000" +
+            "4883c040" + "4981c000040000" + "49c7c240000000";
+        Assert.Equal(Gnu, Convert.ToHexString(a.ToArray()).ToLowerInvariant());
+        Assert.Throws<ArgumentException>(() => a.Tileloadd(4, new Mem(Gpr.Rax)));   // a tile load needs a stride register
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Tilezero(8));
+    }
+
+    [Fact]
     public void Backward_jump_lands_on_the_loop_start()
     {
         var a = new X64Assembler();
@@ -80,5 +112,13 @@ public class X64AssemblerTests
                 Assert.Equal(rows * blocks, vnni);
             }
         Assert.Throws<ArgumentOutOfRangeException>(() => Avx512VnniTiles.Generate(9, 1));
+        for (int rows = 1; rows <= 2; rows++)
+            for (int cols = 1; cols <= 2; cols++)
+            {
+                var code = AmxTiles.Generate(rows, cols);
+                Assert.Equal([0xC4, 0xE2, 0x78, 0x49, 0xC0, 0xC3], code[^6..]);   // tilerelease; ret
+                int dp = Enumerable.Range(0, code.Length - 4).Count(i => code[i] == 0xC4 && code[i + 1] == 0xE2 && code[i + 3] == 0x5E);
+                Assert.Equal(rows * cols, dp);
+            }
     }
 }
