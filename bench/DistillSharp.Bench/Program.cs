@@ -9,6 +9,7 @@ using DistillSharp.Runtime.Kernels;
 //   cpu   = 1 thread, thread CPU time (robust when other processes load the machine);
 //   fused = fused vs unfused fp32 kernels, 1 thread, thread CPU time;
 //   student = a run folder's INT8 student (--run DIR) vs ONNX Runtime INT8 on its student-int8.onnx, call by call (not in the default set);
+//   schemes = activation quantization per token / per tensor × our runtime / ORT: task metrics and speed (--run DIR);
 //   kernels = attention, LayerNorm, quantization alone, 1 thread, thread CPU time;
 //   ortgemm = one quantized Linear: ours vs ORT's DynamicQuantizeMatMul node, 1 thread, thread CPU time (--ghz for MACs/cycle);
 //   encoder = whole encoders: our INT8 runtime vs TorchSharp fp32 vs ONNX Runtime fp32/INT8 (not in the default set).
@@ -43,6 +44,8 @@ var student = parts.Contains("student")
         .Concat(StudentBench.Run(runDir, 1, [1, 32], 64, budget, threadCpuTime: true)).ToList() : [];
 var studentProfile = parts.Contains("profile")
     ? StudentProfile.Run(runDir ?? throw new ArgumentException("--parts profile needs --run RUN_DIR")) : [];
+var schemes = parts.Contains("schemes")
+    ? SchemesBench.Run(runDir ?? throw new ArgumentException("--parts schemes needs --run RUN_DIR"), threads, budget, Console.Error) : [];
 var kernelRows = parts.Contains("kernels") ? KernelBench.Run([1, 32]) : [];
 var gemmVsOrt = parts.Contains("ortgemm") ? GemmVsOrtBench.Run(shapes, ghz) : [];
 var (encoder, profiles) = parts.Contains("encoder") ? EncoderBench.Run(threads, quick) : ([], []);
@@ -60,6 +63,7 @@ var result = new
     encoder_latency_ms = encoder,
     student_vs_onnxruntime = student,
     student_profile_one_thread = studentProfile,
+    activation_schemes = schemes,
     encoder_kernels_one_thread = kernelRows,
     int8_linear_vs_onnxruntime_one_thread_cpu_time = gemmVsOrt,
     int8_encoder_op_profile = profiles,

@@ -21,7 +21,11 @@ internal sealed class EncoderKernels : IDisposable
         Quantizer = new ParallelQuantizer(Pool);
         Attention = new AttentionKernel(Pool);
         _activations = inputWidths.Distinct().Select(cols => new QuantizedActivations(0, cols, scheme)).ToArray();
+        PerRowActivations = ActivationQuantizer.IsPerRow(scheme);
     }
+
+    /// <summary>True unless activations are quantized per tensor (then a GEMM cannot quantize its own output rows).</summary>
+    public bool PerRowActivations { get; }
 
     /// <summary>Fused epilogues (bias+GELU in the GEMM, residual+LayerNorm in one kernel) or separate passes.</summary>
     public bool Fuse { get; }

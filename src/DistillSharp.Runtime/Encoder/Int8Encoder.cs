@@ -57,7 +57,8 @@ public sealed class Int8Encoder : IDisposable
         _embGamma = weights.Tensor("embeddings.LayerNorm.weight", c.HiddenSize);
         _embBeta = weights.Tensor("embeddings.LayerNorm.bias", c.HiddenSize);
         _layers = Enumerable.Range(0, c.NumHiddenLayers).Select(i => BuildLayer(weights, i)).ToArray();
-        var scheme = weights.Quantized.ActivationSymmetric ? ActivationQuantization.SymmetricS8 : ActivationQuantization.AsymmetricU8;
+        var scheme = Options.PerTensorActivations ? ActivationQuantization.PerTensorAsymmetricU8
+            : weights.Quantized.ActivationSymmetric ? ActivationQuantization.SymmetricS8 : ActivationQuantization.AsymmetricU8;
         _kernels = new EncoderKernels(Options.Threads, Options.Kernel, Options.Fuse, scheme, [c.HiddenSize, c.IntermediateSize]);
         _ws = new EncoderWorkspace(c.HiddenSize, c.IntermediateSize);
         var all = _layers.SelectMany(l => l.QkvParts.Append(l.AttentionOutput).Append(l.Intermediate).Append(l.Output)).ToList();

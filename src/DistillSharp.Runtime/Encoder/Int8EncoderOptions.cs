@@ -19,8 +19,14 @@ namespace DistillSharp.Runtime.Encoder;
 /// sequences up to this size (a longer sequence runs alone). Outputs do not depend on it; 256 keeps
 /// a pass of the default 384-wide student inside a 2 MiB L2 cache (measured: docs/BENCHMARKS.md).
 /// </param>
+/// <param name="PerTensorActivations">
+/// Quantize each Linear's input with one asymmetric uint8 scale for the whole pass instead of one
+/// per token (<see cref="Kernels.ActivationQuantization.PerTensorAsymmetricU8"/>, the scheme of ONNX
+/// Runtime's DynamicQuantizeMatMul), for comparing the two schemes on one runtime; set
+/// <paramref name="MaxPassTokens"/> to int.MaxValue for one tensor per batch as ONNX Runtime has.
+/// </param>
 public sealed record Int8EncoderOptions(int Threads = 1, bool Fuse = true, string? Kernel = null, bool Int8WordEmbeddings = true,
-    int MaxPassTokens = 256)
+    int MaxPassTokens = 256, bool PerTensorActivations = false)
 {
     /// <summary>Throws <see cref="DistillSharpException"/> naming the bad field.</summary>
     public Int8EncoderOptions Validate()

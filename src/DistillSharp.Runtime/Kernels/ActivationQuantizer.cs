@@ -31,6 +31,9 @@ public static class ActivationQuantizer
         QuantizeRows(x, 0, rows, dst, simd);
     }
 
+    /// <summary>True for schemes whose parameters depend on the row alone (so rows can be quantized one by one, anywhere).</summary>
+    internal static bool IsPerRow(ActivationQuantization scheme) => scheme != ActivationQuantization.PerTensorAsymmetricU8;
+
     /// <summary>Checks the shapes and sizes <paramref name="dst"/> for <paramref name="rows"/> rows.</summary>
     internal static void Prepare(ReadOnlySpan<float> x, int rows, QuantizedActivations dst)
     {
@@ -45,15 +48,36 @@ public static class ActivationQuantizer
     internal static void QuantizeRows(ReadOnlySpan<float> x, int r0, int r1, QuantizedActivations dst, bool simd)
     {
         int cols = dst.Cols;
+        if (!IsPerRow(dst.Scheme))
+        {
+            // One (scale, zero point) from all rows [r0, r1) — the whole call, as the callers pass it.
+            float min = float.PositiveInfinity, max = float.NegativeInfinity;
+            for (int r = r0; r < r1; r++)
+            {
+                var (lo, hi) = simd ? MinMax(x.Slice(r * cols, cols)) : MinMaxScalar(x.Slice(r * cols, cols));
+                min = MathF.Min(min, lo);
+                max = MathF.Max(max, hi);
+            }
+            var (s, z) = ChooseParams(min, max, symmetric: false);
+            for (int r = r0; r < r1; r++) QuantizeRow(x.Slice(r * cols, cols), r, dst, simd, s, z);
+            return;
+        }
         for (int r = r0; r < r1; r++) QuantizeRow(x.Slice(r * cols, cols), r, dst, simd);
     }
 
     /// <summary>Quantizes <paramref name="row"/> (<c>dst.Cols</c> floats) into row <paramref name="r"/> of a <see cref="Prepare"/>d buffer.</summary>
     internal static void QuantizeRow(ReadOnlySpan<float> row, int r, QuantizedActivations dst, bool simd)
     {
+        if (!IsPerRow(dst.Scheme)) throw new InvalidOperationException($"{dst.Scheme} needs all rows at once");
         bool symmetric = dst.Scheme == ActivationQuantization.SymmetricS8;
         var (min, max) = simd ? MinMax(row) : MinMaxScalar(row);
         var (scale, zp) = ChooseParams(min, max, symmetric);
+        QuantizeRow(row, r, dst, simd, scale, zp);
+    }
+
+    static void QuantizeRow(ReadOnlySpan<float> row, int r, QuantizedActivations dst, bool simd, float scale, int zp)
+    {
+        bool symmetric = dst.Scheme == ActivationQuantization.SymmetricS8;
         dst.Scales[r] = scale;
         dst.ZeroPoints[r] = zp;
         int lo = symmetric ? 1 : 0;

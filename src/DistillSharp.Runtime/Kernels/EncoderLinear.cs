@@ -91,11 +91,11 @@ internal sealed class EncoderLinear
     }
 
     /// <summary>
-    /// True when <see cref="ForwardQuantize"/> can run this layer: int8, fused, and an activation the
-    /// GEMM epilogue applies (none or GELU).
+    /// True when <see cref="ForwardQuantize"/> can run this layer: int8, fused, an activation the
+    /// GEMM epilogue applies (none or GELU), and per-row activation quantization.
     /// </summary>
     public bool CanQuantizeOutput(EncoderKernels kernels, FfnActivation act) =>
-        Int8 is not null && kernels.Fuse && act is FfnActivation.None or FfnActivation.Gelu;
+        Int8 is not null && kernels.Fuse && act is (FfnActivation.None or FfnActivation.Gelu) && kernels.PerRowActivations;
 
     /// <summary>
     /// The outputs <see cref="Forward(EncoderKernels, ReadOnlySpan{float}, int, Span{float}, FfnActivation, EncoderOp)"/>

@@ -2,8 +2,8 @@ namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>
 /// <see cref="ActivationQuantizer.Quantize"/> spread over a kernel thread pool in chunks of rows
-/// (each row's parameters and bytes depend on that row only, so the result is the same). One call
-/// at a time; nothing is allocated per call.
+/// (each row's parameters and bytes depend on that row only, so the result is the same; the
+/// per-tensor scheme runs on the calling thread). One call at a time; nothing is allocated per call.
 /// </summary>
 internal sealed unsafe class ParallelQuantizer(KernelThreadPool? pool) : IParallelJob
 {
@@ -17,7 +17,7 @@ internal sealed unsafe class ParallelQuantizer(KernelThreadPool? pool) : IParall
     {
         ActivationQuantizer.Prepare(x, rows, dst);
         int chunks = (rows + ChunkRows - 1) / ChunkRows;
-        if (pool is null || chunks < 2)
+        if (pool is null || chunks < 2 || !ActivationQuantizer.IsPerRow(dst.Scheme))
         {
             ActivationQuantizer.QuantizeRows(x, 0, rows, dst, simd: true);
             return;

@@ -1,12 +1,18 @@
 namespace DistillSharp.Runtime.Kernels;
 
-/// <summary>How activations are quantized per row (token).</summary>
+/// <summary>How activations are quantized: per row (token), or one scale for the whole matrix.</summary>
 public enum ActivationQuantization
 {
     /// <summary>uint8 with a per-row zero point: q = clamp(round(x/s) + zp, 0, 255).</summary>
     AsymmetricU8,
     /// <summary>int8 without zero point: q = clamp(round(x/s), −127, 127).</summary>
     SymmetricS8,
+    /// <summary>
+    /// uint8 with one scale and zero point from the min and max of all rows of the call (ONNX
+    /// <c>DynamicQuantizeLinear</c>, what ONNX Runtime's fused DynamicQuantizeMatMul computes); every row
+    /// stores the same parameters. For comparisons: coarser than per row.
+    /// </summary>
+    PerTensorAsymmetricU8,
 }
 
 /// <summary>
