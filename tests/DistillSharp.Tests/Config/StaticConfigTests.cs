@@ -41,6 +41,6 @@ public class StaticConfigTests
     [InlineData("student: { kind: static, sif_coefficient: 1 }\n", "student.sif_coefficient must be in [0, 1), got 1")]
     [InlineData("student: { kind: bag }\n", "student.kind must be one of transformer, static, got 'bag'")]
     [InlineData("student: { kind: static }\nstages:\n  - { name: a, steps: 1, losses: { kl: 1 } }\n",
-        "stages: a static student is built from the teacher, not trained; remove the stages (or use student.kind: transformer)")]
+        "stages must be absent: a static student is built from the teacher, not trained (or use student.kind: transformer)")]
     public void ErrorsNameThePath(string body, string expected) => Assert.StartsWith(expected, Error(Head + body));
 }

@@ -24,7 +24,7 @@ public static class ConfigBinder
         var stagesNode = student.IsStatic ? r.Node("stages") : r.Required("stages");
         var stages = stagesNode is null ? [] : YamlValues.Items(stagesNode, "stages").Select(x => StageBinder.Bind(x.Node, x.Path, student)).ToList();
         if (student.IsStatic && stages.Count > 0)
-            throw new ConfigException("stages", "a static student is built from the teacher, not trained; remove the stages (or use student.kind: transformer)");
+            throw new ConfigException("stages", "must be absent: a static student is built from the teacher, not trained (or use student.kind: transformer)");
         if (!student.IsStatic && stages.Count == 0) throw new ConfigException("stages", "must list at least one stage, got an empty list");
         for (var i = 0; i < stages.Count; i++)
             if (stages.FindIndex(s => s.Name == stages[i].Name) is var first && first != i)
