@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using DistillSharp.Runtime.Kernels;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Runtime.Decoder;

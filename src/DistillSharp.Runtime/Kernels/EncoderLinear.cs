@@ -1,10 +1,9 @@
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>
-/// One Linear layer of <see cref="Int8Encoder"/>, y = x·Wᵀ + b: int8 (packed weights, per-channel
+/// One Linear layer of <c>Int8Encoder</c>, y = x·Wᵀ + b: int8 (packed weights, per-channel
 /// scales, activations quantized per token at run time) or fp32 (the fallback for layers the
 /// <see cref="QuantizedModel"/> does not hold, and for weight-only models).
 /// </summary>

@@ -1,16 +1,13 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Diagnostics;
-using DistillSharp.Data;
 using DistillSharp.Distillation;
-using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Distillation;
@@ -33,7 +30,7 @@ public sealed class DistillerMemoryTests : IDisposable
     static readonly string[] Corpus = Enumerable.Range(0, 64).Select(i =>
         string.Join(' ', Enumerable.Range(0, 4 + i % 11).Select(j => TinyModels.Words[(i * 5 + j * 7) % 26]))).ToArray();
 
-    static RunConfig Config(int steps, bool checkpoint) => ConfigLoader.Parse($"""
+    static RunConfig Config(int steps, bool checkpoint) => ConfigLoader.Parse<RunConfig>($"""
         teacher: {"{"} source: tiny {"}"}
         student: {"{"} layers: 2, hidden: 32, heads: 4, ffn: 64 {"}"}
         data: {"{"} corpus: test, max_len: 32, batch: 16 {"}"}

@@ -1,11 +1,9 @@
-using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Data;
+using DistillSharp.Distillation.Divergences;
 using DistillSharp.Distillation;
 using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Models.Decoder;
 using DistillSharp.Evaluation.Decoder;
 using static TorchSharp.torch;
 
@@ -74,7 +72,7 @@ public sealed class LmTrainerTests : IDisposable
         teacher.eval();
         var student = new TinyLm(V, seed: 6);
         var data = Data();
-        var kd = new ForwardKlTokenLoss();
+        var kd = new TokenKdLoss(new ForwardKl());
         double Divergence()
         {
             using var scope = NewDisposeScope();

@@ -1,12 +1,10 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Reports;
@@ -21,7 +19,7 @@ public sealed class ReportFromDistillerTests : IDisposable
     static readonly string[] Corpus = Enumerable.Range(0, 24).Select(i =>
         string.Join(' ', Enumerable.Range(0, 3 + i % 5).Select(j => TinyModels.Words[(i * 5 + j * 3) % 26]))).ToArray();
 
-    static RunConfig TwoStages() => ConfigLoader.Parse("""
+    static RunConfig TwoStages() => ConfigLoader.Parse<RunConfig>("""
         teacher: { source: tiny }
         student: { layers: 1, hidden: 32, heads: 4, ffn: 64 }
         data: { corpus: test, max_len: 16, batch: 4 }

@@ -1,13 +1,17 @@
+using DistillSharp.Benchmarks.Decoder;
 namespace DistillSharp.Config.Decoder;
 
 /// <summary>
-/// A language-model distillation run (<c>kind: lm</c> in the YAML), as <see cref="LmConfigLoader"/>
+/// A language-model distillation run (<c>kind: lm</c> in the YAML), as <see cref="LmConfigBinder"/>
 /// binds and validates it: data → tokenizer → teacher (loaded or pretrained) → student trained by
 /// sequence-level KD then token-level KD → a scratch student with the same steps and no teacher →
 /// evaluation → benchmark → report. Every error names its YAML path; the rest of the code trusts it.
 /// </summary>
-public sealed record LmRunConfig
+public sealed record LmRunConfig : IRunConfig
 {
+    /// <inheritdoc/>
+    public string Kind => ConfigKinds.Lm;
+
     /// <summary>Corpora, held-out split and token blocks.</summary>
     public LmDataConfig Data { get; init; } = new();
 
@@ -44,8 +48,8 @@ public sealed record LmRunConfig
     /// <summary>Optimizer steps of the student's teacher-taught phases (= the scratch student's steps).</summary>
     public int StudentSteps => (SeqKd?.Train.Steps ?? 0) + (Kd?.Train.Steps ?? 0);
 
-    /// <summary>The resolved config as YAML (defaults spelled out); <see cref="LmConfigLoader.Parse"/> reads it back.</summary>
-    public string ToYaml() => LmConfigWriter.Write(this);
+    /// <summary>The resolved config as YAML (defaults spelled out); <see cref="ConfigLoader"/> reads it back.</summary>
+    public string ToYaml() => ConfigWriter.Write(this);
 }
 
 /// <summary>Text corpora and how they become training blocks.</summary>
@@ -175,15 +179,4 @@ public sealed record LmEvalConfig(int MaxBlocks = 64, IReadOnlyList<string>? Pro
 {
     /// <summary>The sample prompts (default three fixed openings).</summary>
     public IReadOnlyList<string> SamplePrompts => Prompts ?? ["Call me", "The whale", "Fellow citizens, the state of the Union"];
-}
-
-/// <summary>Prefill/decode benchmark settings.</summary>
-/// <param name="Batch">Batch sizes (default 1 and 8).</param>
-/// <param name="PromptTokens">Prompt length for prefill.</param>
-/// <param name="NewTokens">Decoded tokens per run.</param>
-/// <param name="Runs">Timed runs per setting (after one warm-up).</param>
-public sealed record LmBenchConfig(IReadOnlyList<int>? Batch = null, int PromptTokens = 64, int NewTokens = 32, int Runs = 3)
-{
-    /// <summary>Batch sizes.</summary>
-    public IReadOnlyList<int> Batches => Batch ?? [1, 8];
 }

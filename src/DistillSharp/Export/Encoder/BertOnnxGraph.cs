@@ -1,7 +1,8 @@
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using static DistillSharp.Export.OnnxGraphBuilder;
 using DataType = Onnx.TensorProto.Types.DataType;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;
 

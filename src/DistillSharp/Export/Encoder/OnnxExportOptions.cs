@@ -1,4 +1,5 @@
 using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;

@@ -1,9 +1,10 @@
 using Google.Protobuf;
 using Onnx;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;
 
