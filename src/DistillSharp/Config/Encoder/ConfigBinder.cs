@@ -2,6 +2,7 @@ using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Distillation.Encoder;
+using DistillSharp.Export.Encoder;
 using DistillSharp.Config.Yaml;
 using DistillSharp.Quantization;
 
@@ -53,8 +54,9 @@ public static class ConfigBinder
         if (source.StartsWith("builtin:", StringComparison.Ordinal) && !BuiltinTeachers.All.ContainsKey(source["builtin:".Length..]))
             throw new ConfigException(r.PathOf("source"),
                 $"names an unknown built-in teacher '{source}'; known: {string.Join(", ", BuiltinTeachers.All.Keys.Select(k => "builtin:" + k))}");
+        var engine = r.Choice("engine", TeacherConfig.DefaultEngine, [.. TeacherEngines.All.Keys]);
         r.RejectUnknown();
-        return new TeacherConfig(source);
+        return new TeacherConfig(source, engine);
     }
 
     static StudentConfig BindStudent(MappingReader r)

@@ -1,6 +1,6 @@
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Runtime.Kernels;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;
@@ -38,9 +38,9 @@ public enum OnnxDynamicActivations
 /// <param name="QuantizeWordEmbeddings">INT8 export only: store the word embedding table as int8 with one scale per row.</param>
 /// <param name="DynamicActivations">INT8 export of a dynamic model only: see <see cref="OnnxDynamicActivations"/>.</param>
 /// <param name="DistillationOutputs">
-/// Also output what distillation losses read from a teacher, named as <see cref="OnnxTeacherForward"/>
-/// expects: every hidden state (embedding output, then each layer's), every layer's attention
-/// probabilities, and its queries, keys and values in heads layout (B, h, T, d).
+/// Also output these teacher values distillation losses read, named as <see cref="OnnxTeacherForward"/>
+/// expects: hidden states (0 = embedding output), attention probabilities, and queries, keys and
+/// values in heads layout (B, h, T, d); null = none.
 /// </param>
 public sealed record OnnxExportOptions(
     int Opset = 17,
@@ -48,7 +48,7 @@ public sealed record OnnxExportOptions(
     bool? Normalize = null,
     bool QuantizeWordEmbeddings = true,
     OnnxDynamicActivations DynamicActivations = OnnxDynamicActivations.Model,
-    bool DistillationOutputs = false)
+    TeacherOutputs? DistillationOutputs = null)
 {
     /// <summary>Lowest opset we write (LayerNormalization was added in 17).</summary>
     public const int MinOpset = 17;

@@ -68,7 +68,7 @@ public static class RunPipeline
         var spec = config.Student.ToSpec(config.Dropout);
         var student = new SentenceEncoder(StudentBuilder.Build(teacher.Model, spec, config.Seed), teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "student");
         using var baseline = new SentenceEncoder(StudentBuilder.Build(teacher.Model, spec, config.Seed), teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "baseline");
-        log.WriteLine($"teacher {teacher.Source}: {Params(teacher.Model):N0} parameters; student {spec.Layers} layers × {student.Model.Config.HiddenSize}: {Params(student.Model):N0}");
+        log.WriteLine($"teacher {teacher.Source} (distillation forward: {config.Teacher.Engine}): {Params(teacher.Model):N0} parameters; student {spec.Layers} layers × {student.Model.Config.HiddenSize}: {Params(student.Model):N0}");
 
         var variants = new Dictionary<string, VariantMeasurement>();
         var evalTasks = config.Eval;
@@ -87,7 +87,7 @@ public static class RunPipeline
                 eta.ReportRemaining(p.EtaSeconds);
                 detail = $"{p.Stage} {p.StageStep}/{p.StageSteps} loss {p.Loss:F4}";
                 options.Progress?.Invoke(p);
-            })).Run());
+            }, TeacherEngine: (t, outputs) => TeacherEngines.Create(config.Teacher.Engine, t, get_num_threads(), outputs))).Run());
         student.Model.eval();
 
         string studentDir = Path.Combine(runDir, "student");
