@@ -169,10 +169,10 @@ public sealed class TraceCollectorTests
             var teacher = new EndpointTeacher(server.BaseAddress + "v1", "tiny-lm-int8");
             using var store = new TraceStore(file);
             using var client = new EndpointClient(teacher, Fast);
-            var tooMany = Sampling with { TopLogprobs = 9 };                  // the completions route allows at most 5 → 400
+            var tooMany = Sampling with { TopLogprobs = 9 };                  // the completions route allows at most 5 → 422
             var r = await TraceCollector.CollectAsync(client, store, teacher, TraceApi.Completions, Prompts(2), tooMany, 2);
             Assert.Equal((0, 2, 2L, 0L), (r.Collected, r.Failed, r.Attempts, r.Retries));
-            Assert.Contains("HTTP 400", r.FirstError);
+            Assert.Contains("HTTP 422", r.FirstError);
             Assert.Equal(0, store.Count);
         }
         finally
