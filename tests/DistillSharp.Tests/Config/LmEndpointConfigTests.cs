@@ -62,6 +62,15 @@ public sealed class LmEndpointConfigTests
     }
 
     [Fact]
+    public void TheShippedEndpointConfigLoadsAndRoundTrips()
+    {
+        var c = ConfigLoader.Load<LmRunConfig>(Path.Combine(RepoPaths.Root(), "configs", "lm-endpoint.yaml"));
+        Assert.Equal("http://127.0.0.1:8080/v1", c.Teacher.Endpoint!.Endpoint);
+        Assert.Equal((5, 1.0), (c.Kd!.TopK, c.Kd.Temperature));
+        Assert.Equal(c.ToYaml(), ConfigLoader.Parse<LmRunConfig>(c.ToYaml()).ToYaml());
+    }
+
+    [Fact]
     public void AnEndpointTeacherNeedsSeqKd()
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse<LmRunConfig>("kind: lm\nstudent: {}\nteacher: { endpoint: 'http://x/v1', model: m }\nkd: {}"));

@@ -23,11 +23,14 @@ public sealed class LmEndpointEndToEndTests(ITestOutputHelper output)
     [Trait("Category", "Slow")]
     public async Task AServedTeachersTracesTeachTheStudent()
     {
+        // The cached teacher with the most pretraining steps (a --max-steps smoke teacher is near-uniform and teaches nothing).
         string teachers = Path.Combine(CachePaths.Root, "lm-teachers");
-        string teacherDir = Directory.Exists(teachers)
-            ? Directory.GetDirectories(teachers).Where(d => File.Exists(Path.Combine(d, "model.safetensors"))).Order(StringComparer.Ordinal).FirstOrDefault() ?? ""
-            : "";
-        Assert.True(teacherDir.Length > 0, $"no pretrained LM teacher in {teachers}; run `distill pretrain configs/lm-default.yaml --out models/lm-teacher` first");
+        var (teacherDir, steps) = (Directory.Exists(teachers) ? Directory.GetDirectories(teachers) : [])
+            .Where(d => File.Exists(Path.Combine(d, "model.safetensors")) && File.Exists(Path.Combine(d, "pretrain.json")))
+            .Select(d => (Dir: d, Steps: System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(d, "pretrain.json"))).RootElement.GetProperty("Steps").GetInt64()))
+            .OrderByDescending(x => x.Steps).FirstOrDefault();
+        Assert.True(steps >= 100, $"no LM teacher pretrained for >= 100 steps in {teachers}; run `distill pretrain configs/lm-default.yaml --out models/lm-teacher` first");
+        output.WriteLine($"teacher {teacherDir} ({steps} pretraining steps)");
         string int8Dir = Path.Combine(CachePaths.Root, "lm-teachers-int8", Path.GetFileName(teacherDir));
         if (!File.Exists(Path.Combine(int8Dir, Int8DecoderFile.RuntimeFile)))
         {
