@@ -22,6 +22,7 @@ public static class DistillCli
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(LmRunCommand.CreatePretrain());
+        root.Subcommands.Add(CollectCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());

@@ -1,4 +1,3 @@
-
 namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>

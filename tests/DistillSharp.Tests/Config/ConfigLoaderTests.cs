@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Distillation;
@@ -80,6 +81,19 @@ public class ConfigLoaderTests
         Assert.Empty(c.Quantize);
         Assert.Equal(0.0, c.Dropout);
         Assert.False(c.CheckpointActivations);
+        Assert.Equal("torchsharp", c.Teacher.Engine);
+    }
+
+    [Fact]
+    public void TeacherEngineIsARegistryRowAndRoundTrips()
+    {
+        const string Stages = "\nstages: [ { name: s, steps: 10, losses: { kl: 1 } } ]";
+        var c = ConfigLoader.Parse<RunConfig>("teacher: { source: builtin:arctic-embed-xs, engine: onnxruntime }" + Stages);
+        Assert.Equal("onnxruntime", c.Teacher.Engine);
+        Assert.Contains("engine: onnxruntime", c.ToYaml());
+        Assert.Equal(c.Teacher, ConfigLoader.Parse<RunConfig>(c.ToYaml()).Teacher);
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse<RunConfig>("teacher: { source: builtin:arctic-embed-xs, engine: onnx }" + Stages));
+        Assert.Equal("teacher.engine must be one of torchsharp, onnxruntime, got 'onnx'", e.Message);
     }
 
     [Fact]

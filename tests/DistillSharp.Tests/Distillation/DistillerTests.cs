@@ -2,6 +2,7 @@ using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Distillation;
+using DistillSharp.Export.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
@@ -114,6 +115,29 @@ public sealed class DistillerTests : IDisposable
         Assert.Equal(Losses(Path.Combine(_dir, "a")), Losses(Path.Combine(_dir, "b")));
         var weights = (SentenceEncoder s) => s.Model.state_dict().Select(kv => kv.Value.data<float>().ToArray()).ToList();
         Assert.Equal(weights(s1), weights(s2));
+    }
+
+    [Fact]
+    public void OnnxRuntimeTeacherEngineTrainsLikeTheTorchSharpTeacher()
+    {
+        // The engines agree to float rounding on every output (TeacherForwardTests: < 2e-5), so the
+        // same 8 steps give the same losses to 1e-4 relative; a wrong layer or mask would not.
+        string torchRun = Path.Combine(_dir, "torch"), ortRun = Path.Combine(_dir, "ort");
+        var (t1, s1) = Models();
+        new Distiller(Config().DistillPlan(), t1, s1, Corpus, new DistillerOptions(torchRun)).Run();
+        var (t2, s2) = Models();
+        var asked = new List<string>();
+        new Distiller(Config().DistillPlan(), t2, s2, Corpus, new DistillerOptions(ortRun, TeacherEngine: (t, outputs) =>
+        {
+            asked.Add($"hidden [{string.Join(",", outputs.HiddenStates)}] attention [{string.Join(",", outputs.Attentions)}] qkv {outputs.AnyQkv}");
+            return TeacherEngines.Create("onnxruntime", t, 1, outputs);
+        })).Run();
+        // One engine for the one stage, asked for what its losses read (hidden_mse maps student layer 1 to teacher layer 2).
+        Assert.Equal(["hidden [2] attention [1] qkv False"], asked);
+        List<double> expected = Losses(torchRun), actual = Losses(ortRun);
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Abs(expected[i]), $"step {i + 1}: torchsharp {expected[i]}, onnxruntime {actual[i]}");
     }
 
     [Fact]

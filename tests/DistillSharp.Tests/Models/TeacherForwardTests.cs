@@ -27,9 +27,10 @@ public class TeacherForwardTests(Xunit.Abstractions.ITestOutputHelper log)
         using var teacher = TinyModels.Encoder(seed: 5);
         var batch = teacher.Tokenizer.EncodeBatch(ExportTestKit.TinySentences);
         using var scope = NewDisposeScope();
-        using var torchEngine = TeacherEngines.Create("torchsharp", teacher, 1);
-        using var ortEngine = TeacherEngines.Create("onnxruntime", teacher, 1);
-        ModelOutput expected = torchEngine.Forward(batch, withQkv), actual = ortEngine.Forward(batch, withQkv);
+        var all = TeacherOutputs.All(teacher.Model.Config.NumHiddenLayers, withQkv);
+        using var torchEngine = TeacherEngines.Create("torchsharp", teacher, 1, all);
+        using var ortEngine = TeacherEngines.Create("onnxruntime", teacher, 1, all);
+        ModelOutput expected = torchEngine.Forward(batch), actual = ortEngine.Forward(batch);
         Assert.Equal("onnxruntime", ortEngine.Engine);
         Assert.Equal(expected.HiddenStates.Count, actual.HiddenStates.Count);
         Assert.Equal(expected.Attentions.Count, actual.Attentions.Count);
@@ -63,19 +64,43 @@ public class TeacherForwardTests(Xunit.Abstractions.ITestOutputHelper log)
     static bool torch_equal(Tensor a, Tensor b) => eq(a, b).all().item<bool>();
 
     [Fact]
+    public void Only_the_requested_layers_are_filled_and_they_equal_the_full_run()
+    {
+        using var teacher = TinyModels.Encoder(seed: 6);
+        var batch = teacher.Tokenizer.EncodeBatch(ExportTestKit.TinySentences);
+        using var scope = NewDisposeScope();
+        var some = new TeacherOutputs(new HashSet<int> { 1 }, new HashSet<int> { 1 }, new HashSet<int>(), new HashSet<int>(), new HashSet<int> { 0 });
+        using var partial = TeacherEngines.Create("onnxruntime", teacher, 1, some);
+        using var full = TeacherEngines.Create("onnxruntime", teacher, 1, TeacherOutputs.All(2, withQkv: true));
+        ModelOutput p = partial.Forward(batch), f = full.Forward(batch);
+        Assert.Equal(0, p.HiddenStates[0].numel());                         // not asked for
+        Assert.True(torch_equal(f.HiddenStates[1], p.HiddenStates[1]));
+        Assert.True(torch_equal(f.HiddenStates[2], p.HiddenStates[2]));     // the last one is always there (pooling)
+        Assert.Equal(0, p.Attentions[0].numel());
+        Assert.True(MaxAbsDiff(f.Attentions[1], p.Attentions[1]) < ProbabilityTolerance);
+        Assert.Null(p.Queries);
+        Assert.True(MaxAbsDiff(f.Values![0], p.Values![0]) < Tolerance);
+        Assert.True(torch_equal(f.Pooled!, p.Pooled!));
+    }
+
+    [Fact]
     public void Unknown_engine_lists_the_known_ones()
     {
         using var teacher = TinyModels.Encoder();
-        var e = Assert.Throws<DistillSharpException>(() => TeacherEngines.Create("tensorrt", teacher, 1));
+        var e = Assert.Throws<DistillSharpException>(() => TeacherEngines.Create("tensorrt", teacher, 1, TeacherOutputs.All(2, false)));
         Assert.Contains("torchsharp, onnxruntime", e.Message);
     }
 
     [Fact]
-    public void A_graph_without_distillation_outputs_is_refused_with_the_missing_name()
+    public void A_graph_without_distillation_outputs_or_a_layer_past_the_end_is_refused_with_the_name()
     {
         using var teacher = TinyModels.Encoder();
+        var all = TeacherOutputs.All(2, withQkv: false);
         var plain = Google.Protobuf.MessageExtensions.ToByteArray(OnnxExporter.BuildFp32(teacher.Model));
-        var e = Assert.Throws<DistillSharpException>(() => new OnnxTeacherForward(plain, teacher.Model.Config, teacher.Pooling, teacher.Normalize, 1));
+        var e = Assert.Throws<DistillSharpException>(() => new OnnxTeacherForward(plain, teacher.Model.Config, teacher.Pooling, teacher.Normalize, 1, all));
         Assert.Contains("hidden_states.2", e.Message);
+        var tooDeep = all with { Attentions = new HashSet<int> { 2 } };
+        e = Assert.Throws<DistillSharpException>(() => TeacherEngines.Create("onnxruntime", teacher, 1, tooDeep));
+        Assert.Contains("attention layer 2", e.Message);
     }
 }

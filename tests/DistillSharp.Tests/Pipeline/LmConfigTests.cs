@@ -54,7 +54,7 @@ public class LmConfigTests
     [Theory]
     [InlineData("kind: lm\nteacher: { source: x }\nstudent: { layers: 1 }\nkd: {}\nbogus: 1", "bogus", "valid keys: kind, data")]
     [InlineData("kind: lm\nteacher: { source: x }\nstudent: { layers: 1, widht: 3 }\nkd: {}", "student.widht", "valid keys: arch, layers")]
-    [InlineData("kind: lm\nteacher: {}\nstudent: {}\nkd: {}", "teacher", "got neither")]
+    [InlineData("kind: lm\nteacher: {}\nstudent: {}\nkd: {}", "teacher", "got none")]
     [InlineData("kind: lm\nteacher: { source: x, pretrain: {} }\nstudent: {}\nkd: {}", "teacher", "not both")]
     [InlineData("kind: lm\nteacher: { source: x }\nstudent: {}\nkd: { loss: kl_div }", "kd.loss", "forward_kl, kl, reverse_kl")]
     [InlineData("kind: lm\nteacher: { source: x }\nstudent: { hidden: 64, heads: 3 }\nkd: {}", "student.heads", "must divide student.hidden (64), got 3")]

@@ -4,6 +4,7 @@ using DistillSharp.Distillation.Divergences;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Config.Yaml;
 using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Data.Decoder.Traces;
 
 namespace DistillSharp.Config.Decoder;
 
@@ -45,6 +46,7 @@ public static class LmConfigBinder
         r.RejectUnknown();
         if (config.SeqKd is null && config.Kd is null)
             throw new ConfigException("", "must have a seqkd: or a kd: section (or both): the student needs a teacher-taught phase");
+        LmEndpointBinding.Check(config);
         return config;
     }
 
@@ -78,6 +80,7 @@ public static class LmConfigBinder
     static LmTeacherConfig BindTeacher(MappingReader r)
     {
         var source = r.Node("source") is { } s ? ConfigBinder.NonEmpty(s, r.PathOf("source")) : null;
+        var (endpoint, tokenizer) = LmEndpointBinding.Teacher(r);
         LmPretrainConfig? pretrain = null;
         if (r.Mapping("pretrain") is { } pr)
         {
@@ -87,11 +90,14 @@ public static class LmConfigBinder
             pretrain = new LmPretrainConfig(shape, train);
         }
         r.RejectUnknown();
-        if ((source is null) == (pretrain is null))
-            throw new ConfigException(r.Path, source is null
-                ? "needs either source: (an HF decoder folder) or pretrain: (a recipe), got neither"
-                : "needs either source: or pretrain:, not both");
-        return new LmTeacherConfig(source, pretrain);
+        int given = (source is null ? 0 : 1) + (pretrain is null ? 0 : 1) + (endpoint is null ? 0 : 1);
+        if (given != 1)
+            throw new ConfigException(r.Path, given == 0
+                ? "needs one of source: (an HF decoder folder), pretrain: (a recipe) or endpoint: (an OpenAI-compatible URL), got none"
+                : given == 3 ? "needs exactly one of source:, pretrain: and endpoint:, not all three"
+                : "needs exactly one of source:, pretrain: and endpoint:, not both " + string.Join(" and ",
+                    new[] { source is null ? null : "source", pretrain is null ? null : "pretrain", endpoint is null ? null : "endpoint" }.OfType<string>()));
+        return new LmTeacherConfig(source, pretrain) { Endpoint = endpoint, Tokenizer = tokenizer };
     }
 
     static DecoderShape BindShape(MappingReader r, DecoderShape d, bool rejectUnknown = true)
@@ -145,6 +151,7 @@ public static class LmConfigBinder
             r.Int("top_k", d.TopK, v => v >= 0, ">= 0 (0 = all tokens)"),
             r.Int("generate_batch", d.GenerateBatch, v => v >= 1, ">= 1"),
             r.Mapping("train") is { } tr ? BindTrain(tr) : null);
+        c = LmEndpointBinding.SeqKd(r, c);
         r.RejectUnknown();
         return c;
     }

@@ -18,8 +18,12 @@ public static class LmConfigWriter
             ("teacher", Teacher(c.Teacher)),
             ("student", Shape(c.Student)));
         if (c.SeqKd is { } s)
-            root.Add("seqkd", Map(("prompts", S(s.Prompts)), ("prompt_tokens", S(s.PromptTokens)), ("new_tokens", S(s.NewTokens)),
-                ("temperature", S(s.Temperature)), ("top_k", S(s.TopK)), ("generate_batch", S(s.GenerateBatch)), ("train", Train(s.Train))));
+        {
+            var seqkd = Map(("prompts", S(s.Prompts)), ("prompt_tokens", S(s.PromptTokens)), ("new_tokens", S(s.NewTokens)),
+                ("temperature", S(s.Temperature)), ("top_k", S(s.TopK)), ("generate_batch", S(s.GenerateBatch)), ("train", Train(s.Train)));
+            if (c.Teacher.Endpoint is not null) EndpointSeqKd(seqkd, s);
+            root.Add("seqkd", seqkd);
+        }
         if (c.Kd is { } k)
         {
             var kd = Map(("loss", S(k.Loss)), ("temperature", S(k.Temperature)), ("top_k", S(k.TopK)), ("beta", S(k.Beta)), ("alpha", S(k.Alpha)),
@@ -45,10 +49,33 @@ public static class LmConfigWriter
     static YamlMappingNode Teacher(LmTeacherConfig t)
     {
         if (t.Source is { } source) return Map(("source", S(source)));
+        if (t.Endpoint is { } e)
+        {
+            var map = Map(("endpoint", S(e.Endpoint)), ("model", S(e.Model)));
+            if (e.ApiKeyEnv is { } v) map.Add("api_key_env", S(v));
+            if (t.Tokenizer is { } tok) map.Add("tokenizer", S(tok));
+            return map;
+        }
         var p = t.Pretrain!;
         var pretrain = Shape(p.Shape);
         pretrain.Add("train", Train(p.Train));
         return Map(("pretrain", pretrain));
+    }
+
+    static void EndpointSeqKd(YamlMappingNode seqkd, SeqKdConfig s)
+    {
+        var l = s.Collect.Limits;
+        seqkd.Add("collect", Map(("api", S(s.Collect.Api == Data.Decoder.Traces.TraceApi.Chat ? "chat" : "completions")),
+            ("token_ids", S(s.Collect.TokenIds)), ("top_p", S(s.Collect.TopP)), ("concurrency", S(l.Concurrency)),
+            ("requests_per_second", S(l.RequestsPerSecond)), ("timeout", S(l.TimeoutSeconds)), ("retries", S(l.Retries)),
+            ("backoff", S(l.BackoffSeconds)), ("max_backoff", S(l.MaxBackoffSeconds))));
+        var f = s.Filter;
+        var filter = Map(("min_tokens", S(f.MinTokens)), ("max_tokens", S(f.MaxTokens)), ("dedup", S(f.Dedup)), ("drop_refusals", S(f.DropRefusals)));
+        if (f.VerifyRegex is { } regex) filter.Add("verify_regex", new YamlScalarNode(regex) { Style = YamlDotNet.Core.ScalarStyle.SingleQuoted });
+        filter.Add("exact_answer", S(f.ExactAnswer));
+        filter.Add("think", S(f.KeepThinking ? "keep" : "strip"));
+        seqkd.Add("filter", filter);
+        if (s.PromptsFile is { } file) seqkd.Add("prompts_file", S(file));
     }
 
     static YamlMappingNode Shape(DecoderShape s) => Map(("arch", S(s.Arch)), ("layers", S(s.Layers)), ("hidden", S(s.Hidden)),

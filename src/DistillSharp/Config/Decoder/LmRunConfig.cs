@@ -1,4 +1,5 @@
 using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Data.Decoder.Traces;
 namespace DistillSharp.Config.Decoder;
 
 /// <summary>
@@ -117,10 +118,28 @@ public sealed record LmTrainConfig(int Steps = 100, double Lr = 1e-3, int Warmup
     public int BatchSize(LmDataConfig data) => Batch ?? data.Batch;
 }
 
-/// <summary>The teacher; exactly one of <paramref name="Source"/> and <paramref name="Pretrain"/> is set.</summary>
+/// <summary>The teacher; exactly one of <paramref name="Source"/>, <paramref name="Pretrain"/> and <see cref="Endpoint"/> is set.</summary>
 /// <param name="Source">An HF decoder folder (config.json, model.safetensors, tokenizer).</param>
 /// <param name="Pretrain">Pretrain a teacher of this shape on the training split (cached by content hash).</param>
-public sealed record LmTeacherConfig(string? Source = null, LmPretrainConfig? Pretrain = null);
+public sealed record LmTeacherConfig(string? Source = null, LmPretrainConfig? Pretrain = null)
+{
+    /// <summary>A teacher behind an OpenAI-compatible endpoint (<c>endpoint</c>, <c>model</c>, <c>api_key_env</c>): it writes the seqkd traces.</summary>
+    public EndpointTeacher? Endpoint { get; init; }
+
+    /// <summary>Endpoint teachers only: a folder with the teacher's tokenizer.json, which the student then uses (null = train a BPE tokenizer).</summary>
+    public string? Tokenizer { get; init; }
+}
+
+/// <summary>How the traces of an endpoint teacher are collected (<c>seqkd.collect</c>).</summary>
+/// <param name="Api">The route asked: completions (base models) or chat.</param>
+/// <param name="TokenIds">Ask for tokens as <c>token_id:N</c> (vLLM's extension; needed for token-level KD; turn off for endpoints that reject it).</param>
+/// <param name="TopP">Nucleus mass sent with every request (1 = not sent).</param>
+/// <param name="Limits">Concurrency, rate limit, timeout and retries.</param>
+public sealed record TraceCollectConfig(TraceApi Api = TraceApi.Completions, bool TokenIds = true, double TopP = 1, CollectLimits? Limits = null)
+{
+    /// <summary>Concurrency, rate limit, timeout and retries (never null after binding).</summary>
+    public CollectLimits Limits { get; init; } = Limits ?? new();
+}
 
 /// <summary>Teacher pretraining: architecture and next-token training.</summary>
 public sealed record LmPretrainConfig(DecoderShape Shape, LmTrainConfig Train);
@@ -138,6 +157,15 @@ public sealed record SeqKdConfig(int Prompts = 256, int PromptTokens = 32, int N
 {
     /// <summary>Fine-tuning settings (never null after binding).</summary>
     public LmTrainConfig Train { get; init; } = Train ?? new();
+
+    /// <summary>Endpoint teachers: how the traces are collected.</summary>
+    public TraceCollectConfig Collect { get; init; } = new();
+
+    /// <summary>Endpoint teachers: which traces become SFT examples.</summary>
+    public TraceFilterOptions Filter { get; init; } = new();
+
+    /// <summary>Endpoint teachers: a JSONL file of <c>{"prompt": …, "answer": …}</c> used instead of prompts cut from the corpus (null = cut).</summary>
+    public string? PromptsFile { get; init; }
 }
 
 /// <summary>Token-level KD on the training corpus.</summary>

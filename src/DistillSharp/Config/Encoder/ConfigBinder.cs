@@ -1,6 +1,8 @@
+using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Distillation.Encoder;
+using DistillSharp.Export.Encoder;
 using DistillSharp.Config.Yaml;
 using DistillSharp.Quantization;
 
@@ -54,8 +56,9 @@ public static class ConfigBinder
         if (source.StartsWith("builtin:", StringComparison.Ordinal) && !BuiltinTeachers.All.ContainsKey(source["builtin:".Length..]))
             throw new ConfigException(r.PathOf("source"),
                 $"names an unknown built-in teacher '{source}'; known: {string.Join(", ", BuiltinTeachers.All.Keys.Select(k => "builtin:" + k))}");
+        var engine = r.Choice("engine", TeacherConfig.DefaultEngine, [.. TeacherEngines.All.Keys]);
         r.RejectUnknown();
-        return new TeacherConfig(source);
+        return new TeacherConfig(source, engine);
     }
 
     static StudentConfig BindStudent(MappingReader r)
@@ -148,8 +151,11 @@ public static class ConfigBinder
             throw new ConfigException($"stages[{last}].qat", "is set but quantize.qat is false; drop one of them");
         if (flag == "true" && stages[last].Qat is null)
             stages = [.. stages.Take(last), stages[last] with { Qat = new QatConfig() }];
-        if (stages[last].Qat is not null && quantize.TryGetValue("mode", out var mode) && mode?.ToString() == "dynamic")
-            throw new ConfigException($"stages[{last}].qat", "needs quantize.mode: static (QAT learns static per-tensor activation ranges), got quantize.mode: dynamic");
+        if (stages[last].Qat is not null && quantize.TryGetValue("mode", out var mode) && mode?.ToString() is { } m && m != "static")
+            throw new ConfigException($"stages[{last}].qat", $"needs quantize.mode: static (QAT learns static per-tensor activation ranges), got quantize.mode: {m}");
+        if (stages[last].Qat is not null && quantize.TryGetValue("recipe", out var recipe) && recipe?.ToString() is { } rn
+            && QuantRecipes.Contains(rn) && QuantRecipes.Get(rn).Mode != ActivationMode.Static)
+            throw new ConfigException($"stages[{last}].qat", $"needs a static recipe (QAT learns static per-tensor activation ranges), got quantize.recipe: {rn}");
         return stages;
     }
 }

@@ -13,7 +13,7 @@ public static class EncoderConfigWriter
     public static YamlMappingNode ToNode(RunConfig c)
     {
         return Map(
-            ("teacher", Map(("source", S(c.Teacher.Source)))),
+            ("teacher", Map(("source", S(c.Teacher.Source)), ("engine", S(c.Teacher.Engine)))),
             ("student", Student(c.Student)),
             ("data", Map(("corpus", S(c.Data.Corpus)), ("max_len", S(c.Data.MaxLen)), ("batch", S(c.Data.Batch)),
                 ("augment", Map(("synonyms", S(c.Data.Augmentation.Synonyms)))))),

@@ -63,8 +63,17 @@ public sealed record RunConfig : IRunConfig
     public string ToYaml() => ConfigWriter.Write(this);
 }
 
-/// <summary>The teacher: <c>builtin:NAME</c>, an HF folder, an ONNX file or a run folder.</summary>
-public sealed record TeacherConfig(string Source);
+/// <summary>The teacher and the engine that runs its frozen forward pass during distillation.</summary>
+/// <param name="Source"><c>builtin:NAME</c>, an HF folder, an ONNX file or a run folder.</param>
+/// <param name="Engine">
+/// A row of <c>TeacherEngines.All</c>: <c>torchsharp</c> (the loaded model itself) or <c>onnxruntime</c>
+/// (an fp32 ONNX export of it with the outputs the stage's losses read; equal within float rounding, tested).
+/// </param>
+public sealed record TeacherConfig(string Source, string Engine = TeacherConfig.DefaultEngine)
+{
+    /// <summary>The engine when the config names none.</summary>
+    public const string DefaultEngine = "torchsharp";
+}
 
 /// <summary>The student's shape and initialisation.</summary>
 /// <param name="Layers">Transformer layers.</param>

@@ -26,8 +26,13 @@ public sealed record DistillPlan(IReadOnlyList<StageConfig> Stages, int DefaultB
 /// <param name="ActivationStatsEvery">Log per-layer activation statistics every N steps (0 = never).</param>
 /// <param name="Progress">Called after every optimizer step.</param>
 /// <param name="TrimNativeMemoryEvery">Return freed native memory to the OS every N steps (0 = never).</param>
+/// <param name="TeacherEngine">
+/// Makes the engine that runs the frozen teacher for a stage's outputs (teacher, outputs); null = the
+/// TorchSharp teacher itself (<see cref="TorchTeacherForward"/>).
+/// </param>
 public sealed record DistillerOptions(string RunDir, long? MaxSteps = null, bool Resume = false, string? CacheRoot = null,
-    int ActivationStatsEvery = 50, Action<TrainingProgress>? Progress = null, int TrimNativeMemoryEvery = 50);
+    int ActivationStatsEvery = 50, Action<TrainingProgress>? Progress = null, int TrimNativeMemoryEvery = 50,
+    Func<SentenceEncoder, TeacherOutputs, ITeacherForward>? TeacherEngine = null);
 
 /// <summary>
 /// The encoder family's part of the <see cref="Trainer"/>: each stage sums its weighted loss terms
@@ -48,6 +53,7 @@ public sealed class Distiller : ITrainingObjective
     Dictionary<string, nn.Module> _termModules = [];
     TextBatcher? _batcher;
     TeacherCache? _cache;
+    ITeacherForward? _engine;
     bool _qkv;
     long _hits, _misses;
 
@@ -117,7 +123,8 @@ public sealed class Distiller : ITrainingObjective
         _terms = stage.Losses.Where(l => l.Weight > 0).Select(l => (Spec: l, Term: LossRegistry.Create(l, context))).ToList();
         _termModules = _terms.Where(t => t.Term is nn.Module).ToDictionary(t => t.Spec.Name, t => (nn.Module)t.Term);
         var needs = TeacherNeeds.Of(_terms.Select(t => t.Term));
-        _qkv = needs.Queries.Count + needs.Keys.Count + needs.Values.Count > 0;
+        _qkv = needs.Outputs.AnyQkv;
+        _engine = _options.TeacherEngine is { } make ? make(_teacher, needs.Outputs) : new TorchTeacherForward(_teacher, needs.Outputs);
         var trainable = SelectTrainable(stage);
         _batcher = new TextBatcher(_corpus, _teacher.Tokenizer, batch, _plan.Seed + s, start);
         _cache = _options.CacheRoot is null ? null : new TeacherCache(_options.CacheRoot,
@@ -138,8 +145,8 @@ public sealed class Distiller : ITrainingObjective
         using (no_grad())
         {
             teacherOut = _cache is null
-                ? _teacher.Forward(batch.Tokens, _qkv)
-                : _cache.Get(batch, mask, () => _teacher.Forward(batch.Tokens, _qkv));
+                ? _engine!.Forward(batch.Tokens)
+                : _cache.Get(batch, mask, () => _engine!.Forward(batch.Tokens));
         }
         var studentOut = _student.Forward(batch.Tokens, _qkv);
         var lossBatch = new LossBatch { AttentionMask = studentOut.AttentionMask };
@@ -169,6 +176,8 @@ public sealed class Distiller : ITrainingObjective
         _misses += _cache?.Misses ?? 0;
         _cache?.Dispose();
         _cache = null;
+        _engine?.Dispose();
+        _engine = null;
         foreach (var t in _termModules.Values) t.Dispose();
         _termModules = [];
         _terms = [];

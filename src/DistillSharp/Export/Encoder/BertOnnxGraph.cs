@@ -26,25 +26,25 @@ internal interface IOnnxWeightWriter
 /// </summary>
 internal static class BertOnnxGraph
 {
-    /// <summary>FFN activations by <see cref="BertConfig.HiddenAct"/> name.</summary>
-    internal static readonly IReadOnlyDictionary<string, Func<OnnxGraphBuilder, string, string, string>> Activations =
-        new Dictionary<string, Func<OnnxGraphBuilder, string, string, string>>(StringComparer.Ordinal)
+    /// <summary>The ONNX form of every entry of the activation table (<see cref="Runtime.Kernels.Activations"/>).</summary>
+    internal static readonly IReadOnlyDictionary<Activation, Func<OnnxGraphBuilder, string, string, string>> ActivationGraphs =
+        new Dictionary<Activation, Func<OnnxGraphBuilder, string, string, string>>
         {
-            ["gelu"] = GeluErf,
-            ["gelu_new"] = GeluTanh,
-            ["gelu_pytorch_tanh"] = GeluTanh,
-            ["relu"] = (g, x, hint) => g.Node("Relu", [x], hint),
+            [Activation.None] = (g, x, hint) => g.Node("Identity", [x], hint),
+            [Activation.Gelu] = GeluErf,
+            [Activation.GeluTanh] = GeluTanh,
+            [Activation.Relu] = (g, x, hint) => g.Node("Relu", [x], hint),
+            [Activation.Silu] = (g, x, hint) => g.Node("Mul", [x, g.Node("Sigmoid", [x], hint + "_sigmoid")], hint),
         };
 
     /// <summary>
     /// Appends the whole encoder to <paramref name="g"/> and declares inputs and outputs; with
-    /// <paramref name="distillation"/> also every hidden state, attention map and Q/K/V (see <see cref="OnnxTeacherForward"/>).
+    /// <paramref name="distillation"/> also those hidden states, attention maps and Q/K/V (see <see cref="OnnxTeacherForward"/>).
     /// </summary>
     public static void Write(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer, Pooling pooling, bool normalize,
-        bool distillation = false)
+        TeacherOutputs? distillation = null)
     {
-        if (!Activations.TryGetValue(c.HiddenAct, out var activation))
-            throw new DistillSharpException($"cannot export hidden_act '{c.HiddenAct}' to ONNX; supported: {string.Join(", ", Activations.Keys)}");
+        var activation = ActivationGraphs[Activations.Parse(c.HiddenAct)];
 
         string ids = g.Input("input_ids", DataType.Int64, "batch", "sequence");
         string mask = g.Input("attention_mask", DataType.Int64, "batch", "sequence");
@@ -67,19 +67,25 @@ internal static class BertOnnxGraph
         string additive = g.Node("Mul", [g.Node("Sub", [g.Scalar(1f), mask4], "mask/inverted"), g.Scalar(float.MinValue)], "mask/additive");
 
         string H = c.HiddenSize.ToString(), heads = c.NumAttentionHeads.ToString(), d = c.HeadDim.ToString();
-        if (distillation) g.Output(hidden, OnnxTeacherForward.OutputName(OnnxTeacherForward.HiddenState, 0), DataType.Float, "batch", "sequence", H);
+        string Name(string kind, int i) => OnnxTeacherForward.OutputName(kind, i);
+        bool Wants(IReadOnlySet<int>? set, int i) => set?.Contains(i) == true;
+        var o = distillation?.Validate(c.NumHiddenLayers);
+        if (Wants(o?.HiddenStates, 0)) g.Output(hidden, Name(OnnxTeacherForward.HiddenState, 0), DataType.Float, "batch", "sequence", H);
         for (int i = 0; i < c.NumHiddenLayers; i++)
         {
             var layer = Layer(g, c, w, writer, activation, $"encoder.layer.{i}", hidden, additive, eps);
             hidden = layer.Output;
-            if (!distillation) continue;
-            g.Output(hidden, OnnxTeacherForward.OutputName(OnnxTeacherForward.HiddenState, i + 1), DataType.Float, "batch", "sequence", H);
-            g.Output(layer.Probs, OnnxTeacherForward.OutputName(OnnxTeacherForward.Attention, i), DataType.Float, "batch", heads, "sequence", "sequence");
-            g.Output(layer.Q, OnnxTeacherForward.OutputName(OnnxTeacherForward.Query, i), DataType.Float, "batch", heads, "sequence", d);
+            if (o is null) continue;
+            // The last hidden state is always there (the teacher engine pools it); the rest only when asked for.
+            if (Wants(o.HiddenStates, i + 1) || i + 1 == c.NumHiddenLayers)
+                g.Output(hidden, Name(OnnxTeacherForward.HiddenState, i + 1), DataType.Float, "batch", "sequence", H);
+            if (Wants(o.Attentions, i)) g.Output(layer.Probs, Name(OnnxTeacherForward.Attention, i), DataType.Float, "batch", heads, "sequence", "sequence");
+            if (Wants(o.Queries, i)) g.Output(layer.Q, Name(OnnxTeacherForward.Query, i), DataType.Float, "batch", heads, "sequence", d);
             // Keys enter the scores transposed (B, h, d, T); the distillation output is (B, h, T, d) like Q and V.
-            string k = g.Node("Transpose", [layer.KT], $"encoder.layer.{i}/k_bhtd", Attr("perm", new long[] { 0, 1, 3, 2 }));
-            g.Output(k, OnnxTeacherForward.OutputName(OnnxTeacherForward.Key, i), DataType.Float, "batch", heads, "sequence", d);
-            g.Output(layer.V, OnnxTeacherForward.OutputName(OnnxTeacherForward.Value, i), DataType.Float, "batch", heads, "sequence", d);
+            if (Wants(o.Keys, i))
+                g.Output(g.Node("Transpose", [layer.KT], $"encoder.layer.{i}/k_bhtd", Attr("perm", new long[] { 0, 1, 3, 2 })),
+                    Name(OnnxTeacherForward.Key, i), DataType.Float, "batch", heads, "sequence", d);
+            if (Wants(o.Values, i)) g.Output(layer.V, Name(OnnxTeacherForward.Value, i), DataType.Float, "batch", heads, "sequence", d);
         }
         g.Output(hidden, "last_hidden_state", DataType.Float, "batch", "sequence", c.HiddenSize.ToString());
 

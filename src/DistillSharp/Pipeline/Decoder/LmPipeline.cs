@@ -48,29 +48,40 @@ public static partial class LmPipeline
         string runDir = PrepareRunDir(options.OutDir ?? config.Output, config);
         string cacheRoot = options.CacheRoot ?? CachePaths.Root;
         var phases = new List<LmPhaseReport>();
-        var (data, teacherSource) = LoadData(config, options, runDir, phases);
+        var (data, teacherSource, teacherTokenizer) = LoadData(config, options, runDir, phases);
+        bool endpoint = config.Teacher.Endpoint is not null;
         string tokenizerHash = LmRunData.FolderHash(Path.Combine(runDir, "tokenizer"));
 
         string? teacherKey = config.Teacher.Pretrain is null ? null : LmTeacherProvider.PretrainKey(config, options.MaxSteps, data, tokenizerHash);
         bool pretrain = teacherKey is not null && LmTeacherProvider.CachedFolder(cacheRoot, teacherKey) is null;
         var studentConfig = LmPhaseTrainer.ConfigFor(config.Student, data.Tokenizer, MaxPositions(config));
-        long teacherParams = teacherSource?.Model.ParameterCount ?? config.Teacher.Pretrain!.Shape.EstimateParams(data.Tokenizer.VocabSize);
         long studentParams = config.Student.EstimateParams(data.Tokenizer.VocabSize);
+        // An endpoint teacher's size is unknown; its phases are weighted as if it were the student's (only the ETA uses it).
+        long teacherParams = teacherSource?.Model.ParameterCount ?? config.Teacher.Pretrain?.Shape.EstimateParams(data.Tokenizer.VocabSize) ?? studentParams;
         var tracker = new LmEtaTracker(LmRunPlan.Build(config, options.MaxSteps, pretrain, teacherParams, studentParams), options.Progress);
 
         if (pretrain) tracker.Begin(LmRunPlan.Pretrain);
-        var teacher = teacherSource ?? LmTeacherProvider.Pretrained(config, options.MaxSteps, data, cacheRoot, teacherKey!, tracker, log);
+        var teacher = endpoint ? null : teacherSource ?? LmTeacherProvider.Pretrained(config, options.MaxSteps, data, cacheRoot, teacherKey!, tracker, log);
         if (pretrain) tracker.End();
-        if (teacher.Phase is { } tp) phases.Add(tp);
-        CopyPretrainMetrics(teacher, runDir);
+        if (teacher?.Phase is { } tp) phases.Add(tp);
+        if (teacher is not null) CopyPretrainMetrics(teacher, runDir);
         WriteTeacherPointer(runDir, teacher, config);
-        log.WriteLine($"teacher {teacher.Model.ParameterCount:N0} parameters; student {config.Student.Layers} × {config.Student.Hidden}: {studentParams:N0} (estimated)");
+        log.WriteLine($"teacher {(teacher is null ? "at " + config.Teacher.Endpoint!.Endpoint : $"{teacher.Model.ParameterCount:N0} parameters")}; "
+            + $"student {config.Student.Layers} × {config.Student.Hidden}: {studentParams:N0} (estimated)");
 
-        using var teacherModel = teacher.Model;
+        using var teacherModel = teacher?.Model;
         using var student = LmPhaseTrainer.Create(studentConfig, config.Seed);
-        var seqKdReport = config.SeqKd is { } seqKd ? RunSeqKd(config, seqKd, options, runDir, data, teacherModel, student, tracker, phases) : null;
+        var notes = new List<string>();
+        LmSeqKdReport? seqKdReport = null;
         LmKdReport? kdReport = null;
-        if (config.Kd is { } kd) kdReport = RunTokenKd(config, kd, options, runDir, cacheRoot, data, teacher, student, tracker, phases);
+        LmTraceReport? traceReport = null;
+        if (teacher is null)
+            (seqKdReport, kdReport, traceReport) = RunEndpoint(config, config.SeqKd!, options, runDir, data, teacherTokenizer, student, tracker, phases, notes);
+        else
+        {
+            if (config.SeqKd is { } seqKd) seqKdReport = RunSeqKd(config, seqKd, options, runDir, data, teacher.Model, student, tracker, phases);
+            if (config.Kd is { } kd) kdReport = RunTokenKd(config, kd, options, runDir, cacheRoot, data, teacher, student, tracker, phases);
+        }
         student.eval();
         DecoderFolder.Save(student, data.Tokenizer, Path.Combine(runDir, "student"));
 
@@ -79,24 +90,30 @@ public static partial class LmPipeline
         {
             scratch = LmPhaseTrainer.Create(studentConfig, config.Seed);
             var train = LmRunPlan.ScratchTrain(config, options.MaxSteps);
+            // As many steps as the student's phases actually ran (an endpoint run may skip kd).
+            int studentSteps = (int)Math.Max(1, phases.Where(p => p.Name is LmRunPlan.SeqKd or LmRunPlan.Kd).Sum(p => p.Steps));
+            train = train with { Steps = studentSteps, Warmup = Math.Min(train.Warmup, studentSteps) };
             phases.Add(Train(LmRunPlan.Scratch, "pretrain", scratch, data.TrainBatcher(config.Data.Block, train.BatchSize(config.Data), config.Seed),
                 train, maxSteps: null, runDir, tracker, log));
             scratch.eval();
             DecoderFolder.Save(scratch, data.Tokenizer, Path.Combine(runDir, "scratch"));
         }
 
-        var models = new List<(string Name, CausalLm Model, string Folder)> { ("teacher", teacherModel, teacher.Folder), ("student", student, Path.Combine(runDir, "student")) };
+        var models = new List<(string Name, CausalLm Model, string Folder)>();
+        if (teacher is not null) models.Add(("teacher", teacher.Model, teacher.Folder));
+        models.Add(("student", student, Path.Combine(runDir, "student")));
         if (scratch is not null) models.Add(("scratch", scratch, Path.Combine(runDir, "scratch")));
         var reports = Measure(config, data, models, tracker, phases, log);
         scratch?.Dispose();
 
-        var notes = new List<string>
+        notes.InsertRange(0, new[]
         {
-            $"teacher: {(config.Teacher.Source is { } src ? "loaded from " + src : (teacher.Phase?.Cached == true ? "reused from the cache " : "pretrained into the cache ") + teacher.Folder)}.",
+            $"teacher: {(config.Teacher.Endpoint is { } ep ? $"behind the endpoint {ep.Endpoint} (model {ep.Model}); it is not measured here"
+                : config.Teacher.Source is { } src ? "loaded from " + src : (teacher!.Phase?.Cached == true ? "reused from the cache " : "pretrained into the cache ") + teacher.Folder)}.",
             "scratch: the student's architecture and initial weights, trained on next-token cross-entropy only for as many steps as the KD student's phases together.",
             "perplexity: exp of the mean next-token NLL over held-out documents (document-level split), blocks of data.block tokens.",
             "rss_delta_bytes: resident-set growth from loading the folder and one batch-1 prefill, after malloc_trim; approximate.",
-        };
+        });
         if (!DecoderBenchRuntimes.Student.Any()) notes.Add("student_int8: no INT8 decoder runtime is registered (DecoderBenchRuntimes); not measured.");
         else notes.Add("student_int8: the student through the C# INT8 decoder runtime (int8 weights per output channel, dynamic per-token int8 activations, lm_head included); its param_bytes are the bytes the runtime holds (packed int8 weights, scales, norms, int8 embeddings).");
         if (options.MaxSteps is long cap) notes.Add($"--max-steps {cap}: every training phase was capped; numbers are a smoke test, not results.");
@@ -104,11 +121,12 @@ public static partial class LmPipeline
         var report = new LmReport
         {
             Run = new LmRunInfo(options.ConfigName, DateTime.UtcNow.AddSeconds(-clock.Elapsed.TotalSeconds).ToString("u"), Math.Round(clock.Elapsed.TotalSeconds, 1),
-                get_num_threads(), options.MaxSteps, runDir, teacherKey is null ? null : teacher.Folder),
+                get_num_threads(), options.MaxSteps, runDir, teacherKey is null ? null : teacher!.Folder),
             Phases = phases,
             Models = reports,
             SeqKd = seqKdReport,
             Kd = kdReport,
+            Traces = traceReport,
             Notes = notes,
         };
         string reportPath = WriteReport(runDir, report, phases);
@@ -120,26 +138,37 @@ public static partial class LmPipeline
     {
         string runDir = Path.GetFullPath(dir);
         if (File.Exists(Path.Combine(runDir, "report.json")) || Directory.Exists(Path.Combine(runDir, "phases")))
-            throw new DistillSharpException($"{runDir} already holds a run; choose another folder with --out (the pretrained teacher is cached and will be reused)");
+            throw new DistillSharpException($"{runDir} already holds a run; choose another folder with --out (the pretrained teacher is cached and will be reused; "
+                + "an endpoint teacher's traces.jsonl can be copied into the new folder)");
         Directory.CreateDirectory(runDir);
         AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), config.ToYaml());
         return runDir;
     }
 
     /// <summary>Loads the corpus and the tokenizer (the teacher's, or a new one trained on the training split and saved to tokenizer/).</summary>
-    static (LmRunData Data, LmTeacher? SourceTeacher) LoadData(LmRunConfig config, LmRunOptions options, string runDir, List<LmPhaseReport> phases)
+    static (LmRunData Data, LmTeacher? SourceTeacher, DecoderTokenizer? TeacherTokenizer) LoadData(LmRunConfig config, LmRunOptions options, string runDir,
+        List<LmPhaseReport> phases)
     {
         var log = options.Log;
         var c = PhaseClock.Start();
         var split = options.Corpus?.Invoke(log) ?? LmRunData.LoadSplit(config.Data, log);
         phases.Add(c.Report("data", 1));
         LmTeacher? source = null;
+        DecoderTokenizer? teacherTokenizer = null;
         DecoderTokenizer tokenizer;
         c = PhaseClock.Start();
         if (config.Teacher.Source is { } path)
         {
             (source, tokenizer) = LmTeacherProvider.LoadSource(path);
             log.WriteLine($"tokenizer: the teacher's ({tokenizer.VocabSize} ids)");
+        }
+        else if (config.Teacher.Tokenizer is { } teacherDir)
+        {
+            string dir = File.Exists(Path.Combine(teacherDir, "tokenizer.json")) ? teacherDir
+                : File.Exists(Path.Combine(teacherDir, "tokenizer", "tokenizer.json")) ? Path.Combine(teacherDir, "tokenizer")
+                : throw new DistillSharpException($"teacher.tokenizer {teacherDir}: no tokenizer.json there or in its tokenizer/ folder");
+            tokenizer = teacherTokenizer = DecoderTokenizer.Load(dir);
+            log.WriteLine($"tokenizer: the endpoint teacher's, from {teacherDir} ({tokenizer.VocabSize} ids)");
         }
         else
         {
@@ -150,7 +179,7 @@ public static partial class LmPipeline
         var data = LmRunData.Encode(split, tokenizer);
         phases.Add(c.Report("tokenizer", 1));
         log.WriteLine($"data: {split.Train.Count} training documents ({data.TrainTokens:N0} tokens), {split.HeldOut.Count} held out ({data.HeldOut.Sum(d => (long)d.Length):N0} tokens)");
-        return (data, source);
+        return (data, source, teacherTokenizer);
     }
 
     static void CopyPretrainMetrics(LmTeacher teacher, string runDir)
@@ -161,14 +190,22 @@ public static partial class LmPipeline
         File.Copy(metrics, Path.Combine(runDir, "phases", LmRunPlan.Pretrain, "metrics.jsonl"), overwrite: true);
     }
 
-    static void WriteTeacherPointer(string runDir, LmTeacher teacher, LmRunConfig config) =>
-        AtomicFile.WriteText(Path.Combine(runDir, "teacher.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["folder"] = teacher.Folder,
-            ["identity"] = teacher.Identity,
-            ["source"] = config.Teacher.Source is null ? "pretrain" : "source",
-            ["params"] = teacher.Model.ParameterCount,
-        }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    static void WriteTeacherPointer(string runDir, LmTeacher? teacher, LmRunConfig config) =>
+        AtomicFile.WriteText(Path.Combine(runDir, "teacher.json"), JsonSerializer.Serialize(teacher is null
+            ? new Dictionary<string, object?>
+            {
+                ["endpoint"] = config.Teacher.Endpoint!.Endpoint,
+                ["model"] = config.Teacher.Endpoint.Model,
+                ["identity"] = config.Teacher.Endpoint.Identity,
+                ["source"] = "endpoint",
+            }
+            : new Dictionary<string, object?>
+            {
+                ["folder"] = teacher.Folder,
+                ["identity"] = teacher.Identity,
+                ["source"] = config.Teacher.Source is null ? "pretrain" : "source",
+                ["params"] = teacher.Model.ParameterCount,
+            }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
     /// <summary>One training phase in runDir/phases/NAME (metrics.jsonl; checkpoints removed when done).</summary>
     static LmPhaseReport Train(string name, string objective, CausalLm model, ILmBatchSource source, LmTrainConfig train, long? maxSteps,

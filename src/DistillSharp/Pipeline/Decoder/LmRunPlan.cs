@@ -39,8 +39,12 @@ public static class LmRunPlan
             plan.Add(new(Pretrain, LmPhaseTrainer.CappedSteps(p.Train, maxSteps), 6.0 * teacherParams * p.Train.BatchSize(d) * p.Train.Accumulate * d.Block));
         if (c.SeqKd is { } s)
         {
-            long batches = (SeqKdPrompts(s, maxSteps) + s.GenerateBatch - 1) / s.GenerateBatch;
-            plan.Add(new(Generate, batches, 2.0 * teacherParams * s.GenerateBatch * (s.PromptTokens + s.NewTokens)));
+            if (c.Teacher.Endpoint is null)
+            {
+                long batches = (SeqKdPrompts(s, maxSteps) + s.GenerateBatch - 1) / s.GenerateBatch;
+                plan.Add(new(Generate, batches, 2.0 * teacherParams * s.GenerateBatch * (s.PromptTokens + s.NewTokens)));
+            }
+            else plan.Add(new(Generate, SeqKdPrompts(s, maxSteps), 2.0 * teacherParams * (s.PromptTokens + s.NewTokens)));  // a step = one request
             plan.Add(new(SeqKd, LmPhaseTrainer.CappedSteps(s.Train, maxSteps),
                 6.0 * studentParams * s.Train.BatchSize(d) * s.Train.Accumulate * (s.PromptTokens + s.NewTokens)));
         }

@@ -27,6 +27,9 @@ public sealed record LmReport
     /// <summary>The token-level KD settings and its teacher cache, when that phase ran.</summary>
     public LmKdReport? Kd { get; init; }
 
+    /// <summary>An endpoint teacher's traces: collection, filters, and whether token-level KD ran; null for in-process teachers.</summary>
+    public LmTraceReport? Traces { get; init; }
+
     /// <summary>Remarks printed at the end of report.md.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
@@ -131,3 +134,24 @@ public sealed record LmSeqKdReport(int Examples, long ResponseTokens, double Gen
 
 /// <summary>Token-level KD settings and the sparse teacher cache.</summary>
 public sealed record LmKdReport(string Loss, double Temperature, int TopK, double? CacheBytesPerToken);
+
+/// <summary>Traces of an endpoint teacher: how they were collected and filtered, and the vocabulary verdict.</summary>
+/// <param name="Endpoint">Base URL.</param>
+/// <param name="Model">Model name sent.</param>
+/// <param name="Api">completions or chat.</param>
+/// <param name="File">The trace store, relative to the run folder.</param>
+/// <param name="Prompts">Distinct requests of this run.</param>
+/// <param name="Cached">Already stored (not asked again).</param>
+/// <param name="Collected">Asked and stored in this run.</param>
+/// <param name="Failed">Still failing after retries (asked again by the next run).</param>
+/// <param name="Seconds">Collection wall time.</param>
+/// <param name="RequestsPerSecond">Answers stored per second.</param>
+/// <param name="TokensPerSecond">Teacher tokens stored per second.</param>
+/// <param name="Retries">Retried attempts (429s, 5xx, dropped connections, timeouts).</param>
+/// <param name="Removed">Traces each filter removed.</param>
+/// <param name="Kept">Traces that became SFT examples.</param>
+/// <param name="TokenKd">True when token-level KD ran on the returned top log-probabilities.</param>
+/// <param name="Vocabulary">The vocabulary check's finding (or why it was not needed).</param>
+public sealed record LmTraceReport(string Endpoint, string Model, string Api, string File, int Prompts, int Cached, int Collected, int Failed,
+    double Seconds, double RequestsPerSecond, double TokensPerSecond, long Retries, IReadOnlyDictionary<string, int> Removed, int Kept,
+    bool TokenKd, string Vocabulary);

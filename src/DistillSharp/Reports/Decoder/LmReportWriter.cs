@@ -54,6 +54,11 @@ public static class LmReportWriter
             md.AppendLine($"Token-level KD: loss `{k.Loss}`, temperature {Auto(k.Temperature)}, teacher top-{k.TopK}"
                 + (k.CacheBytesPerToken is double bpt ? $", sparse cache {Auto(bpt)} bytes/token." : ".")).AppendLine();
 
+        if (report.Traces is { } tr)
+            md.AppendLine($"Endpoint teacher `{tr.Model}` at {tr.Endpoint} ({tr.Api}): {tr.Prompts} requests, {tr.Collected} collected, {tr.Cached} reused, "
+                + $"{tr.Failed} failed, {tr.Retries} retries; {Auto(tr.RequestsPerSecond)} requests/s, {Auto(tr.TokensPerSecond)} tokens/s. Filters removed "
+                + string.Join(", ", tr.Removed.Select(r => $"{r.Value} {r.Key}")) + $"; {tr.Kept} kept. "
+                + (tr.TokenKd ? "Token-level KD on the returned top log-probabilities: " : "Sequence-level KD only: ") + tr.Vocabulary + ".").AppendLine();
         foreach (string plot in plots) md.AppendLine($"![{Path.GetFileNameWithoutExtension(plot)}](plots/{plot})").AppendLine();
 
         md.AppendLine("## Samples").AppendLine();

@@ -1,3 +1,5 @@
+using DistillSharp.Models.Encoder;
+
 namespace DistillSharp.Distillation.Encoder.Losses;
 
 /// <summary>
@@ -30,6 +32,9 @@ public sealed record TeacherNeeds
 
     /// <summary>Value layers.</summary>
     public IReadOnlySet<int> Values { get; init; } = new SortedSet<int>();
+
+    /// <summary>The per-layer part, as a teacher engine (<see cref="ITeacherForward"/>) is asked for it.</summary>
+    public TeacherOutputs Outputs => new(HiddenStates, Attentions, Queries, Keys, Values);
 
     /// <summary>Everything either side needs.</summary>
     public TeacherNeeds Union(TeacherNeeds other) => new()
