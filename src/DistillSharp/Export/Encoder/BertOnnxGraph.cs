@@ -36,8 +36,26 @@ internal static class BertOnnxGraph
             ["relu"] = (g, x, hint) => g.Node("Relu", [x], hint),
         };
 
-    /// <summary>Appends the whole encoder to <paramref name="g"/> and declares inputs and outputs.</summary>
+    /// <summary>Appends the whole sentence encoder to <paramref name="g"/> and declares inputs and outputs.</summary>
     public static void Write(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer, Pooling pooling, bool normalize)
+    {
+        var (hidden, maskF) = Encoder(g, c, w, writer);
+        string pooled = pooling == Pooling.Cls ? Cls(g, hidden) : MeanPool(g, hidden, maskF);
+        if (normalize)
+        {
+            // x / max(‖x‖₂, 1e-12), as torch.nn.functional.normalize.
+            string sq = g.Node("ReduceSum", [g.Node("Mul", [pooled, pooled], "normalize/square"), g.Longs(-1)], "normalize/sum_sq", Attr("keepdims", 1L));
+            string norm = g.Node("Max", [g.Node("Sqrt", [sq], "normalize/norm"), g.Scalar(1e-12f)], "normalize/norm_clamped");
+            pooled = g.Node("Div", [pooled, norm], "normalize/unit");
+        }
+        g.Output(pooled, "sentence_embedding", DataType.Float, "batch", c.HiddenSize.ToString());
+    }
+
+    /// <summary>
+    /// Declares the three inputs, appends embeddings and layers, declares <c>last_hidden_state</c>;
+    /// returns the hidden state (B, T, H) and the (B, T) float mask for a head.
+    /// </summary>
+    public static (string Hidden, string MaskF) Encoder(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer)
     {
         if (!Activations.TryGetValue(c.HiddenAct, out var activation))
             throw new DistillSharpException($"cannot export hidden_act '{c.HiddenAct}' to ONNX; supported: {string.Join(", ", Activations.Keys)}");
@@ -65,19 +83,12 @@ internal static class BertOnnxGraph
         for (int i = 0; i < c.NumHiddenLayers; i++)
             hidden = Layer(g, c, w, writer, activation, $"encoder.layer.{i}", hidden, additive, eps);
         g.Output(hidden, "last_hidden_state", DataType.Float, "batch", "sequence", c.HiddenSize.ToString());
-
-        string pooled = pooling == Pooling.Cls
-            ? g.Node("Gather", [hidden, g.Int64s("pooling/cls_index", [0L])], "pooling/cls", Attr("axis", 1L))
-            : MeanPool(g, hidden, maskF);
-        if (normalize)
-        {
-            // x / max(‖x‖₂, 1e-12), as torch.nn.functional.normalize.
-            string sq = g.Node("ReduceSum", [g.Node("Mul", [pooled, pooled], "normalize/square"), g.Longs(-1)], "normalize/sum_sq", Attr("keepdims", 1L));
-            string norm = g.Node("Max", [g.Node("Sqrt", [sq], "normalize/norm"), g.Scalar(1e-12f)], "normalize/norm_clamped");
-            pooled = g.Node("Div", [pooled, norm], "normalize/unit");
-        }
-        g.Output(pooled, "sentence_embedding", DataType.Float, "batch", c.HiddenSize.ToString());
+        return (hidden, maskF);
     }
+
+    /// <summary>The hidden state of the first token ([CLS]): (B, T, H) → (B, H).</summary>
+    public static string Cls(OnnxGraphBuilder g, string hidden) =>
+        g.Node("Gather", [hidden, g.Int64s("pooling/cls_index", [0L])], "pooling/cls", Attr("axis", 1L));
 
     static string Layer(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer,
         Func<OnnxGraphBuilder, string, string, string> activation, string p, string x, string additive, float eps)
