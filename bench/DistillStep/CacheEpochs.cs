@@ -1,13 +1,9 @@
 // Part (b): distillation steps/s of a small student against the real all-MiniLM-L6-v2 teacher,
 // once with a cold teacher-output cache (every batch runs the teacher and is written) and once warm
 // (every batch is read from disk), over the same one-epoch corpus.
-using System.Text.Json;
 using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 
 static class CacheEpochs

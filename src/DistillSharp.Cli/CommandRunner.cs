@@ -1,5 +1,4 @@
 using System.CommandLine;
-using DistillSharp;
 
 namespace DistillSharp.Cli;
 

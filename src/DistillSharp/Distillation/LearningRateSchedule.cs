@@ -1,4 +1,3 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Distillation;

@@ -1,6 +1,4 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

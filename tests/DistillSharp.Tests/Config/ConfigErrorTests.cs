@@ -1,5 +1,4 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder.Losses;
 
 namespace DistillSharp.Tests.Config;

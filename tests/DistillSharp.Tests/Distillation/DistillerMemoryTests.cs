@@ -1,11 +1,8 @@
 using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using TorchSharp;
 using Xunit.Abstractions;

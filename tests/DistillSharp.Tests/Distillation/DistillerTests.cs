@@ -2,10 +2,7 @@ using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using static TorchSharp.torch;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Distillation;

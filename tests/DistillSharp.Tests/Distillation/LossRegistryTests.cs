@@ -1,6 +1,5 @@
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using static DistillSharp.Tests.Distillation.LossTestKit;
 using TorchSharp;
 using static TorchSharp.torch;

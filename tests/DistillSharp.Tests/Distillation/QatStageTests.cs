@@ -3,15 +3,10 @@ using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Pipeline;
-using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Quantization;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using DistillSharp.Runtime.Encoder;
 

@@ -1,6 +1,4 @@
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 
 namespace DistillSharp.Tests.LanguageModels;
 

@@ -1,8 +1,5 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Evaluation.Decoder;

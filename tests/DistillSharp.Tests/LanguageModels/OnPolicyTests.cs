@@ -1,11 +1,7 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Tests.Models.Decoder;
 using static TorchSharp.torch;
 

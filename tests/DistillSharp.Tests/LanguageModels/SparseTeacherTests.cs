@@ -1,6 +1,5 @@
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Tests.Distillation;
 using static TorchSharp.torch;
 

@@ -1,11 +1,6 @@
 using DistillSharp.Benchmarks;
-using DistillSharp.Benchmarks.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Pipeline;
 using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Tests.Pipeline;
 

@@ -1,9 +1,6 @@
 using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;

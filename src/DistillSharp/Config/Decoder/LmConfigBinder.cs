@@ -1,8 +1,5 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using YamlDotNet.RepresentationModel;
 
 namespace DistillSharp.Config.Decoder;

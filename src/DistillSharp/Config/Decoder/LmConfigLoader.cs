@@ -1,5 +1,3 @@
-using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
 using YamlDotNet.RepresentationModel;
 
 namespace DistillSharp.Config.Decoder;

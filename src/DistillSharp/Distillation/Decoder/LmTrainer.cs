@@ -1,11 +1,5 @@
 using System.Diagnostics;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
-using DistillSharp.Distillation;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using DistillSharp.Distillation.Decoder.Losses;
 

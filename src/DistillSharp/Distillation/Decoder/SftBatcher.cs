@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using DistillSharp.Data;
 using DistillSharp.Runtime;
 
 namespace DistillSharp.Distillation.Decoder;

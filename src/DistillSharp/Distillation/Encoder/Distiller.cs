@@ -1,14 +1,10 @@
 using System.Diagnostics;
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime.Quantization;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 

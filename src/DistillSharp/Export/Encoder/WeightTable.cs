@@ -1,8 +1,10 @@
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Quantization;
+<<<<<<< HEAD
 using DistillSharp.Runtime.Quantization;
 using static TorchSharp.torch;
+=======
+>>>>>>> main
 
 namespace DistillSharp.Export.Encoder;
 

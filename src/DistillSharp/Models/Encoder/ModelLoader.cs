@@ -1,6 +1,5 @@
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Models.Checkpoints;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Models.Encoder;

@@ -1,12 +1,8 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
-using DistillSharp.Data;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 using DistillSharp.Config.Decoder;

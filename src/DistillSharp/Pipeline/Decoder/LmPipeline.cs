@@ -1,15 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
 using static TorchSharp.torch;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Reports.Decoder;

@@ -1,17 +1,11 @@
 using System.Text.Json;
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Distillation.Encoder.Losses;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Pipeline.Encoder;

@@ -1,9 +1,6 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 using DistillSharp.Evaluation;
-using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Pipeline.Encoder;
 

@@ -1,7 +1,4 @@
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Pipeline.Encoder;

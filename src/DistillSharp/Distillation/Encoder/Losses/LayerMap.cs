@@ -1,5 +1,4 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
 using YamlDotNet.RepresentationModel;
 
 namespace DistillSharp.Distillation.Encoder.Losses;
