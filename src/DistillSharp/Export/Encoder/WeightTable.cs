@@ -1,10 +1,6 @@
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization;
-<<<<<<< HEAD
-using DistillSharp.Runtime.Quantization;
 using static TorchSharp.torch;
-=======
->>>>>>> main
 
 namespace DistillSharp.Export.Encoder;
 
