@@ -2,7 +2,10 @@
 // once with a cold teacher-output cache (every batch runs the teacher and is written) and once warm
 // (every batch is read from disk), over the same one-epoch corpus.
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
+using DistillSharp.Data;
 using DistillSharp.Distillation;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Models.Encoder;
 
@@ -41,7 +44,7 @@ static class CacheEpochs
                 using var student = new SentenceEncoder(StudentBuilder.Build(teacher.Model, new StudentSpec(2), seed: 3),
                     teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "student");
                 string runDir = Path.Combine(root, name);
-                var result = new Distiller(config, teacher, student, corpus,
+                var result = new Distiller(config.DistillPlan(), teacher, student, corpus,
                     new DistillerOptions(runDir, CacheRoot: Path.Combine(root, "cache"), ActivationStatsEvery: 0)).Run();
                 var stepSeconds = MetricsLog.Read(Path.Combine(runDir, "metrics.jsonl")).Select(r => r["step_s"].GetDouble()).Order().ToList();
                 runs.Add(new

@@ -1,4 +1,5 @@
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Quantization;

@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Pipeline;
 
 namespace DistillSharp.Tests.Pipeline;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistillSharp.Data;
 using DistillSharp.Distillation;
 using DistillSharp.Models.Encoder;
 

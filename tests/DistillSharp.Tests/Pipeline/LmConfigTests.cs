@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Tests.Config;
 

@@ -1,3 +1,4 @@
+using DistillSharp.Data;
 using DistillSharp.Distillation;
 using DistillSharp.Reports.Encoder;
 

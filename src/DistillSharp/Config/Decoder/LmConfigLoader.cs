@@ -1,4 +1,5 @@
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Config.Decoder;
 

@@ -4,6 +4,7 @@ using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
+using DistillSharp.Data.Encoder;
 
 namespace DistillSharp.Distillation.Encoder;
 

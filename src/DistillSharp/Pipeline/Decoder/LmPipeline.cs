@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DistillSharp.Data;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder;
@@ -182,6 +183,6 @@ public static partial class LmPipeline
         var result = new LmTrainer(model, LmPhaseTrainer.Logits(model), source, adjust?.Invoke(options) ?? options, teacher, cache).Run();
         tracker.End();
         LmPhaseTrainer.DropCheckpoints(dir);
-        return clock.Report(name, result.Steps, result.LastLoss);
+        return clock.Report(name, result.GlobalStep, result.LastLoss);
     }
 }

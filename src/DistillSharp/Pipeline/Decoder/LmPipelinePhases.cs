@@ -1,4 +1,5 @@
 using DistillSharp.Diagnostics;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Evaluation.Decoder;

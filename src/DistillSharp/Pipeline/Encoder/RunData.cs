@@ -1,4 +1,6 @@
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using DistillSharp.Data;
 using DistillSharp.Evaluation;
 

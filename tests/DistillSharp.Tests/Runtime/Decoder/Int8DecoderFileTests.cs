@@ -1,3 +1,4 @@
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;

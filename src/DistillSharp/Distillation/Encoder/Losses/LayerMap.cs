@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

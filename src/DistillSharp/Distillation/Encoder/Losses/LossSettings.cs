@@ -1,4 +1,5 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Distillation.Encoder.Losses;
 
