@@ -19,6 +19,7 @@ public static class DistillCli
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(FetchCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());
+        root.Subcommands.Add(ClassifyCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(LmRunCommand.CreatePretrain());
