@@ -8,8 +8,10 @@ namespace DistillSharp.Data.Labelled;
 /// <param name="Dev">Development texts (model selection; never trained on).</param>
 /// <param name="Test">Held-out texts every reported metric is computed on.</param>
 /// <param name="Notes">How the split was made and what it left out.</param>
+/// <param name="Unlabelled">Training-side texts beyond the labelled budget (their labels are not used): what a
+/// distillation corpus may add as unlabelled text.</param>
 public sealed record LabelledSplit(IReadOnlyList<string> Labels, IReadOnlyList<LabelledText> Train, IReadOnlyList<LabelledText> Dev,
-    IReadOnlyList<LabelledText> Test, IReadOnlyList<string> Notes)
+    IReadOnlyList<LabelledText> Test, IReadOnlyList<string> Notes, IReadOnlyList<LabelledText>? Unlabelled = null)
 {
     /// <summary>Class ids of <paramref name="items"/>, by <see cref="Labels"/>.</summary>
     public int[] ClassIds(IReadOnlyList<LabelledText> items)
@@ -61,13 +63,17 @@ public static class StratifiedSplit
         {
             $"stratified split, seed {seed}: {train.Count} train / {dev.Count} dev / {test.Count} test (fractions {1 - devFraction - testFraction:0.##}/{devFraction:0.##}/{testFraction:0.##})",
         };
+        var unlabelled = new List<LabelledText>();
         if (maxTrain is int budget && train.Count > budget)
         {
             int before = train.Count;
-            train = Subsample(train, dataset.Labels, budget, random);
-            notes.Add($"training texts cut to a labelled budget of {budget} per label in proportion: {train.Count} of {before}");
+            var kept = Subsample(train, dataset.Labels, budget, random);
+            var keptIds = kept.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
+            unlabelled = train.Where(i => !keptIds.Contains(i.Id)).ToList();
+            train = kept;
+            notes.Add($"training texts cut to a labelled budget of {budget} per label in proportion: {train.Count} of {before} (the other {unlabelled.Count} stay unlabelled)");
         }
-        return new LabelledSplit(dataset.Labels, ById(train), ById(dev), ById(test), dataset.Notes.Concat(notes).ToList());
+        return new LabelledSplit(dataset.Labels, ById(train), ById(dev), ById(test), dataset.Notes.Concat(notes).ToList(), ById(unlabelled));
     }
 
     // Largest-remainder apportionment of `budget` over the labels (each ≥ 1), then a seeded choice within each label.

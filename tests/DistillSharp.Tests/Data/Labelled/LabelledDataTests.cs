@@ -102,6 +102,21 @@ public sealed class LabelledDataTests : IDisposable
         Assert.Equal([40, 10, 2], counts.Select(c => c.Train));                 // 160 / 40 / 8 train texts, scaled by 52/208
         Assert.Equal(20, counts[0].Test);                                      // dev and test are not cut
         Assert.Contains(split.Notes, n => n.Contains("labelled budget of 52"));
+        Assert.Equal(208 - 52, split.Unlabelled!.Count);                       // the rest of the train side, labels unused
+        Assert.Empty(split.Unlabelled.Select(i => i.Id).Intersect(split.Train.Concat(split.Test).Select(i => i.Id)));
+    }
+
+    [Fact]
+    public void TrainingTextsAddUnlabelledTextsButNoHeldOutOne()
+    {
+        var split = StratifiedSplit.Split(Synthetic(("a", 20), ("b", 20)), 0.1, 0.1, seed: 5);
+        string test = split.Test[0].Text, train = split.Train[0].Text;
+        var (texts, dropped) = TrainingTexts.WithUnlabelled(split, ["new text one", test.ToUpperInvariant(), train, "new text one", "new text two"]);
+        Assert.Equal(1, dropped);
+        Assert.Equal(split.Train.Count + 2, texts.Texts.Count);
+        Assert.Equal(split.Train.Count, texts.LabelledCount);
+        Assert.Equal([TrainingTexts.Unlabelled, TrainingTexts.Unlabelled], texts.Labels.TakeLast(2));
+        Assert.Equal(split.ClassIds(split.Train).Select(i => (long)i), texts.Labels.Take(split.Train.Count));
     }
 
     [Fact]
