@@ -1,3 +1,4 @@
+using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Classifier;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace DistillSharp.Models.Classifier;
 /// text-classification pipeline runs. Teachers, students and baselines of a classification run are
 /// all of this type.
 /// </summary>
-public sealed class SequenceClassifier : IDisposable
+public sealed class SequenceClassifier : IEncoderFamilyModel, IDisposable
 {
     /// <summary>Wraps a model and its tokenizer.</summary>
     public SequenceClassifier(BertForSequenceClassification model, BertTextTokenizer tokenizer, string source)
@@ -25,6 +26,12 @@ public sealed class SequenceClassifier : IDisposable
     public BertTextTokenizer Tokenizer { get; }
     /// <summary>Where it came from (for messages and reports).</summary>
     public string Source { get; }
+
+    /// <inheritdoc/>
+    public nn.Module Module => Model;
+
+    /// <inheritdoc/>
+    public BertEncoderModel Encoder => Model.Bert;
     /// <summary>The labels and encoder shape.</summary>
     public ClassifierConfig Config => Model.Config;
     /// <summary>Label names by class id.</summary>
