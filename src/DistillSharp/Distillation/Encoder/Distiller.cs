@@ -31,33 +31,46 @@ public sealed record DistillerOptions(string RunDir, long? MaxSteps = null, bool
     int ActivationStatsEvery = 50, Action<TrainingProgress>? Progress = null, int TrimNativeMemoryEvery = 50);
 
 /// <summary>
-/// The encoder family's part of the <see cref="Trainer"/>: each stage sums its weighted loss terms
+/// The encoder family's part of the <see cref="Trainer"/>, for sentence encoders and sequence
+/// classifiers alike (<see cref="IEncoderFamilyModel"/>): each stage sums its weighted loss terms
 /// between the student's and the frozen teacher's outputs (from the teacher-output cache when one is
-/// given), trains the student parameters the stage selects (progressive distillation), and a stage
+/// given; a stage whose terms read nothing of the teacher, such as <c>ce</c> alone, runs without
+/// one — fine-tuning and the CE baseline), with the texts' labels in the loss batch when the corpus
+/// has them, trains the student parameters the stage selects (progressive distillation), and a stage
 /// with <c>qat:</c> trains fake-quantized and exports the quantized model when it completes; the
 /// student always comes back with plain Linears. Data: <see cref="TextBatcher"/>, seeded per stage.
 /// </summary>
 public sealed class Distiller : ITrainingObjective
 {
     readonly DistillPlan _plan;
-    readonly SentenceEncoder _teacher;
-    readonly SentenceEncoder _student;
+    readonly IEncoderFamilyModel? _teacher;
+    readonly IEncoderFamilyModel _student;
     readonly IReadOnlyList<string> _corpus;
+    readonly IReadOnlyList<long>? _labels;
     readonly DistillerOptions _options;
     QatSession? _qat;
     List<(LossSpec Spec, ILossTerm Term)> _terms = [];
     Dictionary<string, nn.Module> _termModules = [];
     TextBatcher? _batcher;
     TeacherCache? _cache;
-    bool _qkv;
+    bool _qkv, _needsTeacher;
     long _hits, _misses;
 
-    public Distiller(DistillPlan plan, SentenceEncoder teacher, SentenceEncoder student, IReadOnlyList<string> corpus, DistillerOptions options)
+    /// <summary>
+    /// Trains <paramref name="student"/> on <paramref name="corpus"/>; <paramref name="teacher"/> may be null
+    /// when no stage's terms read it. <paramref name="labels"/> (one class id per text, −100 for none)
+    /// go to the task loss.
+    /// </summary>
+    public Distiller(DistillPlan plan, IEncoderFamilyModel? teacher, IEncoderFamilyModel student, IReadOnlyList<string> corpus,
+        DistillerOptions options, IReadOnlyList<long>? labels = null)
     {
+        if (labels is not null && labels.Count != corpus.Count)
+            throw new ArgumentException($"{labels.Count} labels for {corpus.Count} texts", nameof(labels));
         _plan = plan;
         _teacher = teacher;
         _student = student;
         _corpus = corpus;
+        _labels = labels;
         _options = options;
     }
 
@@ -75,8 +88,8 @@ public sealed class Distiller : ITrainingObjective
     {
         var stages = _plan.Stages.Select((s, i) => new TrainingStage(s.Name, StageSteps(s), s.Accumulate, s.Optimizer, s.Schedule,
             s.ClipGradNorm, s.LogEvery, s.CheckpointEvery, $"stages[{i}].optimizer.lr")).ToList();
-        _teacher.Model.eval();
-        _student.Model.CheckpointActivations = _plan.CheckpointActivations;
+        _teacher?.Module.eval();
+        _student.Encoder.CheckpointActivations = _plan.CheckpointActivations;
         try
         {
             return new Trainer(stages, this, new TrainerOptions(_options.RunDir, _options.MaxSteps, _options.Resume,
@@ -91,7 +104,7 @@ public sealed class Distiller : ITrainingObjective
     }
 
     /// <inheritdoc/>
-    public nn.Module Model => _student.Model;
+    public nn.Module Model => _student.Module;
 
     /// <inheritdoc/>
     public DataPosition Position => _batcher!.Position;
@@ -104,7 +117,7 @@ public sealed class Distiller : ITrainingObjective
     {
         // A checkpoint taken inside a QAT stage holds the fake-quant state (ranges, LSQ scales): swap first.
         if (state.Stage < _plan.Stages.Count && _plan.Stages[state.Stage].Qat is { } resumedQat && state.StageStep > 0)
-            _qat = QatSession.Start(_student, resumedQat, QuantizeSection(), null, 0);
+            _qat = QatSession.Start(SentenceStudent(), resumedQat, QuantizeSection(), null, 0);
     }
 
     /// <inheritdoc/>
@@ -113,17 +126,23 @@ public sealed class Distiller : ITrainingObjective
         var stage = _plan.Stages[s];
         int batch = stage.BatchSize(_plan.DefaultBatch);
         if (stage.Qat is { } qatConfig && _qat is null)
-            _qat = QatSession.Start(_student, qatConfig, QuantizeSection(), _corpus.Take(qatConfig.CalibBatches * batch).ToList(), batch);
-        var context = new LossContext(Shape(_student), Shape(_teacher));
+            _qat = QatSession.Start(SentenceStudent(), qatConfig, QuantizeSection(), _corpus.Take(qatConfig.CalibBatches * batch).ToList(), batch);
+        var context = new LossContext(Shape(_student), Shape(_teacher ?? _student));
         _terms = stage.Losses.Where(l => l.Weight > 0).Select(l => (Spec: l, Term: LossRegistry.Create(l, context))).ToList();
         _termModules = _terms.Where(t => t.Term is nn.Module).ToDictionary(t => t.Spec.Name, t => (nn.Module)t.Term);
         var needs = TeacherNeeds.Of(_terms.Select(t => t.Term));
+        _needsTeacher = !needs.IsEmpty;
+        if (_needsTeacher && _teacher is null)
+            throw new DistillSharpException($"stage '{stage.Name}': its losses ({string.Join(", ", _terms.Select(t => t.Spec.Name))}) need a teacher, and this run has none");
+        if (_terms.Any(t => t.Term is TaskCrossEntropyLoss) && _labels is null)
+            throw new DistillSharpException($"stage '{stage.Name}': loss 'ce' needs labelled texts, and this corpus has no labels");
         _qkv = needs.Queries.Count + needs.Keys.Count + needs.Values.Count > 0;
         var trainable = SelectTrainable(stage);
-        _batcher = new TextBatcher(_corpus, _teacher.Tokenizer, batch, _plan.Seed + s, start);
-        _cache = _options.CacheRoot is null ? null : new TeacherCache(_options.CacheRoot,
-            TeacherCache.Key(TeacherCache.WeightsIdentity(_teacher.Model), _corpus, _teacher.Tokenizer, needs),
-            needs, _teacher.Model.Config.NumHiddenLayers, _teacher.Model.Config.HiddenSize, _teacher.Model.Config.NumAttentionHeads);
+        _batcher = new TextBatcher(_corpus, _student.Tokenizer, batch, _plan.Seed + s, start);
+        _cache = _options.CacheRoot is null || !_needsTeacher ? null : new TeacherCache(_options.CacheRoot,
+            TeacherCache.Key(TeacherCache.WeightsIdentity(_teacher!.Module), _corpus, _teacher.Tokenizer, needs),
+            needs, _teacher.Encoder.Config.NumHiddenLayers, _teacher.Encoder.Config.HiddenSize, _teacher.Encoder.Config.NumAttentionHeads,
+            needs.Logits ? LogitWidth(_teacher) : 0);
         return new StagePlan(trainable.Concat(_terms.SelectMany(t => t.Term.Parameters())).ToList(), _termModules);
     }
 
@@ -135,15 +154,20 @@ public sealed class Distiller : ITrainingObjective
     {
         var batch = _batcher!.Next();
         var mask = tensor(batch.Tokens.AttentionMask);
-        ModelOutput teacherOut;
-        using (no_grad())
-        {
-            teacherOut = _cache is null
-                ? _teacher.Forward(batch.Tokens, _qkv)
-                : _cache.Get(batch, mask, () => _teacher.Forward(batch.Tokens, _qkv));
-        }
         var studentOut = _student.Forward(batch.Tokens, _qkv);
-        var lossBatch = new LossBatch { AttentionMask = studentOut.AttentionMask };
+        ModelOutput teacherOut = studentOut;                            // read by no term when the stage needs no teacher
+        if (_needsTeacher)
+            using (no_grad())
+            {
+                teacherOut = _cache is null
+                    ? _teacher!.Forward(batch.Tokens, _qkv)
+                    : _cache.Get(batch, mask, () => _teacher!.Forward(batch.Tokens, _qkv));
+            }
+        var lossBatch = new LossBatch
+        {
+            AttentionMask = studentOut.AttentionMask,
+            Labels = _labels is null ? null : tensor(batch.ExampleIds.Select(i => _labels[i]).ToArray()),
+        };
         Tensor? sum = null;
         var scalars = new Dictionary<string, double>();
         foreach (var (spec, term) in _terms)
@@ -203,7 +227,7 @@ public sealed class Distiller : ITrainingObjective
     List<Parameter> SelectTrainable(StageConfig stage)
     {
         var trainable = new List<Parameter>();
-        foreach (var (name, p) in _student.Model.named_parameters())
+        foreach (var (name, p) in _student.Module.named_parameters())
         {
             bool trains = stage.TrainLayers.Trains(name);
             p.requires_grad = trains;
@@ -217,6 +241,14 @@ public sealed class Distiller : ITrainingObjective
     QuantizeConfig QuantizeSection() => _plan.Quantize
         ?? throw new DistillSharpException("a stage has qat: but the plan carries no quantize settings");
 
-    static ModelShape Shape(SentenceEncoder e) =>
-        new(e.Model.Config.NumHiddenLayers, e.Model.Config.HiddenSize, e.Model.Config.NumAttentionHeads, e.Tokenizer.MaxLength);
+    static ModelShape Shape(IEncoderFamilyModel e) =>
+        new(e.Encoder.Config.NumHiddenLayers, e.Encoder.Config.HiddenSize, e.Encoder.Config.NumAttentionHeads, e.Tokenizer.MaxLength);
+
+    // Quantization-aware training wraps a sentence encoder's Linears (QatSession); classifiers quantize after training.
+    SentenceEncoder SentenceStudent() => _student as SentenceEncoder
+        ?? throw new DistillSharpException($"qat: trains sentence encoders; {_student.Source} is a {_student.GetType().Name} (quantize it after training)");
+
+    // Logits per example of a teacher: a classifier's class count (a sentence encoder has none).
+    static int LogitWidth(IEncoderFamilyModel teacher) => teacher is DistillSharp.Models.Classifier.SequenceClassifier c ? c.Config.NumLabels
+        : throw new DistillSharpException($"a loss needs the teacher's logits; {teacher.Source} is a {teacher.GetType().Name} without a classification head");
 }

@@ -31,6 +31,9 @@ public sealed record TeacherNeeds
     /// <summary>Value layers.</summary>
     public IReadOnlySet<int> Values { get; init; } = new SortedSet<int>();
 
+    /// <summary>True when nothing is needed (the set members make record equality compare references, so test this instead).</summary>
+    public bool IsEmpty => !Logits && !Pooled && HiddenStates.Count + Attentions.Count + Queries.Count + Keys.Count + Values.Count == 0;
+
     /// <summary>Everything either side needs.</summary>
     public TeacherNeeds Union(TeacherNeeds other) => new()
     {
