@@ -8,6 +8,7 @@ using DistillSharp.Distillation;
 using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Config.Encoder;
 
 static class CacheEpochs
 {

@@ -106,7 +106,7 @@ public class LossRegistryTests
         var mask = Mask([1, 1, 1], [1, 1, 0]);
         var (student, teacher) = (Full(5, 2, 4, 2, mask), Full(6, 4, 6, 2, mask));
         var batch = new LossBatch { AttentionMask = mask };
-        var specs = DistillSharp.Config.ConfigLoader.Parse(
+        var specs = DistillSharp.Config.ConfigLoader.Parse<DistillSharp.Config.Encoder.RunConfig>(
             "teacher: { source: builtin:all-MiniLM-L6-v2 }\nstages: [{ name: a, steps: 1, losses: { kl: 0.5, hidden_mse: 2, minilm_attention: 0 } }]").Stages[0].Losses;
         var stage = new StageLoss(specs, ctx);
         var result = stage.Compute(student, teacher, batch);

@@ -3,6 +3,7 @@ using DistillSharp.Runtime;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Pipeline.Decoder;
 using DistillSharp.Reports.Decoder;
+using DistillSharp.Config;
 
 namespace DistillSharp.Tests.Pipeline;
 
