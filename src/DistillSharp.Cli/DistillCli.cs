@@ -23,6 +23,7 @@ public static class DistillCli
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(LmRunCommand.CreatePretrain());
+        root.Subcommands.Add(ClassifyRunCommand.CreateFineTune());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());

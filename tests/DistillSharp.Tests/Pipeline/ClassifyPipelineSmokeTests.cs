@@ -75,7 +75,7 @@ public sealed class ClassifyPipelineSmokeTests : IDisposable
         Assert.NotNull(report.StudentVsBaseline);
         Assert.All(report.Variants.Where(v => v.Key != "baseline_ce"), v => Assert.True(v.Value.LatencyMs!["p50"] > 0, v.Key));
         Assert.True(Int8ClassifierFile.IsFolder(Path.Combine(outcome.RunDir, "student-int8")));
-        foreach (string file in new[] { "report.md", "student.onnx", "student-int8.onnx", "plots/confusion_student.png", "plots/reliability.png", "baseline_ce/metrics.jsonl" })
+        foreach (string file in new[] { "config.yaml", "report.md", "student.onnx", "student-int8.onnx", "plots/confusion_student.png", "plots/reliability.png", "baseline_ce/metrics.jsonl" })
             Assert.True(File.Exists(Path.Combine(outcome.RunDir, file)), file);
         // The ONNX Runtime fp32 row computes what TorchSharp's student computes.
         Assert.Equal(report.Variants["student"].Quality["accuracy"], report.Variants["student_onnxruntime"].Quality["accuracy"]);

@@ -11,8 +11,11 @@ namespace DistillSharp.Config.Classifier;
 /// here from an encoder, or given), a student distilled from it in stages, the CE-only baseline,
 /// quantization, export, evaluation and benchmark. Validated once by the binder; trusted after.
 /// </summary>
-public sealed record ClassifyRunConfig
+public sealed record ClassifyRunConfig : IRunConfig
 {
+    /// <inheritdoc/>
+    public string Kind => KindName;
+
     /// <summary>The kind name.</summary>
     public const string KindName = "classify";
 

@@ -21,12 +21,7 @@ public static class ConfigBinder
         var teacher = BindTeacher(new MappingReader(r.Required("teacher"), "teacher"));
         var student = r.Mapping("student") is { } sr ? BindStudent(sr) : new StudentConfig();
         var data = r.Mapping("data") is { } dr ? BindData(dr) : new DataConfig(Augment: new AugmentConfig());
-        var stagesNode = r.Required("stages");
-        var stages = YamlValues.Items(stagesNode, "stages").Select(x => StageBinder.Bind(x.Node, x.Path, student)).ToList();
-        if (stages.Count == 0) throw new ConfigException("stages", "must list at least one stage, got an empty list");
-        for (var i = 0; i < stages.Count; i++)
-            if (stages.FindIndex(s => s.Name == stages[i].Name) is var first && first != i)
-                throw new ConfigException($"stages[{i}].name", $"must be unique, got '{stages[i].Name}' (also stages[{first}].name)");
+        var stages = BindStages(r, student);
 
         var config = new RunConfig
         {
@@ -46,6 +41,17 @@ public static class ConfigBinder
         return config with { Stages = ResolveQat(stages, config.Quantize) };
     }
 
+    /// <summary>The required <c>stages:</c> list: at least one stage, unique names.</summary>
+    internal static List<StageConfig> BindStages(MappingReader r, StudentConfig student)
+    {
+        var stages = YamlValues.Items(r.Required("stages"), r.PathOf("stages")).Select(x => StageBinder.Bind(x.Node, x.Path, student)).ToList();
+        if (stages.Count == 0) throw new ConfigException(r.PathOf("stages"), "must list at least one stage, got an empty list");
+        for (var i = 0; i < stages.Count; i++)
+            if (stages.FindIndex(s => s.Name == stages[i].Name) is var first && first != i)
+                throw new ConfigException($"stages[{i}].name", $"must be unique, got '{stages[i].Name}' (also stages[{first}].name)");
+        return stages;
+    }
+
     static TeacherConfig BindTeacher(MappingReader r)
     {
         var source = NonEmpty(r.Required("source"), r.PathOf("source"));
@@ -56,7 +62,7 @@ public static class ConfigBinder
         return new TeacherConfig(source);
     }
 
-    static StudentConfig BindStudent(MappingReader r)
+    internal static StudentConfig BindStudent(MappingReader r)
     {
         var d = new StudentConfig();
         var layers = r.Int("layers", d.Layers, v => v >= 1, ">= 1");
@@ -96,7 +102,7 @@ public static class ConfigBinder
         return new DataConfig(corpus, maxLen, batch, augment);
     }
 
-    static BenchConfig BindBench(MappingReader r)
+    internal static BenchConfig BindBench(MappingReader r)
     {
         IReadOnlyList<int>? batches = null;
         if (r.Node("batch") is { } b)

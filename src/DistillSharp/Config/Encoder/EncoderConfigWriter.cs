@@ -29,14 +29,14 @@ public static class EncoderConfigWriter
             ("seed", S(c.Seed)));
     }
 
-    static YamlNode Student(StudentConfig s)
+    internal static YamlNode Student(StudentConfig s)
     {
         var map = Map(("layers", S(s.Layers)), ("hidden", S(s.Hidden)), ("heads", S(s.Heads)), ("ffn", S(s.Ffn)), ("init", S(s.Init)));
         if (s.TeacherLayers is { } tl) map.Add("teacher_layers", YamlValues.FlowList(tl));
         return map;
     }
 
-    static YamlNode Stage(StageConfig s)
+    internal static YamlNode Stage(StageConfig s)
     {
         var map = Map(("name", S(s.Name)));
         if (s.Epochs is { } e) map.Add("epochs", S(e));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistillSharp.Config;
 using DistillSharp.Config.Classifier;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
@@ -36,9 +37,9 @@ public sealed record ClassifyRunOutcome(string RunDir, string ReportPath, double
 /// CE only, same steps) → INT8 quantization and ONNX export → test-set quality of every variant →
 /// batch-1 latency and batch-N throughput measured side by side → report.json, report.md, plots.
 /// </summary>
-public static class ClassifyPipeline
+public static partial class ClassifyPipeline
 {
-    /// <summary>Runs <paramref name="config"/>.</summary>
+    /// <summary>Runs <paramref name="config"/>; the resolved config is written to the run folder as config.yaml.</summary>
     public static ClassifyRunOutcome Run(ClassifyRunConfig config, ClassifyRunOptions options)
     {
         var clock = Stopwatch.StartNew();
@@ -47,6 +48,7 @@ public static class ClassifyPipeline
         if (File.Exists(Path.Combine(runDir, "report.json")) || Directory.Exists(Path.Combine(runDir, "checkpoints")))
             throw new DistillSharpException($"{runDir} already holds a run; choose another --out");
         Directory.CreateDirectory(runDir);
+        AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), ConfigWriter.Write(config));
         string cacheRoot = options.CacheRoot ?? CachePaths.Root;
         var quantizeConfig = config.QuantizeSection();
         var phases = new List<LmPhaseReport>();
