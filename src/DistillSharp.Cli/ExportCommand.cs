@@ -1,8 +1,9 @@
 using System.CommandLine;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 namespace DistillSharp.Cli;
 
 /// <summary>`distill export --model M --format safetensors|onnx|onnx-int8 --out P`.</summary>

@@ -1,8 +1,9 @@
 using DistillSharp.Models.Classifier;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests;
 

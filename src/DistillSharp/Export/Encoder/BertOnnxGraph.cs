@@ -1,7 +1,8 @@
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using static DistillSharp.Export.OnnxGraphBuilder;
 using DataType = Onnx.TensorProto.Types.DataType;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;
 
@@ -35,10 +36,14 @@ internal static class BertOnnxGraph
             ["relu"] = (g, x, hint) => g.Node("Relu", [x], hint),
         };
 
-    /// <summary>Appends the whole sentence encoder to <paramref name="g"/> and declares inputs and outputs.</summary>
-    public static void Write(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer, Pooling pooling, bool normalize)
+    /// <summary>
+    /// Appends the whole sentence encoder to <paramref name="g"/> and declares inputs and outputs; with
+    /// <paramref name="distillation"/> also every hidden state, attention map and Q/K/V (see <see cref="OnnxTeacherForward"/>).
+    /// </summary>
+    public static void Write(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer, Pooling pooling, bool normalize,
+        bool distillation = false)
     {
-        var (hidden, maskF) = Encoder(g, c, w, writer);
+        var (hidden, maskF) = Encoder(g, c, w, writer, distillation);
         string pooled = pooling == Pooling.Cls ? Cls(g, hidden) : MeanPool(g, hidden, maskF);
         if (normalize)
         {
@@ -52,9 +57,11 @@ internal static class BertOnnxGraph
 
     /// <summary>
     /// Declares the three inputs, appends embeddings and layers, declares <c>last_hidden_state</c>;
-    /// returns the hidden state (B, T, H) and the (B, T) float mask for a head.
+    /// returns the hidden state (B, T, H) and the (B, T) float mask for a head. With <paramref name="distillation"/>
+    /// the hidden states, attention maps and Q/K/V of every layer are outputs too.
     /// </summary>
-    public static (string Hidden, string MaskF) Encoder(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer)
+    public static (string Hidden, string MaskF) Encoder(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer,
+        bool distillation = false)
     {
         if (!Activations.TryGetValue(c.HiddenAct, out var activation))
             throw new DistillSharpException($"cannot export hidden_act '{c.HiddenAct}' to ONNX; supported: {string.Join(", ", Activations.Keys)}");
@@ -79,8 +86,21 @@ internal static class BertOnnxGraph
         string mask4 = g.Node("Unsqueeze", [maskF, g.Longs(1, 2)], "mask/b11t");
         string additive = g.Node("Mul", [g.Node("Sub", [g.Scalar(1f), mask4], "mask/inverted"), g.Scalar(float.MinValue)], "mask/additive");
 
+        string H = c.HiddenSize.ToString(), heads = c.NumAttentionHeads.ToString(), d = c.HeadDim.ToString();
+        if (distillation) g.Output(hidden, OnnxTeacherForward.OutputName(OnnxTeacherForward.HiddenState, 0), DataType.Float, "batch", "sequence", H);
         for (int i = 0; i < c.NumHiddenLayers; i++)
-            hidden = Layer(g, c, w, writer, activation, $"encoder.layer.{i}", hidden, additive, eps);
+        {
+            var layer = Layer(g, c, w, writer, activation, $"encoder.layer.{i}", hidden, additive, eps);
+            hidden = layer.Output;
+            if (!distillation) continue;
+            g.Output(hidden, OnnxTeacherForward.OutputName(OnnxTeacherForward.HiddenState, i + 1), DataType.Float, "batch", "sequence", H);
+            g.Output(layer.Probs, OnnxTeacherForward.OutputName(OnnxTeacherForward.Attention, i), DataType.Float, "batch", heads, "sequence", "sequence");
+            g.Output(layer.Q, OnnxTeacherForward.OutputName(OnnxTeacherForward.Query, i), DataType.Float, "batch", heads, "sequence", d);
+            // Keys enter the scores transposed (B, h, d, T); the distillation output is (B, h, T, d) like Q and V.
+            string k = g.Node("Transpose", [layer.KT], $"encoder.layer.{i}/k_bhtd", Attr("perm", new long[] { 0, 1, 3, 2 }));
+            g.Output(k, OnnxTeacherForward.OutputName(OnnxTeacherForward.Key, i), DataType.Float, "batch", heads, "sequence", d);
+            g.Output(layer.V, OnnxTeacherForward.OutputName(OnnxTeacherForward.Value, i), DataType.Float, "batch", heads, "sequence", d);
+        }
         g.Output(hidden, "last_hidden_state", DataType.Float, "batch", "sequence", c.HiddenSize.ToString());
         return (hidden, maskF);
     }
@@ -89,7 +109,8 @@ internal static class BertOnnxGraph
     public static string Cls(OnnxGraphBuilder g, string hidden) =>
         g.Node("Gather", [hidden, g.Int64s("pooling/cls_index", [0L])], "pooling/cls", Attr("axis", 1L));
 
-    static string Layer(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer,
+    // One encoder layer: its output and, for distillation outputs, the values inside attention.
+    static (string Output, string Probs, string Q, string KT, string V) Layer(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer,
         Func<OnnxGraphBuilder, string, string, string> activation, string p, string x, string additive, float eps)
     {
         long[] split = [0, 0, c.NumAttentionHeads, c.HeadDim];                                      // 0 = keep B, T
@@ -111,7 +132,7 @@ internal static class BertOnnxGraph
 
         string inter = activation(g, writer.Linear(g, $"{p}.intermediate.dense", attended), $"{p}/intermediate_act");
         string ffnOut = writer.Linear(g, $"{p}.output.dense", inter);
-        return LayerNorm(g, w, g.Node("Add", [ffnOut, attended], $"{p}/output_residual"), $"{p}.output.LayerNorm", eps);
+        return (LayerNorm(g, w, g.Node("Add", [ffnOut, attended], $"{p}/output_residual"), $"{p}.output.LayerNorm", eps), probs, q, kT, v);
     }
 
     static string LayerNorm(OnnxGraphBuilder g, WeightTable w, string x, string name, float eps)

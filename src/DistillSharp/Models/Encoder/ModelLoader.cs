@@ -1,6 +1,7 @@
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Tokenization;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Models.Encoder;
 

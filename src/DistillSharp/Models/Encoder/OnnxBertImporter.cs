@@ -1,7 +1,8 @@
 using Google.Protobuf;
 using Onnx;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Models.Checkpoints;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Models.Encoder;
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Reports.Decoder;
