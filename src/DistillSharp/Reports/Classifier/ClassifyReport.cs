@@ -62,6 +62,7 @@ public sealed record ClassifyReport
     /// <summary>True when <paramref name="path"/> holds a classification report (its "data" has "labels").</summary>
     public static bool IsClassifyReport(string path)
     {
+        if (!File.Exists(path)) return false;
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
