@@ -19,10 +19,12 @@ public static class DistillCli
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(FetchCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());
+        root.Subcommands.Add(ClassifyCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(LmRunCommand.CreatePretrain());
         root.Subcommands.Add(CollectCommand.Create());
+        root.Subcommands.Add(ClassifyRunCommand.CreateFineTune());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());

@@ -18,7 +18,9 @@ static class ReportCommand
                 foreach (string path in DistillSharp.Pipeline.Decoder.LmPipeline.RewriteReport(dir)) Console.WriteLine("wrote " + path);
                 return CommandRunner.Ok;
             }
-            var output = ReportGenerator.Generate(dir);
+            var output = DistillSharp.Reports.Classifier.ClassifyReport.IsClassifyReport(Path.Combine(dir, ReportGenerator.ReportFile))
+                ? DistillSharp.Reports.Classifier.ClassifyReportGenerator.Generate(dir)
+                : ReportGenerator.Generate(dir);
             foreach (string warning in output.Warnings) Console.Error.WriteLine("warning: " + warning);
             foreach (string path in output.Written) Console.WriteLine("wrote " + path);
             return CommandRunner.Ok;

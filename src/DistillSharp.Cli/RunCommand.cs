@@ -23,6 +23,8 @@ public static class RunCommand
             var overrides = parse.GetValue(set) ?? [];
             if (path is not null && ConfigKinds.FileIs(path, ConfigKinds.Lm))
                 return LmRunCommand.Run(path, overrides, parse.GetValue(outDir), parse.GetValue(maxSteps), parse.GetValue(resume));
+            if (path is not null && ConfigKinds.FileIs(path, ConfigKinds.Classify))
+                return ClassifyRunCommand.Run(path, overrides, parse.GetValue(outDir), parse.GetValue(maxSteps), parse.GetValue(resume));
             RunConfig cfg = path is null
                 ? ConfigLoader.Parse<RunConfig>(BuiltinConfigs.Default, overrides, "configs/default.yaml (built in)")
                 : ConfigLoader.Load<RunConfig>(path, overrides);

@@ -12,7 +12,8 @@ namespace DistillSharp.Tests;
 /// </summary>
 public sealed partial class ArchitectureTests
 {
-    static readonly string[] RuntimeAll = ["Runtime.Formats", "Runtime.Kernels", "Runtime.Quantization", "Runtime.Tokenization", "Runtime.Encoder", "Runtime.Decoder", "Runtime.Static"];
+    static readonly string[] RuntimeAll = ["Runtime.Formats", "Runtime.Kernels", "Runtime.Quantization", "Runtime.Tokenization", "Runtime.Encoder", "Runtime.Decoder",
+        "Runtime.Static", "Runtime.Classifier"];
 
     /// <summary>Part → the parts it may use.</summary>
     static readonly Dictionary<string, string[]> Allowed = new()
@@ -26,6 +27,8 @@ public sealed partial class ArchitectureTests
         ["Runtime.Decoder"] = ["Runtime.Formats", "Runtime.Quantization", "Runtime.Kernels", "Runtime.Tokenization"],
         // Static (token table) students: a tokenizer and an int8 table, no kernels of the transformer runtimes.
         ["Runtime.Static"] = ["Runtime.Formats", "Runtime.Quantization", "Runtime.Tokenization"],
+        // A sequence classifier is the INT8 encoder plus its head (pooler, classifier Linear) and labels.
+        ["Runtime.Classifier"] = ["Runtime.Formats", "Runtime.Quantization", "Runtime.Kernels", "Runtime.Tokenization", "Runtime.Encoder"],
         // The training library: stages above the runtime; Config binds YAML to the stages' records; Pipeline wires them.
         ["Config.Yaml"] = [],
         ["Diagnostics"] = [.. RuntimeAll, "Build"],   // Build: the ELF version patch the build compiles in (build/ElfVersionPatch.cs)

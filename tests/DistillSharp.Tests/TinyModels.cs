@@ -1,3 +1,4 @@
+using DistillSharp.Models.Classifier;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
@@ -34,5 +35,19 @@ internal static class TinyModels
                 if (name.EndsWith(".bias") || name.Contains("LayerNorm")) p.add_(randn_like(p) * 0.1);
         model.eval();
         return new SentenceEncoder(model, new BertTextTokenizer(Vocab, lowerCase: true, maxLength: 32), pooling, normalize: true, "tiny");
+    }
+
+    /// <summary>Labels of the tiny classifier.</summary>
+    public static readonly string[] Labels = ["animal", "thing", "action"];
+
+    /// <summary>A tiny classifier on <see cref="Encoder"/> with a pooler and a head whose biases are not zero.</summary>
+    public static SequenceClassifier Classifier(int seed = 1, BertConfig? config = null, IReadOnlyList<string>? labels = null)
+    {
+        using var encoder = Encoder(seed, config);
+        var classifier = ClassifierBuilder.FromEncoder(encoder, labels ?? Labels, seed);
+        using (no_grad())
+            foreach (var (name, p) in classifier.Model.named_parameters())
+                if (name.StartsWith("classifier.") || name.StartsWith("bert.pooler.")) p.add_(randn_like(p) * 0.1);
+        return classifier;
     }
 }

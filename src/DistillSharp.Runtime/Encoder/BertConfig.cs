@@ -100,11 +100,15 @@ public sealed record BertConfig
     }
 
     /// <summary>Writes a Hugging Face config.json that transformers' AutoModel reads as BertModel.</summary>
-    public string ToJson(string torchDtype = "float32")
+    public string ToJson(string torchDtype = "float32") =>
+        ToJsonObject(torchDtype, "BertModel").ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>The fields of config.json, for <paramref name="architecture"/> (a head adds its own fields).</summary>
+    public JsonObject ToJsonObject(string torchDtype, string architecture)
     {
-        var o = new JsonObject
+        return new JsonObject
         {
-            ["architectures"] = new JsonArray("BertModel"),
+            ["architectures"] = new JsonArray(architecture),
             ["model_type"] = "bert",
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,
@@ -123,6 +127,5 @@ public sealed record BertConfig
             ["torch_dtype"] = torchDtype,
             ["distillsharp_has_pooler"] = HasPooler,
         };
-        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -84,6 +84,8 @@ public sealed class Int8Encoder : IDisposable
     public BertConfig Config => Weights.Config;
     /// <summary>The tokenizer.</summary>
     public BertTextTokenizer Tokenizer => Weights.Tokenizer;
+    /// <summary>The compute objects, for a head that runs after the encoder (<see cref="Classifier.Int8Classifier"/>).</summary>
+    internal EncoderKernels Kernels => _kernels;
     /// <summary>Linear layers running in int8 (Q, K, V listed one by one).</summary>
     public IReadOnlyList<string> Int8Layers { get; }
     /// <summary>Linear layers running in fp32.</summary>

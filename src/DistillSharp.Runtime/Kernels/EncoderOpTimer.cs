@@ -25,6 +25,8 @@ public enum EncoderOp
     LayerNorm,
     /// <summary>Scatter to (B, T, H), pooling, normalisation.</summary>
     Pool,
+    /// <summary>A classifier's head: pooler Linear + tanh, classifier Linear.</summary>
+    Head,
 }
 
 /// <summary>

@@ -66,6 +66,9 @@ public sealed class BertTextTokenizer
         return result;
     }
 
+    /// <summary>Tokens of <paramref name="text"/> with [CLS] and [SEP], before truncation: more than <see cref="MaxLength"/> means <see cref="Encode"/> cuts it.</summary>
+    public int TokenCount(string text) => _tokenizer.EncodeToIds(text, addSpecialTokens: false).Count + 2;
+
     /// <summary>Token strings of one text (for inspection).</summary>
     public string Decode(IEnumerable<int> ids) => _tokenizer.Decode(ids) ?? "";
 

@@ -76,18 +76,30 @@ public static class LatencyBenchmark
     public static (BenchResult A, BenchResult B) RunInterleaved(string nameA, Action a, string nameB, Action b,
         int batch, int seqLen, BenchOptions options)
     {
-        for (int i = 0; i < options.Warmup; i++) { a(); b(); }
-        var sa = new double[options.Runs];
-        var sb = new double[options.Runs];
+        var results = RunInterleaved([(nameA, a), (nameB, b)], batch, seqLen, options);
+        return (results[0], results[1]);
+    }
+
+    /// <summary>
+    /// Times several calls in turn (1, 2, …, n, 1, 2, …) after all warm up, for the same reason:
+    /// latency ratios between them are fair on a machine whose load changes. <see cref="BenchOptions.MaxSeconds"/>
+    /// caps the whole round-robin (every call keeps the same number of samples, at least 5).
+    /// </summary>
+    public static IReadOnlyList<BenchResult> RunInterleaved(IReadOnlyList<(string Name, Action Call)> calls, int batch, int seqLen, BenchOptions options)
+    {
+        for (int i = 0; i < options.Warmup; i++) foreach (var (_, call) in calls) call();
+        var samples = calls.Select(_ => new List<double>(options.Runs)).ToArray();
+        var total = Stopwatch.StartNew();
         for (int i = 0; i < options.Runs; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            a();
-            sa[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            start = Stopwatch.GetTimestamp();
-            b();
-            sb[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            for (int c = 0; c < calls.Count; c++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                calls[c].Call();
+                samples[c].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            if (options.MaxSeconds > 0 && total.Elapsed.TotalSeconds > options.MaxSeconds && i + 1 >= 5) break;
         }
-        return (BenchResult.FromSamples(nameA, batch, seqLen, sa), BenchResult.FromSamples(nameB, batch, seqLen, sb));
+        return calls.Select((c, k) => BenchResult.FromSamples(c.Name, batch, seqLen, samples[k].ToArray())).ToList();
     }
 }

@@ -1,3 +1,4 @@
+using DistillSharp.Config.Classifier;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Config.Yaml;
@@ -24,11 +25,15 @@ public static class ConfigKinds
     /// <summary>The language-model pipeline's kind.</summary>
     public const string Lm = "lm";
 
+    /// <summary>The classification pipeline's kind.</summary>
+    public const string Classify = ClassifyRunConfig.KindName;
+
     /// <summary>The kinds, by name.</summary>
     public static readonly IReadOnlyDictionary<string, ConfigKind> All = new[]
     {
         new ConfigKind(Encoder, typeof(RunConfig), root => ConfigBinder.Bind(root), c => EncoderConfigWriter.ToNode((RunConfig)c)),
         new ConfigKind(Lm, typeof(LmRunConfig), root => LmConfigBinder.Bind(root), c => LmConfigWriter.ToNode((LmRunConfig)c)),
+        new ConfigKind(Classify, typeof(ClassifyRunConfig), root => ClassifyConfigBinder.Bind(root), c => ClassifyConfigWriter.ToNode((ClassifyRunConfig)c)),
     }.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
     /// <summary>The kind of a parsed config tree.</summary>

@@ -100,7 +100,8 @@ public static class TextSource
         return texts;
     }
 
-    static IEnumerable<List<string>> CsvRows(string content, string name)
+    /// <summary>The rows of an RFC 4180 CSV text (header included); a quoted field left open names <paramref name="name"/>.</summary>
+    internal static IEnumerable<List<string>> CsvRows(string content, string name)
     {
         var row = new List<string>();
         var field = new StringBuilder();

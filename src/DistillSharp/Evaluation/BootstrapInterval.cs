@@ -3,30 +3,29 @@ using DistillSharp.Runtime;
 namespace DistillSharp.Evaluation;
 
 /// <summary>
-/// Percentile-bootstrap confidence intervals for a classification metric: the test examples are
-/// resampled with replacement (a fixed seed, so reports are reproducible) and the metric recomputed
-/// on each resample; the interval is the (α/2, 1 − α/2) quantile pair. It says how much of a
-/// difference between two models one test split can resolve.
+/// Percentile-bootstrap confidence intervals (Efron &amp; Tibshirani 1993, ch. 13): the test examples
+/// are resampled with replacement (a fixed seed, so reports are reproducible) and the metric
+/// recomputed on each resample; the interval is the (α/2, 1 − α/2) quantile pair. It says how much
+/// of a difference between two models one test split can resolve. The paired form resamples the
+/// same examples for both models and takes the quantiles of the metric's difference, which removes
+/// the variance the two models share (Koehn 2004, "Statistical significance tests for machine
+/// translation evaluation", paired bootstrap resampling).
 /// </summary>
 public static class BootstrapInterval
 {
+    /// <summary>The seed every report uses.</summary>
+    public const ulong DefaultSeed = 20261128;
+
     /// <summary>The 95% (by default) interval of <paramref name="metric"/> over resamples of the (predicted, actual) pairs.</summary>
     public static (double Low, double High) Of(IReadOnlyList<bool> predicted, IReadOnlyList<bool> actual,
-        Func<ClassificationMetrics, double> metric, int resamples = 2000, double confidence = 0.95, ulong seed = 20261128)
+        Func<ClassificationMetrics, double> metric, int resamples = 2000, double confidence = 0.95, ulong seed = DefaultSeed)
     {
         if (predicted.Count != actual.Count) throw new ArgumentException($"{predicted.Count} predictions for {actual.Count} labels");
-        if (predicted.Count == 0) throw new ArgumentException("no examples to resample");
-        if (resamples < 10) throw new ArgumentOutOfRangeException(nameof(resamples), resamples, "at least 10 resamples");
-        if (confidence is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "between 0 and 1");
-        var rng = new SplitMix64(seed);
-        int n = predicted.Count;
-        var values = new double[resamples];
-        for (int r = 0; r < resamples; r++)
+        return Resample(predicted.Count, sample =>
         {
             int tp = 0, fp = 0, tn = 0, fn = 0;
-            for (int i = 0; i < n; i++)
+            foreach (int k in sample)
             {
-                int k = rng.NextInt(n);
                 switch ((predicted[k], actual[k]))
                 {
                     case (true, true): tp++; break;
@@ -35,7 +34,35 @@ public static class BootstrapInterval
                     default: fn++; break;
                 }
             }
-            values[r] = metric(new ClassificationMetrics(tp, fp, tn, fn));
+            return metric(new ClassificationMetrics(tp, fp, tn, fn));
+        }, resamples, confidence, seed);
+    }
+
+    /// <summary>
+    /// The interval of <paramref name="metric"/>(a resample) − <paramref name="baseline"/>(the same resample):
+    /// both are computed on the same drawn examples.
+    /// </summary>
+    public static (double Low, double High) Paired(int n, Func<int[], double> metric, Func<int[], double> baseline,
+        int resamples = 2000, double confidence = 0.95, ulong seed = DefaultSeed) =>
+        Resample(n, sample => metric(sample) - baseline(sample), resamples, confidence, seed);
+
+    /// <summary>
+    /// The interval of <paramref name="metric"/> over <paramref name="resamples"/> draws of <paramref name="n"/>
+    /// example indices with replacement; the metric gets each draw's indices.
+    /// </summary>
+    public static (double Low, double High) Resample(int n, Func<int[], double> metric, int resamples = 2000, double confidence = 0.95,
+        ulong seed = DefaultSeed)
+    {
+        if (n == 0) throw new ArgumentException("no examples to resample");
+        if (resamples < 10) throw new ArgumentOutOfRangeException(nameof(resamples), resamples, "at least 10 resamples");
+        if (confidence is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "between 0 and 1");
+        var rng = new SplitMix64(seed);
+        var values = new double[resamples];
+        var sample = new int[n];
+        for (int r = 0; r < resamples; r++)
+        {
+            for (int i = 0; i < n; i++) sample[i] = rng.NextInt(n);
+            values[r] = metric(sample);
         }
         Array.Sort(values);
         double alpha = 1 - confidence;

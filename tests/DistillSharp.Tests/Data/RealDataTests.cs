@@ -58,3 +58,22 @@ public class RealDataTests(RealDataFixture data, ITestOutputHelper output) : ICl
             output.WriteLine($"{kind.Key}: {kind.Count()} items, {kind.Sum(c => c.Text.Split(' ').Length)} words");
     }
 }
+
+/// <summary>The labelled datasets on the real data (docs/CLASSIFICATION.md quotes the counts). Slow: they need the npm datasets.</summary>
+[Trait("Category", "Slow")]
+public class RealLabelledDataTests(RealDataFixture data, ITestOutputHelper output) : IClassFixture<RealDataFixture>
+{
+    [Fact]
+    public void WordNetCategoriesCounts()
+    {
+        var d = DistillSharp.Data.Labelled.WordNetCategories.Build(data.WordNet);
+        var counts = d.ClassCounts();
+        Assert.Equal(41, counts.Count);
+        foreach (var (label, count) in counts.OrderByDescending(c => c.Count)) output.WriteLine($"{label} {count}");
+        foreach (string note in d.Notes) output.WriteLine(note);
+        Assert.Equal(("noun.artifact", 11589), counts.MaxBy(c => c.Count));
+        Assert.Equal(("noun.motive", 42), counts.MinBy(c => c.Count));
+        // 95,981 noun and verb synsets with a definition; 670 repeat a same-label definition, 139 share one across labels.
+        Assert.Equal(95_981 - 670 - 139, d.Items.Count);
+    }
+}

@@ -23,14 +23,10 @@ public static class ConfigBinder
         var teacher = BindTeacher(new MappingReader(r.Required("teacher"), "teacher"));
         var student = r.Mapping("student") is { } sr ? BindStudent(sr) : new StudentConfig();
         var data = r.Mapping("data") is { } dr ? BindData(dr) : new DataConfig(Augment: new AugmentConfig());
-        var stagesNode = student.IsStatic ? r.Node("stages") : r.Required("stages");
-        var stages = stagesNode is null ? [] : YamlValues.Items(stagesNode, "stages").Select(x => StageBinder.Bind(x.Node, x.Path, student)).ToList();
-        if (student.IsStatic && stages.Count > 0)
+        List<StageConfig> stages = [];
+        if (!student.IsStatic) stages = BindStages(r, student);
+        else if (r.Node("stages") is { } stagesNode && YamlValues.Items(stagesNode, "stages").Any())
             throw new ConfigException("stages", "must be absent: a static student is built from the teacher, not trained (or use student.kind: transformer)");
-        if (!student.IsStatic && stages.Count == 0) throw new ConfigException("stages", "must list at least one stage, got an empty list");
-        for (var i = 0; i < stages.Count; i++)
-            if (stages.FindIndex(s => s.Name == stages[i].Name) is var first && first != i)
-                throw new ConfigException($"stages[{i}].name", $"must be unique, got '{stages[i].Name}' (also stages[{first}].name)");
 
         var config = new RunConfig
         {
@@ -50,6 +46,17 @@ public static class ConfigBinder
         return student.IsStatic ? config : config with { Stages = ResolveQat(stages, config.Quantize) };
     }
 
+    /// <summary>The required <c>stages:</c> list: at least one stage, unique names.</summary>
+    internal static List<StageConfig> BindStages(MappingReader r, StudentConfig student)
+    {
+        var stages = YamlValues.Items(r.Required("stages"), r.PathOf("stages")).Select(x => StageBinder.Bind(x.Node, x.Path, student)).ToList();
+        if (stages.Count == 0) throw new ConfigException(r.PathOf("stages"), "must list at least one stage, got an empty list");
+        for (var i = 0; i < stages.Count; i++)
+            if (stages.FindIndex(s => s.Name == stages[i].Name) is var first && first != i)
+                throw new ConfigException($"stages[{i}].name", $"must be unique, got '{stages[i].Name}' (also stages[{first}].name)");
+        return stages;
+    }
+
     static TeacherConfig BindTeacher(MappingReader r)
     {
         var source = NonEmpty(r.Required("source"), r.PathOf("source"));
@@ -61,7 +68,7 @@ public static class ConfigBinder
         return new TeacherConfig(source, engine);
     }
 
-    static StudentConfig BindStudent(MappingReader r)
+    internal static StudentConfig BindStudent(MappingReader r)
     {
         var d = new StudentConfig();
         if (r.Choice("kind", d.Kind, StudentConfig.Kinds) == StudentConfig.Static)
@@ -108,7 +115,7 @@ public static class ConfigBinder
         return new DataConfig(corpus, maxLen, batch, augment);
     }
 
-    static BenchConfig BindBench(MappingReader r)
+    internal static BenchConfig BindBench(MappingReader r)
     {
         IReadOnlyList<int>? batches = null;
         if (r.Node("batch") is { } b)

@@ -27,7 +27,7 @@ public static class EncoderConfigWriter
             ("seed", S(c.Seed)));
     }
 
-    static YamlNode Student(StudentConfig s)
+    internal static YamlNode Student(StudentConfig s)
     {
         if (s.IsStatic) return Map(("kind", S(s.Kind)), ("dims", S(s.Dims)), ("sif_coefficient", S(s.SifCoefficient)));
         var map = Map(("layers", S(s.Layers)), ("hidden", S(s.Hidden)), ("heads", S(s.Heads)), ("ffn", S(s.Ffn)), ("init", S(s.Init)));
@@ -35,7 +35,7 @@ public static class EncoderConfigWriter
         return map;
     }
 
-    static YamlNode Stage(StageConfig s)
+    internal static YamlNode Stage(StageConfig s)
     {
         var map = Map(("name", S(s.Name)));
         if (s.Epochs is { } e) map.Add("epochs", S(e));

@@ -35,18 +35,22 @@ public sealed record DistillerOptions(string RunDir, long? MaxSteps = null, bool
     Func<SentenceEncoder, TeacherOutputs, ITeacherForward>? TeacherEngine = null);
 
 /// <summary>
-/// The encoder family's part of the <see cref="Trainer"/>: each stage sums its weighted loss terms
+/// The encoder family's part of the <see cref="Trainer"/>, for sentence encoders and sequence
+/// classifiers alike (<see cref="IEncoderFamilyModel"/>): each stage sums its weighted loss terms
 /// between the student's and the frozen teacher's outputs (from the teacher-output cache when one is
-/// given), trains the student parameters the stage selects (progressive distillation), and a stage
+/// given; a stage whose terms read nothing of the teacher, such as <c>ce</c> alone, runs without
+/// one — fine-tuning and the CE baseline), with the texts' labels in the loss batch when the corpus
+/// has them, trains the student parameters the stage selects (progressive distillation), and a stage
 /// with <c>qat:</c> trains fake-quantized and exports the quantized model when it completes; the
 /// student always comes back with plain Linears. Data: <see cref="TextBatcher"/>, seeded per stage.
 /// </summary>
 public sealed class Distiller : ITrainingObjective
 {
     readonly DistillPlan _plan;
-    readonly SentenceEncoder _teacher;
-    readonly SentenceEncoder _student;
+    readonly IEncoderFamilyModel? _teacher;
+    readonly IEncoderFamilyModel _student;
     readonly IReadOnlyList<string> _corpus;
+    readonly IReadOnlyList<long>? _labels;
     readonly DistillerOptions _options;
     QatSession? _qat;
     List<(LossSpec Spec, ILossTerm Term)> _terms = [];
@@ -54,15 +58,24 @@ public sealed class Distiller : ITrainingObjective
     TextBatcher? _batcher;
     TeacherCache? _cache;
     ITeacherForward? _engine;
-    bool _qkv;
+    bool _qkv, _needsTeacher;
     long _hits, _misses;
 
-    public Distiller(DistillPlan plan, SentenceEncoder teacher, SentenceEncoder student, IReadOnlyList<string> corpus, DistillerOptions options)
+    /// <summary>
+    /// Trains <paramref name="student"/> on <paramref name="corpus"/>; <paramref name="teacher"/> may be null
+    /// when no stage's terms read it. <paramref name="labels"/> (one class id per text, −100 for none)
+    /// go to the task loss.
+    /// </summary>
+    public Distiller(DistillPlan plan, IEncoderFamilyModel? teacher, IEncoderFamilyModel student, IReadOnlyList<string> corpus,
+        DistillerOptions options, IReadOnlyList<long>? labels = null)
     {
+        if (labels is not null && labels.Count != corpus.Count)
+            throw new ArgumentException($"{labels.Count} labels for {corpus.Count} texts", nameof(labels));
         _plan = plan;
         _teacher = teacher;
         _student = student;
         _corpus = corpus;
+        _labels = labels;
         _options = options;
     }
 
@@ -80,8 +93,8 @@ public sealed class Distiller : ITrainingObjective
     {
         var stages = _plan.Stages.Select((s, i) => new TrainingStage(s.Name, StageSteps(s), s.Accumulate, s.Optimizer, s.Schedule,
             s.ClipGradNorm, s.LogEvery, s.CheckpointEvery, $"stages[{i}].optimizer.lr")).ToList();
-        _teacher.Model.eval();
-        _student.Model.CheckpointActivations = _plan.CheckpointActivations;
+        _teacher?.Module.eval();
+        _student.Encoder.CheckpointActivations = _plan.CheckpointActivations;
         try
         {
             return new Trainer(stages, this, new TrainerOptions(_options.RunDir, _options.MaxSteps, _options.Resume,
@@ -96,7 +109,7 @@ public sealed class Distiller : ITrainingObjective
     }
 
     /// <inheritdoc/>
-    public nn.Module Model => _student.Model;
+    public nn.Module Model => _student.Module;
 
     /// <inheritdoc/>
     public DataPosition Position => _batcher!.Position;
@@ -109,7 +122,7 @@ public sealed class Distiller : ITrainingObjective
     {
         // A checkpoint taken inside a QAT stage holds the fake-quant state (ranges, LSQ scales): swap first.
         if (state.Stage < _plan.Stages.Count && _plan.Stages[state.Stage].Qat is { } resumedQat && state.StageStep > 0)
-            _qat = QatSession.Start(_student, resumedQat, QuantizeSection(), null, 0);
+            _qat = QatSession.Start(SentenceStudent(), resumedQat, QuantizeSection(), null, 0);
     }
 
     /// <inheritdoc/>
@@ -118,18 +131,30 @@ public sealed class Distiller : ITrainingObjective
         var stage = _plan.Stages[s];
         int batch = stage.BatchSize(_plan.DefaultBatch);
         if (stage.Qat is { } qatConfig && _qat is null)
-            _qat = QatSession.Start(_student, qatConfig, QuantizeSection(), _corpus.Take(qatConfig.CalibBatches * batch).ToList(), batch);
-        var context = new LossContext(Shape(_student), Shape(_teacher));
+            _qat = QatSession.Start(SentenceStudent(), qatConfig, QuantizeSection(), _corpus.Take(qatConfig.CalibBatches * batch).ToList(), batch);
+        var context = new LossContext(Shape(_student), Shape(_teacher ?? _student));
         _terms = stage.Losses.Where(l => l.Weight > 0).Select(l => (Spec: l, Term: LossRegistry.Create(l, context))).ToList();
         _termModules = _terms.Where(t => t.Term is nn.Module).ToDictionary(t => t.Spec.Name, t => (nn.Module)t.Term);
         var needs = TeacherNeeds.Of(_terms.Select(t => t.Term));
+        _needsTeacher = !needs.IsEmpty;
+        if (_needsTeacher && _teacher is null)
+            throw new DistillSharpException($"stage '{stage.Name}': its losses ({string.Join(", ", _terms.Select(t => t.Spec.Name))}) need a teacher, and this run has none");
+        if (_terms.Any(t => t.Term is TaskCrossEntropyLoss) && _labels is null)
+            throw new DistillSharpException($"stage '{stage.Name}': loss 'ce' needs labelled texts, and this corpus has no labels");
         _qkv = needs.Outputs.AnyQkv;
-        _engine = _options.TeacherEngine is { } make ? make(_teacher, needs.Outputs) : new TorchTeacherForward(_teacher, needs.Outputs);
+        _engine?.Dispose();
+        // A sentence-encoder teacher runs on the configured engine, asked for what the losses read; other
+        // encoder-family teachers (a sequence classifier) run their own TorchSharp forward.
+        _engine = !_needsTeacher || _teacher is not SentenceEncoder sentenceTeacher ? null
+            : _options.TeacherEngine is { } make ? make(sentenceTeacher, needs.Outputs) : new TorchTeacherForward(sentenceTeacher, needs.Outputs);
+        if (_options.TeacherEngine is not null && _needsTeacher && _engine is null)
+            throw new DistillSharpException($"stage '{stage.Name}': a teacher engine runs sentence-encoder teachers only; this teacher is a {_teacher!.GetType().Name}");
         var trainable = SelectTrainable(stage);
-        _batcher = new TextBatcher(_corpus, _teacher.Tokenizer, batch, _plan.Seed + s, start);
-        _cache = _options.CacheRoot is null ? null : new TeacherCache(_options.CacheRoot,
-            TeacherCache.Key(TeacherCache.WeightsIdentity(_teacher.Model), _corpus, _teacher.Tokenizer, needs),
-            needs, _teacher.Model.Config.NumHiddenLayers, _teacher.Model.Config.HiddenSize, _teacher.Model.Config.NumAttentionHeads);
+        _batcher = new TextBatcher(_corpus, _student.Tokenizer, batch, _plan.Seed + s, start);
+        _cache = _options.CacheRoot is null || !_needsTeacher ? null : new TeacherCache(_options.CacheRoot,
+            TeacherCache.Key(TeacherCache.WeightsIdentity(_teacher!.Module), _corpus, _teacher.Tokenizer, needs),
+            needs, _teacher.Encoder.Config.NumHiddenLayers, _teacher.Encoder.Config.HiddenSize, _teacher.Encoder.Config.NumAttentionHeads,
+            needs.Logits ? LogitWidth(_teacher) : 0);
         return new StagePlan(trainable.Concat(_terms.SelectMany(t => t.Term.Parameters())).ToList(), _termModules);
     }
 
@@ -141,15 +166,18 @@ public sealed class Distiller : ITrainingObjective
     {
         var batch = _batcher!.Next();
         var mask = tensor(batch.Tokens.AttentionMask);
-        ModelOutput teacherOut;
-        using (no_grad())
-        {
-            teacherOut = _cache is null
-                ? _engine!.Forward(batch.Tokens)
-                : _cache.Get(batch, mask, () => _engine!.Forward(batch.Tokens));
-        }
         var studentOut = _student.Forward(batch.Tokens, _qkv);
-        var lossBatch = new LossBatch { AttentionMask = studentOut.AttentionMask };
+        ModelOutput teacherOut = studentOut;                            // read by no term when the stage needs no teacher
+        if (_needsTeacher)
+            using (no_grad())
+            {
+                teacherOut = _cache is null ? TeacherForward(batch) : _cache.Get(batch, mask, () => TeacherForward(batch));
+            }
+        var lossBatch = new LossBatch
+        {
+            AttentionMask = studentOut.AttentionMask,
+            Labels = _labels is null ? null : tensor(batch.ExampleIds.Select(i => _labels[i]).ToArray()),
+        };
         Tensor? sum = null;
         var scalars = new Dictionary<string, double>();
         foreach (var (spec, term) in _terms)
@@ -193,6 +221,8 @@ public sealed class Distiller : ITrainingObjective
     }
 
     /// <summary>Per-layer mean, std and max |x| of the student's hidden states over real tokens.</summary>
+    ModelOutput TeacherForward(IndexedBatch batch) => _engine is { } e ? e.Forward(batch.Tokens) : _teacher!.Forward(batch.Tokens, _qkv);
+
     static Dictionary<string, double> ActivationStats(ModelOutput output)
     {
         using var noGrad = no_grad();
@@ -211,7 +241,7 @@ public sealed class Distiller : ITrainingObjective
     List<Parameter> SelectTrainable(StageConfig stage)
     {
         var trainable = new List<Parameter>();
-        foreach (var (name, p) in _student.Model.named_parameters())
+        foreach (var (name, p) in _student.Module.named_parameters())
         {
             bool trains = stage.TrainLayers.Trains(name);
             p.requires_grad = trains;
@@ -225,6 +255,14 @@ public sealed class Distiller : ITrainingObjective
     QuantizeConfig QuantizeSection() => _plan.Quantize
         ?? throw new DistillSharpException("a stage has qat: but the plan carries no quantize settings");
 
-    static ModelShape Shape(SentenceEncoder e) =>
-        new(e.Model.Config.NumHiddenLayers, e.Model.Config.HiddenSize, e.Model.Config.NumAttentionHeads, e.Tokenizer.MaxLength);
+    static ModelShape Shape(IEncoderFamilyModel e) =>
+        new(e.Encoder.Config.NumHiddenLayers, e.Encoder.Config.HiddenSize, e.Encoder.Config.NumAttentionHeads, e.Tokenizer.MaxLength);
+
+    // Quantization-aware training wraps a sentence encoder's Linears (QatSession); classifiers quantize after training.
+    SentenceEncoder SentenceStudent() => _student as SentenceEncoder
+        ?? throw new DistillSharpException($"qat: trains sentence encoders; {_student.Source} is a {_student.GetType().Name} (quantize it after training)");
+
+    // Logits per example of a teacher: a classifier's class count (a sentence encoder has none).
+    static int LogitWidth(IEncoderFamilyModel teacher) => teacher is DistillSharp.Models.Classifier.SequenceClassifier c ? c.Config.NumLabels
+        : throw new DistillSharpException($"a loss needs the teacher's logits; {teacher.Source} is a {teacher.GetType().Name} without a classification head");
 }

@@ -15,13 +15,14 @@ namespace DistillSharp.Distillation.Encoder;
 /// tokenizer vocabulary and casing, max length, the needed outputs), so any change to any input
 /// lands in a new folder and stale data is never read. A miss is computed, stored and returned in
 /// its stored (fp16) form, so a run trains on the same numbers whether the cache was cold or warm.
-/// Record: int32 T (real tokens), then per needed output, in a fixed order, fp16 values:
-/// pooled (H), hidden[l] (T·H), attention[l] (h·T·T), query/key/value[l] (h·T·d).
+/// Record: int32 T (real tokens), then per needed output, in a fixed order: pooled (H, fp16),
+/// logits (C, fp32 — a classifier's C values per example are few, and KD's tempered softmax reads them
+/// exactly), hidden[l] (T·H), attention[l] (h·T·T), query/key/value[l] (h·T·d), all fp16.
 /// </summary>
 public sealed class TeacherCache : IDisposable
 {
     readonly TeacherNeeds _needs;
-    readonly int _layers, _hidden, _heads, _headDim;
+    readonly int _layers, _hidden, _heads, _headDim, _classes;
     readonly RecordStore _store;
 
     /// <summary>The cache folder.</summary>
@@ -35,14 +36,23 @@ public sealed class TeacherCache : IDisposable
     /// <summary>Records found torn or corrupt (and recomputed).</summary>
     public long Dropped => _store.Dropped;
 
-    public TeacherCache(string root, string key, TeacherNeeds needs, int layers, int hidden, int heads)
+    /// <summary>
+    /// Opens (or creates) the cache <paramref name="key"/> under <paramref name="root"/> for a teacher of
+    /// <paramref name="layers"/> × <paramref name="hidden"/> with <paramref name="heads"/> heads, and
+    /// <paramref name="classes"/> logits per example when <paramref name="needs"/> asks for logits.
+    /// </summary>
+    public TeacherCache(string root, string key, TeacherNeeds needs, int layers, int hidden, int heads, int classes = 0)
     {
+        if (needs.Logits && classes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, "a cache of teacher logits needs the number of classes");
         _needs = needs;
+        _classes = needs.Logits ? classes : 0;
         _layers = layers;
         _hidden = hidden;
         _heads = heads;
         _headDim = hidden / heads;
-        byte[] settings = Encoding.UTF8.GetBytes($"encoder-teacher-outputs fp16 layers={layers} hidden={hidden} heads={heads} needs={needs}");
+        byte[] settings = Encoding.UTF8.GetBytes($"encoder-teacher-outputs fp16 layers={layers} hidden={hidden} heads={heads} needs={needs}" +
+            (needs.Logits ? $" logits={classes} fp32" : ""));
         _store = new RecordStore(Path.Combine(root, key), settings);
         if (!_store.StoredSettings.AsSpan().SequenceEqual(settings))
         {
@@ -106,6 +116,14 @@ public sealed class TeacherCache : IDisposable
         int t = batch.Tokens.Length;
         var parts = Parts(output);
         var arrays = parts.Select(p => p.Tensor.contiguous().to_type(ScalarType.Float16).cpu().data<Half>().ToArray()).ToList();
+        float[]? logits = null;
+        if (_needs.Logits)
+        {
+            var l = output.Logits ?? throw new InvalidOperationException("teacher output has no logits");
+            if (l.dim() != 2 || l.shape[1] != _classes)
+                throw new DistillSharpException($"{Directory}: teacher logits are [{string.Join(", ", l.shape)}], the cache holds (B, {_classes})");
+            logits = l.detach().contiguous().to_type(ScalarType.Float32).cpu().data<float>().ToArray();
+        }
         for (int b = 0; b < batch.ExampleIds.Length; b++)
         {
             if (_store.Contains(batch.ExampleIds[b])) continue;
@@ -114,7 +132,10 @@ public sealed class TeacherCache : IDisposable
             using var record = new MemoryStream();
             using var w = new BinaryWriter(record);
             w.Write(len);
-            for (int p = 0; p < parts.Count; p++) WriteSlice(w, arrays[p], parts[p].Kind, b, t, len);
+            int first = 0;
+            if (_needs.Pooled) WriteSlice(w, arrays[first++], Kind.Pooled, b, t, len);
+            if (logits is not null) for (int c = 0; c < _classes; c++) w.Write(logits[b * _classes + c]);
+            for (int p = first; p < parts.Count; p++) WriteSlice(w, arrays[p], parts[p].Kind, b, t, len);
             w.Flush();
             _store.Append(batch.ExampleIds[b], record.ToArray());
         }
@@ -162,6 +183,7 @@ public sealed class TeacherCache : IDisposable
     {
         int n = batch.ExampleIds.Length, t = batch.Tokens.Length;
         var pooled = _needs.Pooled ? new float[n * _hidden] : null;
+        var logits = _needs.Logits ? new float[n * _classes] : null;
         var hidden = _needs.HiddenStates.ToDictionary(l => l, _ => new float[n * t * _hidden]);
         var attn = _needs.Attentions.ToDictionary(l => l, _ => new float[n * _heads * t * t]);
         float[] NewHeads() => new float[n * _heads * t * _headDim];
@@ -173,6 +195,7 @@ public sealed class TeacherCache : IDisposable
             using var r = new BinaryReader(new MemoryStream(records[b]));
             int len = r.ReadInt32();
             if (pooled != null) for (int j = 0; j < _hidden; j++) pooled[b * _hidden + j] = (float)r.ReadHalf();
+            if (logits != null) for (int c = 0; c < _classes; c++) logits[b * _classes + c] = r.ReadSingle();
             foreach (var a in hidden.Values)
                 for (int i = 0; i < len; i++)
                     for (int j = 0; j < _hidden; j++) a[(b * t + i) * _hidden + j] = (float)r.ReadHalf();
@@ -197,6 +220,7 @@ public sealed class TeacherCache : IDisposable
             Queries = Heads(q, maxLayer), Keys = Heads(k, maxLayer), Values = Heads(v, maxLayer),
             AttentionMask = attentionMask,
             Pooled = pooled is null ? null : tensor(pooled, n, _hidden),
+            Logits = logits is null ? null : tensor(logits, n, _classes),
         };
     }
 

@@ -38,10 +38,24 @@ internal static class BertOnnxGraph
         };
 
     /// <summary>
-    /// Appends the whole encoder to <paramref name="g"/> and declares inputs and outputs; with
+    /// Appends the whole sentence encoder to <paramref name="g"/> and declares inputs and outputs; with
     /// <paramref name="distillation"/> also those hidden states, attention maps and Q/K/V (see <see cref="OnnxTeacherForward"/>).
     /// </summary>
     public static void Write(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer, Pooling pooling, bool normalize,
+        TeacherOutputs? distillation = null)
+    {
+        var (hidden, maskF) = Encoder(g, c, w, writer, distillation);
+        string pooled = pooling == Pooling.Cls ? Cls(g, hidden) : MeanPool(g, hidden, maskF);
+        if (normalize) pooled = g.L2Normalize(pooled);
+        g.Output(pooled, "sentence_embedding", DataType.Float, "batch", c.HiddenSize.ToString());
+    }
+
+    /// <summary>
+    /// Declares the three inputs, appends embeddings and layers, declares <c>last_hidden_state</c>;
+    /// returns the hidden state (B, T, H) and the (B, T) float mask for a head. With <paramref name="distillation"/>
+    /// those hidden states, attention maps and Q/K/V are outputs too.
+    /// </summary>
+    public static (string Hidden, string MaskF) Encoder(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer,
         TeacherOutputs? distillation = null)
     {
         var activation = ActivationGraphs[Activations.Parse(c.HiddenAct)];
@@ -88,13 +102,12 @@ internal static class BertOnnxGraph
             if (Wants(o.Values, i)) g.Output(layer.V, Name(OnnxTeacherForward.Value, i), DataType.Float, "batch", heads, "sequence", d);
         }
         g.Output(hidden, "last_hidden_state", DataType.Float, "batch", "sequence", c.HiddenSize.ToString());
-
-        string pooled = pooling == Pooling.Cls
-            ? g.Node("Gather", [hidden, g.Int64s("pooling/cls_index", [0L])], "pooling/cls", Attr("axis", 1L))
-            : MeanPool(g, hidden, maskF);
-        if (normalize) pooled = g.L2Normalize(pooled);
-        g.Output(pooled, "sentence_embedding", DataType.Float, "batch", c.HiddenSize.ToString());
+        return (hidden, maskF);
     }
+
+    /// <summary>The hidden state of the first token ([CLS]): (B, T, H) → (B, H).</summary>
+    public static string Cls(OnnxGraphBuilder g, string hidden) =>
+        g.Node("Gather", [hidden, g.Int64s("pooling/cls_index", [0L])], "pooling/cls", Attr("axis", 1L));
 
     // One encoder layer: its output and, for distillation outputs, the values inside attention.
     static (string Output, string Probs, string Q, string KT, string V) Layer(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer,

@@ -16,7 +16,7 @@ namespace DistillSharp.Export.Encoder;
 /// </summary>
 public static class OnnxExporter
 {
-    const string Producer = "DistillSharp";
+    internal const string Producer = "DistillSharp";
 
     /// <summary>Writes the float32 graph of a sentence encoder (its pooling and normalisation unless overridden).</summary>
     public static OnnxExportResult ExportFp32(SentenceEncoder encoder, string path, OnnxExportOptions? options = null) =>
@@ -59,20 +59,28 @@ public static class OnnxExporter
     static (ModelProto Model, Int8WeightWriter Writer) BuildInt8Core(BertEncoderModel model, QuantizedModel quantized, OnnxExportOptions? options)
     {
         options = (options ?? new OnnxExportOptions()).Validate();
+        var weights = new WeightTable(model, "ONNX INT8 export");
+        var writer = Int8Writer(weights, quantized, options, LinearNames(model.Config));
+        return (Build(model.Config, weights, writer, options), writer);
+    }
+
+    /// <summary>
+    /// The INT8 weight writer after checking that <paramref name="quantized"/> has 8-bit weights,
+    /// 8-bit or no activation quantization, and holds at least one of <paramref name="graphLinears"/>.
+    /// </summary>
+    internal static Int8WeightWriter Int8Writer(WeightTable weights, QuantizedModel quantized, OnnxExportOptions options, IReadOnlyList<string> graphLinears)
+    {
         const string source = "ONNX INT8 export";
         if (quantized.WeightBits != 8)
             throw new DistillSharpException($"{source}: weight_bits is {quantized.WeightBits}; ONNX INT8 export takes 8-bit weights (4-bit weights have no ONNX Runtime CPU MatMul path here)");
         if (quantized.ActivationBits is not (0 or 8))
             throw new DistillSharpException($"{source}: activation_bits is {quantized.ActivationBits}; allowed: 8, 0 (weight-only)");
-        var graphLinears = LinearNames(model.Config).ToHashSet();
         var inGraph = quantized.Layers.Keys.Where(graphLinears.Contains).ToList();
         if (inGraph.Count == 0)
             throw new DistillSharpException(
                 $"{source}: the quantized model holds none of the encoder's Linear layers (it has: {string.Join(", ", quantized.Layers.Keys.Take(4))}; expected names like encoder.layer.0.attention.self.query)");
         foreach (var layer in inGraph) quantized.Layers[layer].Validate(8);
-        var weights = new WeightTable(model, source);
-        var writer = new Int8WeightWriter(weights, quantized, options, source);
-        return (Build(model.Config, weights, writer, options), writer);
+        return new Int8WeightWriter(weights, quantized, options, source);
     }
 
     /// <summary>Names of the Linear layers the graph contains (the pooler's is not: the outputs do not use it).</summary>
@@ -100,7 +108,7 @@ public static class OnnxExporter
         return options with { Pooling = options.Pooling ?? encoder.Pooling, Normalize = options.Normalize ?? encoder.Normalize };
     }
 
-    static OnnxExportResult Write(ModelProto model, string path, string scheme, IReadOnlyList<string> int8, IReadOnlyList<string> fp32)
+    internal static OnnxExportResult Write(ModelProto model, string path, string scheme, IReadOnlyList<string> int8, IReadOnlyList<string> fp32)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new DistillSharpException("ONNX export needs an output path");
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));

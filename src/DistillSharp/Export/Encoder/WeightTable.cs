@@ -1,5 +1,6 @@
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization;
+using static TorchSharp.torch;
 
 namespace DistillSharp.Export.Encoder;
 
@@ -13,10 +14,13 @@ internal sealed class WeightTable
     readonly Dictionary<string, (float[] Data, long[] Shape)> _tensors = new(StringComparer.Ordinal);
     readonly string _source;
 
-    public WeightTable(BertEncoderModel model, string source)
+    public WeightTable(BertEncoderModel model, string source) : this(model.state_dict(), source) { }
+
+    /// <summary>A table of named tensors (a state dict, or a classifier's encoder and head under the encoder's names).</summary>
+    public WeightTable(IEnumerable<KeyValuePair<string, Tensor>> tensors, string source)
     {
         _source = source;
-        foreach (var (name, t) in model.state_dict())
+        foreach (var (name, t) in tensors)
             _tensors[name] = (TensorQuant.ToFloatArray(t), t.shape.ToArray());
     }
 

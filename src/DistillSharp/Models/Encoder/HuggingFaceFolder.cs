@@ -26,32 +26,11 @@ public static class HuggingFaceFolder
     /// <summary>Saves weights in <paramref name="dtype"/> (F32, F16 or BF16) plus tokenizer and pooling files.</summary>
     public static void Save(SentenceEncoder encoder, string dir, string dtype = "F32")
     {
-        ScalarType type = dtype switch
-        {
-            "F32" => ScalarType.Float32, "F16" => ScalarType.Float16, "BF16" => ScalarType.BFloat16,
-            _ => throw new DistillSharpException($"cannot save weights as '{dtype}'; use F32, F16 or BF16"),
-        };
         Directory.CreateDirectory(dir);
-        var tensors = new Dictionary<string, SafeTensor>();
-        foreach (var (name, t) in encoder.Model.state_dict())
-        {
-            using var converted = t.to_type(type);
-            tensors[name] = TorchSafetensors.FromTensor(converted);
-        }
-        Safetensors.Write(Path.Combine(dir, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        AtomicFile.WriteText(Path.Combine(dir, "config.json"), encoder.Model.Config.ToJson(TorchDtypeName(type)));
-        AtomicFile.WriteText(Path.Combine(dir, "vocab.txt"), encoder.Tokenizer.VocabText);
+        string torchDtype = SaveWeights(encoder.Model, dir, dtype);
+        AtomicFile.WriteText(Path.Combine(dir, "config.json"), encoder.Model.Config.ToJson(torchDtype));
+        TokenizerFiles.Save(encoder.Tokenizer, dir);
         var tok = encoder.Tokenizer;
-        WriteJson(dir, "tokenizer_config.json", new JsonObject
-        {
-            ["tokenizer_class"] = "BertTokenizer", ["do_lower_case"] = tok.LowerCase, ["strip_accents"] = null,
-            ["tokenize_chinese_chars"] = true, ["model_max_length"] = tok.MaxLength,
-            ["cls_token"] = "[CLS]", ["sep_token"] = "[SEP]", ["pad_token"] = "[PAD]", ["unk_token"] = "[UNK]", ["mask_token"] = "[MASK]",
-        });
-        WriteJson(dir, "special_tokens_map.json", new JsonObject
-        {
-            ["cls_token"] = "[CLS]", ["sep_token"] = "[SEP]", ["pad_token"] = "[PAD]", ["unk_token"] = "[UNK]", ["mask_token"] = "[MASK]",
-        });
         WriteJson(dir, "sentence_bert_config.json", new JsonObject { ["max_seq_length"] = tok.MaxLength, ["do_lower_case"] = false });
         var modules = new JsonArray(
             new JsonObject { ["idx"] = 0, ["name"] = "0", ["path"] = "", ["type"] = "sentence_transformers.models.Transformer" },
@@ -94,38 +73,39 @@ public static class HuggingFaceFolder
         var model = new BertEncoderModel(config);
         StateDict.Load(model, tensors, weightsPath, ignore: ["embeddings.position_ids"]);
 
-        var tokConfig = ReadJson(Path.Combine(dir, "tokenizer_config.json"));
         var stConfig = ReadJson(Path.Combine(dir, "sentence_bert_config.json"));
-        bool lower = tokConfig?["do_lower_case"]?.GetValue<bool>() ?? true;
-        long declared = stConfig?["max_seq_length"]?.GetValue<long>() ?? tokConfig?["model_max_length"]?.GetValue<long>() ?? 512;
-        int length = maxLength ?? (int)Math.Min(declared, config.MaxPositionEmbeddings);
+        var tokenizer = TokenizerFiles.Load(dir, config.MaxPositionEmbeddings, maxLength, stConfig?["max_seq_length"]?.GetValue<long>());
         var pooling = ReadJson(Path.Combine(dir, "1_Pooling", "config.json"));
         var mode = pooling?["pooling_mode_cls_token"]?.GetValue<bool>() == true ? Pooling.Cls : Pooling.Mean;
         var modules = File.Exists(Path.Combine(dir, "modules.json")) ? File.ReadAllText(Path.Combine(dir, "modules.json")) : "";
         bool normalize = modules.Contains("sentence_transformers.models.Normalize");
-        var tokenizer = new BertTextTokenizer(File.ReadAllText(vocabPath), lower, length, vocabPath);
         model.eval();
         return new SentenceEncoder(model, tokenizer, mode, normalize, dir);
     }
 
-    static string TorchDtypeName(ScalarType t) => t switch
+    /// <summary>
+    /// Writes <paramref name="module"/>'s state dict as <c>model.safetensors</c> in <paramref name="dtype"/>
+    /// (F32, F16 or BF16; tensors in name order, metadata format=pt, as transformers writes it) and
+    /// returns config.json's torch_dtype for it.
+    /// </summary>
+    internal static string SaveWeights(nn.Module module, string dir, string dtype)
     {
-        ScalarType.Float16 => "float16", ScalarType.BFloat16 => "bfloat16", _ => "float32",
-    };
-
-    static void WriteJson(string dir, string name, JsonObject o) =>
-        AtomicFile.WriteText(Path.Combine(dir, name), o.ToJsonString(Indented));
-
-    static JsonObject? ReadJson(string path)
-    {
-        if (!File.Exists(path)) return null;
-        try
+        ScalarType type = dtype switch
         {
-            return JsonNode.Parse(File.ReadAllText(path))?.AsObject();
-        }
-        catch (JsonException e)
+            "F32" => ScalarType.Float32, "F16" => ScalarType.Float16, "BF16" => ScalarType.BFloat16,
+            _ => throw new DistillSharpException($"cannot save weights as '{dtype}'; use F32, F16 or BF16"),
+        };
+        var tensors = new Dictionary<string, SafeTensor>();
+        foreach (var (name, t) in module.state_dict())
         {
-            throw new DistillSharpException($"{path}: not valid JSON ({e.Message})");
+            using var converted = t.to_type(type);
+            tensors[name] = TorchSafetensors.FromTensor(converted);
         }
+        Safetensors.Write(Path.Combine(dir, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        return type switch { ScalarType.Float16 => "float16", ScalarType.BFloat16 => "bfloat16", _ => "float32" };
     }
+
+    static void WriteJson(string dir, string name, JsonObject o) => TokenizerFiles.WriteJson(dir, name, o);
+
+    static JsonObject? ReadJson(string path) => TokenizerFiles.ReadJson(path);
 }

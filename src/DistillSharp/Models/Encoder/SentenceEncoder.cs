@@ -9,7 +9,7 @@ namespace DistillSharp.Models.Encoder;
 /// A BERT-family encoder with its tokenizer and sentence pooling: what sentence-transformers calls
 /// a SentenceTransformer. Teachers and students are both of this type.
 /// </summary>
-public sealed class SentenceEncoder : IDisposable
+public sealed class SentenceEncoder : IEncoderFamilyModel, IDisposable
 {
     public SentenceEncoder(BertEncoderModel model, BertTextTokenizer tokenizer, Pooling pooling, bool normalize, string source)
     {
@@ -30,6 +30,12 @@ public sealed class SentenceEncoder : IDisposable
     public bool Normalize { get; }
     /// <summary>Where it came from (for messages and reports).</summary>
     public string Source { get; }
+
+    /// <inheritdoc/>
+    public nn.Module Module => Model;
+
+    /// <inheritdoc/>
+    public BertEncoderModel Encoder => Model;
 
     /// <summary>Runs a tokenized batch; the result's <see cref="ModelOutput.Pooled"/> is the sentence embedding.</summary>
     public ModelOutput Forward(TokenBatch batch, bool withQkv = false)

@@ -36,6 +36,9 @@ public sealed record TeacherNeeds
     /// <summary>The per-layer part, as a teacher engine (<see cref="ITeacherForward"/>) is asked for it.</summary>
     public TeacherOutputs Outputs => new(HiddenStates, Attentions, Queries, Keys, Values);
 
+    /// <summary>True when nothing is needed (the set members make record equality compare references, so test this instead).</summary>
+    public bool IsEmpty => !Logits && !Pooled && HiddenStates.Count + Attentions.Count + Queries.Count + Keys.Count + Values.Count == 0;
+
     /// <summary>Everything either side needs.</summary>
     public TeacherNeeds Union(TeacherNeeds other) => new()
     {
