@@ -54,7 +54,7 @@ public sealed class ClassifyPipelineSmokeTests : IDisposable
             Stage("align", 3, 1, Loss("hidden_mse", 1.0), Loss("minilm_attention", 1.0), Loss("kl", 1.0, ("temperature", 2.0))),
             Stage("task", 2, 2, Loss("kl", 1.0, ("temperature", 2.0)), Loss("ce", 0.5)),
         ],
-        Quantize = new Dictionary<string, object?> { ["mode"] = "dynamic", ["scheme"] = "symmetric", ["calib_batches"] = "2" },
+        Quantize = new Dictionary<string, object?> { ["recipe"] = "int8-dynamic" },
         Bench = new BenchConfig([1, 4], Seq: 16, Runs: 3),
         Seed = 7,
     };
