@@ -5,6 +5,7 @@ using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Cli;
 
@@ -27,7 +28,7 @@ static class EvalCommand
         {
             string[] names = parse.GetValue(tasks) is { Length: > 0 } t ? t : EvalRegistry.Tasks.Keys.ToArray();
             foreach (string name in names) EvalRegistry.Create(name); // unknown names fail before any work
-            int length = parse.GetValue(maxLength);
+            int length = CommandRunner.InRange(parse.GetValue(maxLength), "--max-length", 3, BertTextTokenizer.MaxSupportedLength);
             using var encoder = ModelLoader.Load(parse.GetValue(model)!, length);
             using var teacherEncoder = names.Contains("agreement") ? ModelLoader.Load(parse.GetValue(teacher)!, length) : null;
             var log = parse.GetValue(json) ? TextWriter.Null : Console.Error;

@@ -60,9 +60,9 @@ public static class LmRunCommand
         return CommandRunner.Ok;
     }
 
-    static LmRunConfig Load(string? path, IReadOnlyList<string> overrides) => path is null
-        ? LmConfigLoader.Parse(LmDefaultConfig.Yaml, overrides, "configs/lm-default.yaml (built in)")
-        : LmConfigLoader.Load(path, overrides);
+    static LmRunConfig Load(string? path, IReadOnlyList<string> overrides) => CommandRunner.CheckConfigFile(path) is { } file
+        ? LmConfigLoader.Load(file, overrides)
+        : LmConfigLoader.Parse(LmDefaultConfig.Yaml, overrides, "configs/lm-default.yaml (built in)");
 
     static long? CheckCap(long? cap) => cap is <= 0 ? throw new DistillSharpException($"--max-steps must be > 0, got {cap}") : cap;
 

@@ -31,6 +31,7 @@ public static class RunCommand
         {
             string? path = parse.GetValue(config);
             var overrides = parse.GetValue(set) ?? [];
+            CommandRunner.CheckConfigFile(path);
             if (path is not null && LmConfigLoader.IsLm(path))
                 return LmRunCommand.Run(path, overrides, parse.GetValue(outDir), parse.GetValue(maxSteps), parse.GetValue(resume));
             RunConfig cfg = path is null

@@ -77,16 +77,8 @@ public static class Int8DecoderFile
         string runtimePath = Path.Combine(dir, RuntimeFile);
         if (!File.Exists(runtimePath))
             throw new DistillSharpException($"{path}: not an INT8 decoder: expected {RuntimeFile} here or in {RunSubfolder}/");
-        JsonObject runtime;
-        try
-        {
-            runtime = JsonNode.Parse(File.ReadAllText(runtimePath))?.AsObject() ?? throw new DistillSharpException($"{runtimePath}: empty JSON");
-        }
-        catch (JsonException e)
-        {
-            throw new DistillSharpException($"{runtimePath}: not valid JSON ({e.Message})");
-        }
-        string format = runtime["format"]?.GetValue<string>() ?? "", version = runtime["format_version"]?.GetValue<string>() ?? "";
+        var runtime = InputFile.ReadJsonObject(runtimePath, RuntimeFile);
+        string format = JsonKeys.String(runtime, "format", runtimePath) ?? "", version = JsonKeys.String(runtime, "format_version", runtimePath) ?? "";
         if (format != Format || version != Version)
             throw new DistillSharpException($"{runtimePath}: format '{format}' version '{version}'; expected '{Format}' version '{Version}'");
         foreach (string f in new[] { Int8EncoderFile.QuantizedFile, Int8EncoderFile.Fp32File, Int8EncoderFile.ConfigFile })
@@ -97,10 +89,11 @@ public static class Int8DecoderFile
         foreach (var (name, e) in Safetensors.Read(fp32Path).Tensors)
         {
             if (e.Dtype != "F32") throw new DistillSharpException($"{fp32Path}: tensor '{name}' is {e.Dtype} {e.ShapeText}, expected F32");
+            e.RequireFinite($"{fp32Path}: tensor '{name}'");
             fp32[name] = new FloatTensor(MemoryMarshal.Cast<byte, float>(e.Data).ToArray(), e.Shape);
         }
         var quantized = QuantizedModelFile.Load(Path.Combine(dir, Int8EncoderFile.QuantizedFile));
-        Int8EmbeddingTable? table = (runtime["embeddings"]?.GetValue<string>() ?? "fp32") switch
+        Int8EmbeddingTable? table = (JsonKeys.String(runtime, "embeddings", runtimePath) ?? "fp32") switch
         {
             "fp32" => null,
             "int8" => Int8EncoderFile.ReadInt8Table(Path.Combine(dir, Int8EncoderFile.Int8EmbeddingsFile), Int8DecoderWeights.EmbeddingsNameOf(config)),

@@ -132,6 +132,7 @@ public sealed class Int8Encoder : IDisposable
                 if (m is not (0 or 1)) throw new DistillSharpException($"attention_mask[{i}, {j}] is {m}; allowed: 0, 1");
                 tokens += (int)m;
             }
+        CheckSize(b, t, tokens);
         _ws.Ensure(tokens, b, t);
         int n = 0;
         for (int i = 0; i < b; i++)
@@ -151,6 +152,26 @@ public sealed class Int8Encoder : IDisposable
             _ws.Lengths[i] = n - _ws.Starts[i];
         }
         return tokens;
+    }
+
+    /// <summary>
+    /// Bytes of the buffers a forward pass over <paramref name="batch"/> sequences of
+    /// <paramref name="length"/> tokens needs (every token real: the most it can need).
+    /// </summary>
+    public long WorkspaceBytes(int batch, int length) => EncoderWorkspace.Bytes((long)batch * length, batch, length, Config.HiddenSize, Config.IntermediateSize);
+
+    // The kernels index the buffers with the sizes checked here: each buffer must fit one array and
+    // all of them the memory available, before anything is allocated.
+    void CheckSize(int batch, int length, int tokens)
+    {
+        var c = Config;
+        long largest = Math.Max((long)tokens * Math.Max(3L * c.HiddenSize, c.IntermediateSize), (long)batch * length * c.HiddenSize);
+        if (largest > Array.MaxLength)
+            throw new DistillSharpException(
+                $"a batch of {batch} × {length} tokens needs a buffer of {largest:N0} floats, more than the INT8 runtime's limit of {Array.MaxLength:N0}; use smaller batches");
+        long bytes = EncoderWorkspace.Bytes(tokens, batch, length, c.HiddenSize, c.IntermediateSize), available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+            throw new DistillSharpException($"a batch of {batch} × {length} tokens needs {bytes / 1e9:F1} GB of buffers, more than the {available / 1e9:F1} GB of memory available; use smaller batches");
     }
 
     void RunLayer(Layer layer, int tokens, int sequences)

@@ -93,46 +93,44 @@ public static class Int8EncoderFile
     static Int8EncoderWeights LoadFolder(string dir, int? maxLength)
     {
         string runtimePath = Path.Combine(dir, RuntimeFile);
-        JsonObject runtime;
-        try
-        {
-            runtime = JsonNode.Parse(File.ReadAllText(runtimePath))?.AsObject() ?? throw new DistillSharpException($"{runtimePath}: empty JSON");
-        }
-        catch (JsonException e)
-        {
-            throw new DistillSharpException($"{runtimePath}: not valid JSON ({e.Message})");
-        }
-        string format = runtime["format"]?.GetValue<string>() ?? "";
-        string version = runtime["format_version"]?.GetValue<string>() ?? "";
+        var runtime = InputFile.ReadJsonObject(runtimePath, RuntimeFile);
+        string format = JsonKeys.String(runtime, "format", runtimePath) ?? "";
+        string version = JsonKeys.String(runtime, "format_version", runtimePath) ?? "";
         if (format != Format || version is not (Version or Int8EmbeddingsVersion))
             throw new DistillSharpException(
                 $"{runtimePath}: format '{format}' version '{version}'; expected '{Format}' version '{Version}' or '{Int8EmbeddingsVersion}'");
         foreach (string f in new[] { QuantizedFile, Fp32File, ConfigFile, VocabFile })
             if (!File.Exists(Path.Combine(dir, f))) throw new DistillSharpException($"{dir}: missing {f}");
         string configPath = Path.Combine(dir, ConfigFile);
-        var config = BertConfig.FromJson(File.ReadAllText(configPath), configPath);
-        var pooling = (runtime["pooling"]?.GetValue<string>() ?? "mean") switch
+        var config = BertConfig.Load(configPath);
+        var pooling = (JsonKeys.String(runtime, "pooling", runtimePath) ?? "mean") switch
         {
             "mean" => Pooling.Mean,
             "cls" => Pooling.Cls,
             var p => throw new DistillSharpException($"{runtimePath}: pooling '{p}' is unknown; allowed: mean, cls"),
         };
-        int length = maxLength ?? runtime["max_seq_length"]?.GetValue<int>() ?? Math.Min(512, config.MaxPositionEmbeddings);
+        int? declared = JsonKeys.Int(runtime, "max_seq_length", runtimePath);
+        if (declared is < 3 || declared > config.MaxPositionEmbeddings)
+            throw new DistillSharpException($"{runtimePath}: max_seq_length {declared} must be in [3, {config.MaxPositionEmbeddings}] (max_position_embeddings of {configPath})");
+        int length = maxLength ?? declared ?? Math.Min(512, config.MaxPositionEmbeddings);
         string vocabPath = Path.Combine(dir, VocabFile);
-        var tokenizer = new BertTextTokenizer(File.ReadAllText(vocabPath), runtime["do_lower_case"]?.GetValue<bool>() ?? true, length, vocabPath);
+        var tokenizer = new BertTextTokenizer(InputFile.ReadText(vocabPath, InputFile.ConfigBytes, VocabFile), JsonKeys.Bool(runtime, "do_lower_case", runtimePath) ?? true,
+            length, vocabPath);
+        tokenizer.CheckFits(config.VocabSize, config.MaxPositionEmbeddings, dir);
+        bool normalize = JsonKeys.Bool(runtime, "normalize", runtimePath) ?? true;
         string fp32Path = Path.Combine(dir, Fp32File);
         var (tensors, _) = Safetensors.Read(fp32Path);
         var fp32 = new Dictionary<string, FloatTensor>();
         foreach (var (name, e) in tensors)
         {
             if (e.Dtype != "F32") throw new DistillSharpException($"{fp32Path}: tensor '{name}' is {e.Dtype} {e.ShapeText}, expected F32");
+            e.RequireFinite($"{fp32Path}: tensor '{name}'");
             fp32[name] = new FloatTensor(MemoryMarshal.Cast<byte, float>(e.Data).ToArray(), e.Shape);
         }
         var quantized = QuantizedModelFile.Load(Path.Combine(dir, QuantizedFile));
         string int8Path = Path.Combine(dir, Int8EmbeddingsFile);
         var int8Table = File.Exists(int8Path) ? ReadInt8Table(int8Path, Int8EncoderWeights.WordEmbeddingsName) : null;
-        return new Int8EncoderWeights(config, fp32, quantized, tokenizer, pooling, runtime["normalize"]?.GetValue<bool>() ?? true, dir,
-            int8Table).Validate();
+        return new Int8EncoderWeights(config, fp32, quantized, tokenizer, pooling, normalize, dir, int8Table).Validate();
     }
 
     // Reads table `name` (I8 [rows, cols]) and its scales (`name` + ScaleSuffix, F32 [rows]).
@@ -145,7 +143,9 @@ public static class Int8EncoderFile
             throw new DistillSharpException($"{path}: tensor '{name}' is {values.Dtype} {values.ShapeText}, expected I8 [rows, cols]");
         if (scales.Dtype != "F32" || scales.Shape.Length != 1 || scales.Shape[0] != values.Shape[0])
             throw new DistillSharpException($"{path}: tensor '{name}{ScaleSuffix}' is {scales.Dtype} {scales.ShapeText}, expected F32 [{values.Shape[0]}]");
+        if (values.Shape[0] > int.MaxValue || values.Shape[1] > int.MaxValue)
+            throw new DistillSharpException($"{path}: tensor '{name}' {values.ShapeText} is too large for an embedding table");
         return new Int8EmbeddingTable(MemoryMarshal.Cast<byte, sbyte>(values.Data).ToArray(), MemoryMarshal.Cast<byte, float>(scales.Data).ToArray(),
-            checked((int)values.Shape[0]), checked((int)values.Shape[1]));
+            (int)values.Shape[0], (int)values.Shape[1]).Validate($"{path}: tensor '{name}'", (int)values.Shape[0], (int)values.Shape[1]);
     }
 }

@@ -51,9 +51,17 @@ internal sealed class EncoderWorkspace(int hidden, int ffn)
     public int[] Ids = [], Positions = [], Types = [], Starts = [], Lengths = [];
     public float[] Hidden = [], Attended = [], Projection = [], Context = [], Qkv = [], Ffn = [], LastHidden = [], Pooled = [];
 
-    /// <summary>Grows every buffer that is too small for <paramref name="tokens"/> real tokens in <paramref name="batch"/> × <paramref name="length"/>.</summary>
+    /// <summary>Bytes of every buffer for <paramref name="tokens"/> real tokens in <paramref name="batch"/> × <paramref name="length"/>.</summary>
+    public static long Bytes(long tokens, long batch, long length, long hidden, long ffn) =>
+        sizeof(int) * (3 * tokens + 2 * batch) + sizeof(float) * (tokens * (7 * hidden + ffn) + batch * length * hidden + batch * hidden);
+
+    /// <summary>Grows every buffer that is too small for <paramref name="tokens"/> real tokens in <paramref name="batch"/> × <paramref name="length"/> (sizes checked by the caller; overflow throws).</summary>
     public void Ensure(int tokens, int batch, int length)
     {
+        checked
+        {
+            _ = tokens * 3 * hidden + tokens * ffn + batch * length * hidden;
+        }
         Grow(ref Ids, tokens);
         Grow(ref Positions, tokens);
         Grow(ref Types, tokens);

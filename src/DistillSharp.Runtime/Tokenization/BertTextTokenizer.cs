@@ -34,9 +34,27 @@ public sealed class BertTextTokenizer
     /// <summary>Vocabulary size.</summary>
     public int VocabSize { get; }
 
+    /// <summary>Longest max length a tokenizer accepts.</summary>
+    public const int MaxSupportedLength = 65536;
+
+    /// <summary>
+    /// Throws when this tokenizer can produce token ids or sequence lengths that a model with
+    /// <paramref name="vocabRows"/> word embeddings and <paramref name="positions"/> position embeddings
+    /// does not have (they would index outside its tables in a forward pass).
+    /// </summary>
+    public void CheckFits(int vocabRows, int positions, string source)
+    {
+        if (VocabSize > vocabRows)
+            throw new DistillSharpException(
+                $"{source}: vocab.txt has {VocabSize:N0} tokens but the embedding table only {vocabRows:N0} rows (vocab_size); vocab.txt and the model do not belong together");
+        if (MaxLength > positions)
+            throw new DistillSharpException($"{source}: max length {MaxLength} exceeds max_position_embeddings {positions} of the model");
+    }
+
     public BertTextTokenizer(string vocabText, bool lowerCase, int maxLength, string source = "vocab.txt")
     {
-        if (maxLength < 3) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max length must leave room for [CLS] and [SEP]");
+        if (maxLength is < 3 or > MaxSupportedLength)
+            throw new DistillSharpException($"{source}: max length {maxLength} must be in [3, {MaxSupportedLength}] (room for [CLS] and [SEP])");
         string[] lines = vocabText.Split('\n');
         foreach (string special in new[] { "[CLS]", "[SEP]", "[PAD]", "[UNK]" })
             if (!lines.Any(l => l.TrimEnd('\r') == special))

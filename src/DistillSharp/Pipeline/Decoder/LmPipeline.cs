@@ -50,7 +50,7 @@ public static partial class LmPipeline
     {
         var clock = Stopwatch.StartNew();
         var log = options.Log;
-        string runDir = PrepareRunDir(options.OutDir ?? config.Output, config);
+        string runDir = PrepareRunDir(options.OutDir ?? config.Output, options.OutDir is null ? "output" : "--out", config);
         string cacheRoot = options.CacheRoot ?? CachePaths.Root;
         var phases = new List<LmPhaseReport>();
         var (data, teacherSource) = LoadData(config, options, runDir, phases);
@@ -121,9 +121,10 @@ public static partial class LmPipeline
         return new LmRunOutcome(runDir, reportPath, report, clock.Elapsed.TotalSeconds);
     }
 
-    static string PrepareRunDir(string dir, LmRunConfig config)
+    static string PrepareRunDir(string dir, string what, LmRunConfig config)
     {
-        string runDir = Path.GetFullPath(dir);
+        string runDir = OutputPath.Folder(dir, what);
+        if (config.Teacher.Source is { } source) LmTeacherProvider.CheckSource(source);
         if (File.Exists(Path.Combine(runDir, "report.json")) || Directory.Exists(Path.Combine(runDir, "phases")))
             throw new DistillSharpException($"{runDir} already holds a run; choose another folder with --out (the pretrained teacher is cached and will be reused)");
         Directory.CreateDirectory(runDir);

@@ -49,6 +49,27 @@ public static class LmTeacherProvider
         return File.Exists(Path.Combine(dir, "config.json")) ? dir : null;
     }
 
+    /// <summary>
+    /// Checks a source teacher without loading its weights (before the corpus loads): the folder,
+    /// its config.json and its tokenizer.json must be readable.
+    /// </summary>
+    public static void CheckSource(string source)
+    {
+        string dir;
+        try
+        {
+            dir = DecoderFolder.ResolveModelDir(source);
+        }
+        catch (DistillSharpException e)
+        {
+            throw new DistillSharpException($"teacher.source: {e.Message}", e);
+        }
+        DecoderConfig.Load(Path.Combine(dir, "config.json"));
+        if (!File.Exists(Path.Combine(dir, "tokenizer.json")))
+            throw new DistillSharpException($"teacher.source {source} has no tokenizer.json; the LM pipeline trains students on the teacher's tokenizer");
+        DecoderTokenizer.Load(dir);
+    }
+
     /// <summary>Loads a source: teacher (its HF folder must hold a tokenizer).</summary>
     public static (LmTeacher Teacher, DecoderTokenizer Tokenizer) LoadSource(string source)
     {

@@ -47,7 +47,7 @@ public static class RunPipeline
     {
         var clock = Stopwatch.StartNew();
         var log = options.Log;
-        string runDir = Path.GetFullPath(options.OutDir ?? config.Output);
+        string runDir = RunPreflight.Check(config, options);
         if (!options.Resume && DistillCheckpoint.Latest(runDir) != null)
             throw new DistillSharpException($"{runDir} already holds a run; use --resume to continue it or --out to start a new one");
         Directory.CreateDirectory(runDir);
@@ -132,7 +132,7 @@ public static class RunPipeline
         {
             foreach (var (name, path, runtime) in new[] { ("student_onnxruntime", fp32OnnxPath, "onnxruntime-fp32"), ("student_int8_onnxruntime", int8OnnxPath, "onnxruntime-int8") })
             {
-                using var ort = new OnnxRuntimeEncoder(File.ReadAllBytes(path), threads: threads);
+                using var ort = new OnnxRuntimeEncoder(path, threads: threads);
                 var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), evalTasks, data.Eval, teacherEmbed, log);
                 var (b1, bn) = EncoderSpeed.Measure(name, ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
                 variants[name] = new VariantMeasurement(Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime);
