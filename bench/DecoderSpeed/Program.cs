@@ -7,15 +7,10 @@
 using System.Text.Json;
 using DecoderSpeed;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Benchmarks.Decoder;
 using DistillSharp.Config.Decoder;
-using DistillSharp.Pipeline.Decoder;
-using DistillSharp.Reports.Decoder;
-using DistillSharp.Evaluation.Decoder;
 using static TorchSharp.torch;
 using DistillSharp.Quantization.Decoder;
 

@@ -1,10 +1,5 @@
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Benchmarks.Decoder;
-using DistillSharp.Config.Decoder;
-using DistillSharp.Pipeline.Decoder;
-using DistillSharp.Reports.Decoder;
 using static TorchSharp.torch;
 
 namespace DecoderSpeed;

@@ -1,14 +1,8 @@
-using DistillSharp.Export;
 using DistillSharp.Export.Encoder;
-using DistillSharp.Runtime.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Pipeline;
-using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 using static TorchSharp.torch;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Benchmarks.Encoder;

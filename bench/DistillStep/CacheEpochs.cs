@@ -1,13 +1,12 @@
 // Part (b): distillation steps/s of a small student against the real all-MiniLM-L6-v2 teacher,
 // once with a cold teacher-output cache (every batch runs the teacher and is written) and once warm
 // (every batch is read from disk), over the same one-epoch corpus.
-using System.Text.Json;
 using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
+using DistillSharp.Config.Yaml;
+using DistillSharp.Data;
 using DistillSharp.Distillation;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 
 static class CacheEpochs
@@ -45,7 +44,7 @@ static class CacheEpochs
                 using var student = new SentenceEncoder(StudentBuilder.Build(teacher.Model, new StudentSpec(2), seed: 3),
                     teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "student");
                 string runDir = Path.Combine(root, name);
-                var result = new Distiller(config, teacher, student, corpus,
+                var result = new Distiller(config.DistillPlan(), teacher, student, corpus,
                     new DistillerOptions(runDir, CacheRoot: Path.Combine(root, "cache"), ActivationStatsEvery: 0)).Run();
                 var stepSeconds = MetricsLog.Read(Path.Combine(runDir, "metrics.jsonl")).Select(r => r["step_s"].GetDouble()).Order().ToList();
                 runs.Add(new

@@ -3,7 +3,6 @@
 // activation checkpointing. Runs in its own process (VmHWM is per process) and prints one JSON line.
 using System.Diagnostics;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;

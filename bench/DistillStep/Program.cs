@@ -5,7 +5,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
 using static TorchSharp.torch;
 
 int steps = int.Parse(ArgValue("--steps") ?? "3");

@@ -5,8 +5,6 @@ using System.Text.Json;
 using DistillSharp.Benchmarks;
 using DistillSharp.Benchmarks.Encoder;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using DistillSharp.Benchmarks;
 using DistillSharp.Benchmarks.Encoder;
 
 namespace DistillSharp.Cli;

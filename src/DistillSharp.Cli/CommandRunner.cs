@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using DistillSharp;
 using DistillSharp.Runtime.Formats;
 
 namespace DistillSharp.Cli;

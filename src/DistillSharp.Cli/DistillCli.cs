@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
 
 namespace DistillSharp.Cli;
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using DistillSharp.Diagnostics;
 using DistillSharp.Pipeline;
 using Spectre.Console;
 

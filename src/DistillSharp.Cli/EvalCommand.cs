@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
 

@@ -1,10 +1,6 @@
 using System.CommandLine;
-using DistillSharp.Export;
 using DistillSharp.Export.Encoder;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp;
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using DistillSharp.Models.Decoder;
-using DistillSharp;
 using DistillSharp.Models.Decoder.Generation;
 using DistillSharp.Runtime.Decoder.Generation;
 namespace DistillSharp.Cli;

@@ -1,10 +1,7 @@
 using System.CommandLine;
-using DistillSharp.Benchmarks.Decoder;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Pipeline.Decoder;
-using DistillSharp.Reports.Decoder;
 using Spectre.Console;
-using DistillSharp;
 
 namespace DistillSharp.Cli;
 

@@ -1,17 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Pipeline;
 using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Quantization.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Quantization.Observers;
-using DistillSharp;
 using DistillSharp.Runtime.Formats;
 
 namespace DistillSharp.Cli;

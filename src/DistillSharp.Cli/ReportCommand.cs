@@ -1,5 +1,4 @@
 using System.CommandLine;
-using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Cli;

@@ -1,18 +1,13 @@
 using System.CommandLine;
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Pipeline;
 using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Quantization.Encoder;
-using DistillSharp.Benchmarks.Decoder;
 using DistillSharp.Config.Decoder;
-using DistillSharp.Pipeline.Decoder;
-using DistillSharp.Reports.Decoder;
 using Spectre.Console;
-using DistillSharp;
 
 namespace DistillSharp.Cli;
 

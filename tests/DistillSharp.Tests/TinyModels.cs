@@ -1,4 +1,3 @@
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Tokenization;

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Quantization;

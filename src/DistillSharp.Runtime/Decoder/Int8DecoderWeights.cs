@@ -1,6 +1,5 @@
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Kernels;
 
 namespace DistillSharp.Runtime.Decoder;

@@ -1,4 +1,3 @@
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Formats;
 namespace DistillSharp.Runtime.Quantization;
 

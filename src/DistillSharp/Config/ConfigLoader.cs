@@ -1,5 +1,8 @@
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
+using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Config;
 

@@ -1,6 +1,9 @@
 using DistillSharp.Distillation.Encoder.Losses;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
+using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Config;
 

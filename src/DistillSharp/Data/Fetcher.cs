@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Data;

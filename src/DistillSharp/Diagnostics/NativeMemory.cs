@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using DistillSharp.Distillation.Encoder;
 
 namespace DistillSharp.Diagnostics;
 

@@ -1,8 +1,6 @@
 using System.Text.Json;
 using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

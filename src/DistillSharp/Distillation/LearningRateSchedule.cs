@@ -1,5 +1,6 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 
 namespace DistillSharp.Distillation;
 

@@ -1,6 +1,6 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using TorchSharp;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,4 +1,3 @@
-using DistillSharp.Data;
 using DistillSharp.Runtime;
 
 namespace DistillSharp.Evaluation;

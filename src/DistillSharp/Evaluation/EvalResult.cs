@@ -1,5 +1,4 @@
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Evaluation;

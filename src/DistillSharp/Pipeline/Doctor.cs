@@ -3,8 +3,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using ArmDp = System.Runtime.Intrinsics.Arm.Dp;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Diagnostics;
 

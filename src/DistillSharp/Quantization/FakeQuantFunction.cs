@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 using DistillSharp.Runtime.Quantization;

@@ -1,5 +1,4 @@
 using System.Reflection;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Module = TorchSharp.torch.nn.Module;

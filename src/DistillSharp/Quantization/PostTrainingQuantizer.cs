@@ -1,5 +1,4 @@
 using DistillSharp.Quantization.Observers;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using DistillSharp.Runtime.Quantization;

@@ -1,9 +1,6 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Models;
+using DistillSharp.Distillation.Encoder;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Pipeline;
-using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Quantization;
 

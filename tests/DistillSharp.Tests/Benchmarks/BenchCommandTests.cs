@@ -1,13 +1,6 @@
 using System.Text.Json.Nodes;
-using DistillSharp.Cli;
-using DistillSharp.Export;
 using DistillSharp.Export.Encoder;
-using DistillSharp.Runtime.Quantization;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Formats;
-using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 using static DistillSharp.Tests.Export.ExportTestKit;
 using DistillSharp.Quantization.Encoder;
 

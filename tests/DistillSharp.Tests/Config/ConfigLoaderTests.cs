@@ -1,6 +1,10 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using DistillSharp.Distillation.Encoder.Losses;
+using DistillSharp.Distillation;
 
 namespace DistillSharp.Tests.Config;
 
@@ -56,7 +60,7 @@ public class ConfigLoaderTests
         Assert.Equal(2.0, task.Losses[0].Settings.Double("temperature"));
         Assert.Equal(0.5, task.Losses[1].Weight);
         Assert.Equal(0.0, task.Losses[1].Settings.Double("label_smoothing"));
-        Assert.Equal(256, task.EffectiveBatch(c.Data));
+        Assert.Equal(256, task.EffectiveBatch(c.Data.Batch));
         Assert.True(task.TrainLayers.All);
 
         Assert.Equal("99.99", c.Quantize["percentile"]);
@@ -75,7 +79,7 @@ public class ConfigLoaderTests
         Assert.Equal(1, s.Accumulate);
         Assert.Null(s.ClipGradNorm);
         Assert.Equal(1.0, s.Losses[0].Settings.Double("temperature"));
-        Assert.Equal(64, s.BatchSize(c.Data));
+        Assert.Equal(64, s.BatchSize(c.Data.Batch));
         Assert.Empty(c.Quantize);
         Assert.Equal(0.0, c.Dropout);
         Assert.False(c.CheckpointActivations);

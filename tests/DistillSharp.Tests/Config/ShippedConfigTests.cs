@@ -1,5 +1,5 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
+using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Tests.Config;
 
@@ -34,10 +34,10 @@ public class ShippedConfigTests
     {
         var c = ConfigLoader.Load(Path.Combine(RepoRoot(), "configs", "seed-recipe.yaml"));
         var (align, task) = (c.Stages[0], c.Stages[1]);
-        Assert.Equal(("align", 80000, 2048), (align.Name, align.Steps!.Value, align.BatchSize(c.Data)));
+        Assert.Equal(("align", 80000, 2048), (align.Name, align.Steps!.Value, align.BatchSize(c.Data.Batch)));
         Assert.Equal("kl", Assert.Single(align.Losses).Name);
         Assert.Equal(("cosine", 3e-5, 0.9, 0.98), (align.Schedule.Name, align.Optimizer.Lr, align.Optimizer.Beta1, align.Optimizer.Beta2));
-        Assert.Equal(("task", "ce", 4, 8192), (task.Name, Assert.Single(task.Losses).Name, task.Accumulate, task.EffectiveBatch(c.Data)));
+        Assert.Equal(("task", "ce", 4, 8192), (task.Name, Assert.Single(task.Losses).Name, task.Accumulate, task.EffectiveBatch(c.Data.Batch)));
         Assert.Equal(("adamw", 0.9, 0.98), (task.Optimizer.Name, task.Optimizer.Beta1, task.Optimizer.Beta2));
         Assert.Equal("percentile", c.Quantize["observer"]);
         Assert.True(c.CheckpointActivations);

@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 
 namespace DistillSharp.Tests.Data;
 

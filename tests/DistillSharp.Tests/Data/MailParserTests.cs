@@ -1,6 +1,5 @@
 using System.Text;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 
 namespace DistillSharp.Tests.Data;
 

@@ -1,5 +1,4 @@
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 using Xunit.Abstractions;
 
 namespace DistillSharp.Tests.Data;

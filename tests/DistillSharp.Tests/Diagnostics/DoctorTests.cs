@@ -1,4 +1,3 @@
-using DistillSharp.Diagnostics;
 using DistillSharp.Pipeline;
 
 namespace DistillSharp.Tests.Diagnostics;

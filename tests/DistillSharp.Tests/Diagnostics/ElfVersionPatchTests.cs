@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using DistillSharp.Build;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
 
 namespace DistillSharp.Tests.Diagnostics;
 

@@ -1,11 +1,12 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Models;
+using DistillSharp.Diagnostics;
+using DistillSharp.Data;
+using DistillSharp.Distillation;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -65,7 +66,7 @@ public sealed class DistillerMemoryTests : IDisposable
                 rss[p.GlobalStep - 1] = NativeMemory.ResidentBytes();
                 live[p.GlobalStep - 1] = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
             });
-            var result = new Distiller(Config(steps, checkpoint), teacher, student, Corpus, options).Run();
+            var result = new Distiller(Config(steps, checkpoint).DistillPlan(), teacher, student, Corpus, options).Run();
             Assert.True(result.Completed);
             for (int i = 0; i < steps; i += Math.Max(1, steps / 5))
                 _out.WriteLine($"step {i + 1}: rss {rss[i] / 1e6:F1} MB, live tensors {live[i]}");

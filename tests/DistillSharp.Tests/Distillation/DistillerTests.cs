@@ -1,11 +1,12 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Models;
+using DistillSharp.Data;
+using DistillSharp.Distillation;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
-using static TorchSharp.torch;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Distillation;
@@ -50,7 +51,7 @@ public sealed class DistillerTests : IDisposable
     public void LossFallsOverTraining()
     {
         var (teacher, student) = Models();
-        var result = new Distiller(Config(steps: 30), teacher, student, Corpus, new DistillerOptions(_dir)).Run();
+        var result = new Distiller(Config(steps: 30).DistillPlan(), teacher, student, Corpus, new DistillerOptions(_dir)).Run();
         Assert.True(result.Completed);
         var losses = Losses(_dir);
         Assert.Equal(30, losses.Count);
@@ -65,13 +66,13 @@ public sealed class DistillerTests : IDisposable
     {
         string straight = Path.Combine(_dir, "straight"), split = Path.Combine(_dir, "split");
         var (t1, s1) = Models();
-        new Distiller(Config(), t1, s1, Corpus, new DistillerOptions(straight, MaxSteps: 8)).Run();
+        new Distiller(Config().DistillPlan(), t1, s1, Corpus, new DistillerOptions(straight, MaxSteps: 8)).Run();
 
         var (t2, s2) = Models();
-        var first = new Distiller(Config(), t2, s2, Corpus, new DistillerOptions(split, MaxSteps: 5)).Run();
+        var first = new Distiller(Config().DistillPlan(), t2, s2, Corpus, new DistillerOptions(split, MaxSteps: 5)).Run();
         Assert.Equal(5, first.GlobalStep);
         var (t3, s3) = Models(); // a new process would build fresh models; the checkpoint restores them
-        var second = new Distiller(Config(), t3, s3, Corpus, new DistillerOptions(split, MaxSteps: 8, Resume: true)).Run();
+        var second = new Distiller(Config().DistillPlan(), t3, s3, Corpus, new DistillerOptions(split, MaxSteps: 8, Resume: true)).Run();
         Assert.Equal(8, second.GlobalStep);
 
         Assert.Equal(Losses(straight), Losses(split));
@@ -91,7 +92,7 @@ public sealed class DistillerTests : IDisposable
                 losses: { embedding_mse: 1.0 }
             """;
         var config = Config(steps: 2) with { Stages = [Config(steps: 2).Stages[0] with { TrainLayers = new TrainLayers { Embeddings = true } }] };
-        new Distiller(config, teacher, student, Corpus, new DistillerOptions(_dir)).Run();
+        new Distiller(config.DistillPlan(), teacher, student, Corpus, new DistillerOptions(_dir)).Run();
         var after = student.Model.state_dict();
         Assert.False(after["embeddings.word_embeddings.weight"].equal(before["embeddings.word_embeddings.weight"]).all().item<bool>());
         Assert.True(after["encoder.layer.0.attention.self.query.weight"].equal(before["encoder.layer.0.attention.self.query.weight"]).all().item<bool>());
@@ -103,12 +104,12 @@ public sealed class DistillerTests : IDisposable
     {
         string cache = Path.Combine(_dir, "cache");
         var (t1, s1) = Models();
-        var cold = new Distiller(Config(), t1, s1, Corpus, new DistillerOptions(Path.Combine(_dir, "a"), CacheRoot: cache)).Run();
+        var cold = new Distiller(Config().DistillPlan(), t1, s1, Corpus, new DistillerOptions(Path.Combine(_dir, "a"), CacheRoot: cache)).Run();
         // 8 steps × 8 examples: all 48 examples computed once (epoch 1), then 16 served from disk (epoch 2).
         Assert.Equal(Corpus.Length, cold.CacheMisses);
         Assert.Equal(64 - Corpus.Length, cold.CacheHits);
         var (t2, s2) = Models();
-        var warm = new Distiller(Config(), t2, s2, Corpus, new DistillerOptions(Path.Combine(_dir, "b"), CacheRoot: cache)).Run();
+        var warm = new Distiller(Config().DistillPlan(), t2, s2, Corpus, new DistillerOptions(Path.Combine(_dir, "b"), CacheRoot: cache)).Run();
         Assert.True(Directory.GetDirectories(cache).Length == 1, string.Join(", ", Directory.GetDirectories(cache)));
         Assert.Equal(0, warm.CacheMisses);
         Assert.Equal(64, warm.CacheHits);
@@ -123,7 +124,7 @@ public sealed class DistillerTests : IDisposable
     {
         var (teacher, student) = Models();
         var e = Assert.Throws<DistillSharpException>(() =>
-            new Distiller(Config(steps: 40, lr: 1e30), teacher, student, Corpus, new DistillerOptions(_dir)).Run());
+            new Distiller(Config(steps: 40, lr: 1e30).DistillPlan(), teacher, student, Corpus, new DistillerOptions(_dir)).Run());
         Assert.Contains("optimizer.lr", e.Message);
     }
 
@@ -132,7 +133,7 @@ public sealed class DistillerTests : IDisposable
     {
         var (teacher, student) = Models();
         var e = Assert.Throws<DistillSharpException>(() =>
-            new Distiller(Config(), teacher, student, Corpus, new DistillerOptions(_dir, Resume: true)).Run());
+            new Distiller(Config().DistillPlan(), teacher, student, Corpus, new DistillerOptions(_dir, Resume: true)).Run());
         Assert.Contains("no checkpoint", e.Message);
     }
 }

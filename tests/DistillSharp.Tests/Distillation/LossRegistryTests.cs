@@ -1,6 +1,5 @@
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using static DistillSharp.Tests.Distillation.LossTestKit;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -78,9 +77,9 @@ public class LossRegistryTests
     {
         var e = Assert.Throws<DistillSharpException>(() => LossRegistry.Get("klx"));
         Assert.Equal($"unknown loss 'klx'; known: {string.Join(", ", Required)}", e.Message);
-        var o = Assert.Throws<DistillSharp.Config.ConfigException>(() => LossRegistry.Get("kl").Settings(("temp", 2.0)));
+        var o = Assert.Throws<DistillSharp.Config.Yaml.ConfigException>(() => LossRegistry.Get("kl").Settings(("temp", 2.0)));
         Assert.Equal("kl.temp: unknown option 'temp'; valid keys: weight, temperature", o.Message);
-        var v = Assert.Throws<DistillSharp.Config.ConfigException>(() => LossRegistry.Get("jsd").Settings(("beta", 1.0)));
+        var v = Assert.Throws<DistillSharp.Config.Yaml.ConfigException>(() => LossRegistry.Get("jsd").Settings(("beta", 1.0)));
         Assert.Equal("jsd.beta must be in (0, 1), got 1", v.Message);
     }
 

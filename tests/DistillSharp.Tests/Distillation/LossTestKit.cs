@@ -1,6 +1,5 @@
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

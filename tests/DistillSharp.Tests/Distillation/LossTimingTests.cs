@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 

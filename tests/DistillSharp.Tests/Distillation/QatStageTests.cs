@@ -1,17 +1,15 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Models;
+using DistillSharp.Data;
+using DistillSharp.Distillation;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Pipeline;
-using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Quantization;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using DistillSharp.Runtime.Encoder;
 
@@ -62,10 +60,10 @@ public sealed class QatStageTests : IDisposable
     public void QatStageExportsAStaticInt8ModelAndLeavesPlainLinears(string qat, string exportedObserver)
     {
         var (teacher, student) = Models();
-        var result = new Distiller(Config(qat), teacher, student, Corpus, new DistillerOptions(_dir)).Run();
+        var result = new Distiller(Config(qat).DistillPlan(), teacher, student, Corpus, new DistillerOptions(_dir)).Run();
         Assert.True(result.Completed);
-        Assert.Equal(QatSession.ExportPath(_dir), result.QatExport);
-        var exported = QuantizedModelFile.Load(result.QatExport!);
+        Assert.Equal(QatSession.ExportPath(_dir), result.Artifact);
+        var exported = QuantizedModelFile.Load(result.Artifact!);
         Assert.Equal(ActivationMode.Static, exported.Mode);
         Assert.Equal(exportedObserver, exported.Observer);
         Assert.Equal(6, exported.Layers.Count);                 // q, k, v, attention output, intermediate, output
@@ -81,8 +79,8 @@ public sealed class QatStageTests : IDisposable
     {
         var (teacher, student) = Models();
         var config = Config();
-        var result = new Distiller(config, teacher, student, Corpus, new DistillerOptions(_dir)).Run();
-        var exported = QuantizedModelFile.Load(result.QatExport!);
+        var result = new Distiller(config.DistillPlan(), teacher, student, Corpus, new DistillerOptions(_dir)).Run();
+        var exported = QuantizedModelFile.Load(result.Artifact!);
 
         // The last checkpoint holds the fake-quant student (weights + EMA ranges) as it ended the stage.
         var (_, fresh) = Models();
@@ -106,16 +104,16 @@ public sealed class QatStageTests : IDisposable
     {
         string straight = Path.Combine(_dir, "straight"), split = Path.Combine(_dir, "split");
         var (t1, s1) = Models();
-        new Distiller(Config(), t1, s1, Corpus, new DistillerOptions(straight)).Run();
+        new Distiller(Config().DistillPlan(), t1, s1, Corpus, new DistillerOptions(straight)).Run();
 
         var (t2, s2) = Models();
-        var first = new Distiller(Config(), t2, s2, Corpus, new DistillerOptions(split, MaxSteps: 5)).Run();
+        var first = new Distiller(Config().DistillPlan(), t2, s2, Corpus, new DistillerOptions(split, MaxSteps: 5)).Run();
         Assert.Equal(5, first.GlobalStep);                        // 3 float + 2 QAT steps
-        Assert.Null(first.QatExport);
+        Assert.Null(first.Artifact);
         Assert.Contains(Safetensors.Read(Path.Combine(DistillCheckpoint.Latest(split)!, "student.safetensors")).Tensors.Keys,
             k => k.EndsWith(".input_range"));
         var (t3, s3) = Models();
-        var second = new Distiller(Config(), t3, s3, Corpus, new DistillerOptions(split, Resume: true)).Run();
+        var second = new Distiller(Config().DistillPlan(), t3, s3, Corpus, new DistillerOptions(split, Resume: true)).Run();
         Assert.Equal(9, second.GlobalStep);
 
         Assert.Equal(Losses(straight), Losses(split));

@@ -1,5 +1,4 @@
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Tests.Data;

@@ -1,7 +1,5 @@
-using DistillSharp.Data;
 using DistillSharp.Runtime;
 using DistillSharp.Evaluation;
-using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Tests.Evaluation;
 

@@ -1,5 +1,4 @@
 using DistillSharp.Evaluation;
-using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Tests.Evaluation;
 

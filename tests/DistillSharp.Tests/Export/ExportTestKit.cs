@@ -1,9 +1,7 @@
-using DistillSharp.Export;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Quantization;
 using Microsoft.ML.OnnxRuntime;

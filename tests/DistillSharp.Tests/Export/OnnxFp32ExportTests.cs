@@ -1,7 +1,4 @@
-using DistillSharp.Export;
 using DistillSharp.Export.Encoder;
-using DistillSharp.Runtime.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Encoder;
 using Google.Protobuf;

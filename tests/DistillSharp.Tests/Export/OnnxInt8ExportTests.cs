@@ -1,8 +1,5 @@
-using DistillSharp.Export;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization;
 using Google.Protobuf;
 using Onnx;

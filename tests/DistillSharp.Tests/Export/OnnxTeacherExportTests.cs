@@ -1,13 +1,10 @@
 using System.Diagnostics;
-using DistillSharp.Export;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Tests.Models;
-using Google.Protobuf;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Export.ExportTestKit;
 

@@ -1,6 +1,5 @@
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 
 namespace DistillSharp.Tests.LanguageModels;
 

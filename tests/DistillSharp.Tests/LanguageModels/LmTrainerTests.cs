@@ -1,8 +1,9 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
+using DistillSharp.Data;
+using DistillSharp.Distillation;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Evaluation.Decoder;
@@ -34,14 +35,14 @@ public sealed class LmTrainerTests : IDisposable
         var model = new TinyLm(V, seed: 1);
         var data = Data();
         double before = Perplexity.Evaluate(model.Logits, data.Epoch(0).Take(4)).MeanNll;
-        var progress = new List<LmProgress>();
+        var progress = new List<TrainingProgress>();
         var result = new LmTrainer(model, model.Logits, data, Options(40) with { Progress = progress.Add }).Run();
         double after = Perplexity.Evaluate(model.Logits, data.Epoch(0).Take(4)).MeanNll;
         Assert.True(after < 0.5 * before, $"NLL {before:F3} → {after:F3}");
-        Assert.Equal(40, result.Steps);
+        Assert.Equal(40, result.GlobalStep);
         Assert.True(result.Completed);
-        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), progress.Select(p => p.Step));
-        Assert.All(progress, p => Assert.Equal(40, p.Total));
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), progress.Select(p => p.GlobalStep));
+        Assert.All(progress, p => Assert.Equal(40, p.TotalSteps));
     }
 
     [Fact]
@@ -57,7 +58,7 @@ public sealed class LmTrainerTests : IDisposable
         manual_seed(999);                                    // the checkpoint's RNG state must win over this
         var second = new TinyLm(V, seed: 77);                // different init: the checkpoint must overwrite it
         var r2 = new LmTrainer(second, second.Logits, Data(), Options(6, split) with { Accumulate = 2, Resume = true }).Run();
-        Assert.Equal(6, r2.Steps);
+        Assert.Equal(6, r2.GlobalStep);
         Assert.Equal(straight.Weights(), second.Weights());
         var steps = MetricsLog.Read(Path.Combine(split, "metrics.jsonl")).Select(r => r["step"].GetInt64());
         Assert.Equal([1L, 2, 3, 4, 5, 6], steps);

@@ -1,13 +1,14 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Tests.Models.Decoder;
 using static TorchSharp.torch;
+using DistillSharp.Distillation;
+using DistillSharp.Data;
 
 namespace DistillSharp.Tests.LanguageModels;
 
@@ -48,7 +49,7 @@ public class OnPolicyTests
         };
         var source = new OnPolicyBatchSource(Prompts(6), fake, batchSize: 4, maxLength: 8, seed: 9);
         var first = source.Next();
-        Assert.Equal(new LmDataPosition(0, 1), source.Position);
+        Assert.Equal(new DataPosition(0, 1), source.Position);
         Assert.Equal(2, source.BatchesPerEpoch);
         // Prompt 3 tokens + response 2 → inputs of 4 positions; the targets at positions 2 and 3 are the response.
         Assert.Equal(4, first.Length);
@@ -57,7 +58,7 @@ public class OnPolicyTests
         var last = source.Next();
         Assert.Equal(2, last.BatchSize);                                   // 6 prompts in batches of 4
         Assert.NotEqual(seen[0], seen[1]);                                 // each batch samples with its own seed
-        source.Position = new LmDataPosition(0, 0);
+        source.Position = new DataPosition(0, 0);
         var again = source.Next();
         Assert.Equal(first.InputIds, again.InputIds);
         Assert.Equal(first.ExampleIds, again.ExampleIds);
@@ -109,7 +110,7 @@ public class OnPolicyTests
             Schedule = new ScheduleConfig("constant", WarmupSteps: 0), LogEvery = 1, TrimNativeMemoryEvery = 0,
         };
         var result = new LmTrainer(student, studentLogits, source, options, teacherLogits).Run();
-        Assert.Equal(30, result.Steps);
+        Assert.Equal(30, result.GlobalStep);
         double after = Divergence();
         Assert.True(after < 0.6 * before, $"on-policy reverse KL {before:F4} → {after:F4}");
     }

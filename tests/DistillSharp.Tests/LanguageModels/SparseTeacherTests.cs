@@ -1,6 +1,6 @@
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Tests.Distillation;
 using static TorchSharp.torch;
 

@@ -1,7 +1,3 @@
-using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

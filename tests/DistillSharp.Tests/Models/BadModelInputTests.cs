@@ -1,7 +1,5 @@
 using Google.Protobuf;
 using Onnx;
-using DistillSharp.Cli;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Tests.Models;

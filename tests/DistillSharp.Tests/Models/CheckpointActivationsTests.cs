@@ -1,6 +1,5 @@
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Models;

@@ -1,8 +1,5 @@
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Formats;
-using static TorchSharp.torch;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Models;

@@ -1,6 +1,4 @@
 using DistillSharp.Data;
-using DistillSharp.Runtime;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using static TorchSharp.torch;
 

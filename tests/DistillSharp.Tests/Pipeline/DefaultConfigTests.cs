@@ -1,8 +1,6 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Pipeline;
-using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Tests.Pipeline;
 

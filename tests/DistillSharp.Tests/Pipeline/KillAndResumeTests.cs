@@ -1,10 +1,7 @@
 using System.Diagnostics;
+using DistillSharp.Data;
 using DistillSharp.Distillation;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Formats;
 
 namespace DistillSharp.Tests.Pipeline;
 

@@ -1,9 +1,6 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
-using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Decoder;
-using DistillSharp.Pipeline.Decoder;
-using DistillSharp.Reports.Decoder;
 using DistillSharp.Tests.Config;
 
 namespace DistillSharp.Tests.Pipeline;

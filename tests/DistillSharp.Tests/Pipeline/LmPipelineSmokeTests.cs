@@ -1,10 +1,8 @@
 using DistillSharp.Data;
 using DistillSharp.Runtime;
-using DistillSharp.Benchmarks.Decoder;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Pipeline.Decoder;
 using DistillSharp.Reports.Decoder;
-using DistillSharp.Tests.Config;
 
 namespace DistillSharp.Tests.Pipeline;
 

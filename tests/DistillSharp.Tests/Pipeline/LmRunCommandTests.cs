@@ -1,6 +1,3 @@
-using DistillSharp.Benchmarks.Decoder;
-using DistillSharp.Config.Decoder;
-using DistillSharp.Pipeline.Decoder;
 using DistillSharp.Reports.Decoder;
 using DistillSharp.Tests.Config;
 

@@ -1,7 +1,5 @@
 using DistillSharp.Cli;
-using DistillSharp.Pipeline;
 using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Quantization.Encoder;
 using Spectre.Console;
 
 namespace DistillSharp.Tests.Pipeline;

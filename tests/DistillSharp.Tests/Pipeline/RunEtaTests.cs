@@ -1,6 +1,4 @@
-using DistillSharp.Pipeline;
 using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Tests.Pipeline;
 

@@ -1,11 +1,8 @@
 using DistillSharp.Benchmarks;
-using DistillSharp.Benchmarks.Encoder;
-using DistillSharp.Distillation;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Pipeline;
 using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Quantization.Encoder;
+using DistillSharp.Distillation;
 
 namespace DistillSharp.Tests.Pipeline;
 
@@ -31,7 +28,7 @@ public class RunReportBuilderTests
             ["baseline"] = Variant(4, 0.40, 0.84, 70_000_000),
         };
         var report = RunReportBuilder.Build("test", variants,
-            new DistillResult(10, true, 0, 60, 0, 0), seconds: 900, notes: []);
+            new TrainingResult(10, true, 0, 60, double.NaN, 0, 0, 0), seconds: 900, notes: []);
         var t = report.Targets!.ToDictionary(x => x.Name);
         // By hand: 4/10 = 0.4 (missed ≤ 0.2); 1.5/10 = 0.15 (met); 0.57/0.60 = 0.95; 0.85/0.90 = 0.9444.
         Assert.Equal(0.4, t["student batch-1 latency / teacher"].Measured);

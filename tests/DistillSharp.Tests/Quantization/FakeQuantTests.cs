@@ -1,6 +1,5 @@
 using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Quantization;

@@ -1,7 +1,6 @@
 using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Quantization.Observers;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Quantization;

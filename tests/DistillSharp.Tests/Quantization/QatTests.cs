@@ -1,6 +1,4 @@
 using DistillSharp.Quantization;
-using DistillSharp.Runtime.Quantization;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

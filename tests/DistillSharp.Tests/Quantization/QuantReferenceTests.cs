@@ -1,4 +1,3 @@
-using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Tests.Quantization;

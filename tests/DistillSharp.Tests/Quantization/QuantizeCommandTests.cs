@@ -1,11 +1,7 @@
 using System.Text.Json;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Formats;
-using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 
 namespace DistillSharp.Tests.Quantization;
 

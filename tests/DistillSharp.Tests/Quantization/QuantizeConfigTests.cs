@@ -1,5 +1,4 @@
 using DistillSharp.Quantization;
-using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Tests.Quantization;
 

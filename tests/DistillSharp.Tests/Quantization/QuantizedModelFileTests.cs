@@ -1,9 +1,6 @@
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Quantization;

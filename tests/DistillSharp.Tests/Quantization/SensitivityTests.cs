@@ -1,5 +1,4 @@
 using DistillSharp.Quantization;
-using DistillSharp.Runtime.Quantization;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Quantization;

@@ -1,5 +1,4 @@
 using DistillSharp.Reports;
-using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Tests.Reports;
 

@@ -1,5 +1,3 @@
-using DistillSharp.Cli;
-using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Tests.Reports;

@@ -1,7 +1,5 @@
+using DistillSharp.Data;
 using DistillSharp.Distillation;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Tests.Reports;

@@ -1,9 +1,9 @@
 using DistillSharp.Config;
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Models;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
@@ -45,7 +45,7 @@ public sealed class ReportFromDistillerTests : IDisposable
         var teacher = TinyModels.Encoder(seed: 1);
         var student = new SentenceEncoder(StudentBuilder.Build(teacher.Model, new StudentSpec(1, TeacherLayers: [1]), seed: 5),
             teacher.Tokenizer, Pooling.Mean, normalize: true, "student");
-        new Distiller(TwoStages(), teacher, student, Corpus, new DistillerOptions(_dir, ActivationStatsEvery: 3)).Run();
+        new Distiller(TwoStages().DistillPlan(), teacher, student, Corpus, new DistillerOptions(_dir, ActivationStatsEvery: 3)).Run();
 
         var metrics = MetricsTable.TryLoad(Path.Combine(_dir, ReportGenerator.MetricsFile))!;
         Assert.Equal([new StageSpan("align", 0, 6), new StageSpan("polish", 6, 10)], metrics.Stages());

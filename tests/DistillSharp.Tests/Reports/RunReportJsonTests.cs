@@ -1,4 +1,3 @@
-using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
 
 namespace DistillSharp.Tests.Reports;

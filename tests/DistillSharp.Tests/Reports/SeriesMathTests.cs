@@ -1,5 +1,4 @@
 using DistillSharp.Reports;
-using DistillSharp.Reports.Encoder;
 using DistillSharp.Reports.Plots;
 
 namespace DistillSharp.Tests.Reports;

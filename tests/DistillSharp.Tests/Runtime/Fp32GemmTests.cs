@@ -1,6 +1,4 @@
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Kernels;
-using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Tests.Runtime;
 

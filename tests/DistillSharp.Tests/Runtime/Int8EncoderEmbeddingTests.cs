@@ -1,13 +1,8 @@
 using System.Text.Json.Nodes;
-using DistillSharp.Export;
-using DistillSharp.Export.Encoder;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Quantization;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Export.ExportTestKit;
 using DistillSharp.Quantization.Encoder;

@@ -1,11 +1,8 @@
 using System.Text.Json.Nodes;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 using static DistillSharp.Tests.Export.ExportTestKit;
 using DistillSharp.Quantization.Encoder;
 

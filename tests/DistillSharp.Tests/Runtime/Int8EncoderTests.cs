@@ -1,13 +1,9 @@
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
-using DistillSharp.Pipeline;
-using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Export.ExportTestKit;
 

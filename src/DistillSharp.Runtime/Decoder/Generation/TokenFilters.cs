@@ -1,5 +1,3 @@
-using DistillSharp.Runtime;
-
 namespace DistillSharp.Runtime.Decoder.Generation;
 
 /// <summary>

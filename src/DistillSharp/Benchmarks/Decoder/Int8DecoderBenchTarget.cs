@@ -1,7 +1,5 @@
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
-using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Quantization.Decoder;
 
 namespace DistillSharp.Benchmarks.Decoder;

@@ -1,15 +1,10 @@
-using System.Text.Json.Nodes;
-using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Formats;
+using System.Text.Json.Nodes;
+using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
-using DistillSharp.Pipeline;
-using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
-using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Benchmarks.Encoder;
 

@@ -1,8 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DistillSharp.Pipeline;
-using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Quantization.Encoder;
 
 namespace DistillSharp.Benchmarks.Encoder;
 

@@ -1,9 +1,9 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Decoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Config.Decoder;
 

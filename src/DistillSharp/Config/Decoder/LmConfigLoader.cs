@@ -1,6 +1,5 @@
-using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Config.Decoder;
 

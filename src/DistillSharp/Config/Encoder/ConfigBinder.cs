@@ -1,6 +1,8 @@
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Config.Yaml;
+using DistillSharp.Quantization;
 
 namespace DistillSharp.Config.Encoder;
 
@@ -40,7 +42,7 @@ public static class ConfigBinder
             Seed = r.Int("seed", 0, v => v >= 0, ">= 0"),
         };
         r.RejectUnknown();
-        return config with { Stages = QatConfig.Resolve(stages, config.Quantize) };
+        return config with { Stages = ResolveQat(stages, config.Quantize) };
     }
 
     static TeacherConfig BindTeacher(MappingReader r)
@@ -115,5 +117,29 @@ public static class ConfigBinder
     {
         var s = YamlValues.String(node, path);
         return s.Trim().Length > 0 ? s : throw new ConfigException(path, "must be a non-empty string, got ''");
+    }
+
+    /// <summary>
+    /// Resolves the stages' <c>qat:</c> blocks against each other and the raw <c>quantize:</c> section:
+    /// only the last stage may quantize-aware train (its export is the INT8 model);
+    /// <c>quantize.qat: true</c> gives the last stage the default block when it has none, and
+    /// <c>quantize.qat: false</c> contradicts a stage block; QAT needs static activations.
+    /// </summary>
+    static IReadOnlyList<StageConfig> ResolveQat(IReadOnlyList<StageConfig> stages, IReadOnlyDictionary<string, object?> quantize)
+    {
+        for (var i = 0; i < stages.Count - 1; i++)
+            if (stages[i].Qat is not null)
+                throw new ConfigException($"stages[{i}].qat", $"is allowed on the last stage only (stages[{stages.Count - 1}]); a later float stage would undo what QAT learned");
+        var last = stages.Count - 1;
+        if (quantize.ContainsKey("freeze_observers_after"))
+            throw new ConfigException("quantize.freeze_observers_after", $"is a stage setting: QAT runs in a stage, so set stages[{last}].qat.freeze_observers_after (counted in that stage's steps)");
+        var flag = quantize.TryGetValue("qat", out var q) ? q?.ToString()?.ToLowerInvariant() : null;
+        if (flag == "false" && stages[last].Qat is not null)
+            throw new ConfigException($"stages[{last}].qat", "is set but quantize.qat is false; drop one of them");
+        if (flag == "true" && stages[last].Qat is null)
+            stages = [.. stages.Take(last), stages[last] with { Qat = new QatConfig() }];
+        if (stages[last].Qat is not null && quantize.TryGetValue("mode", out var mode) && mode?.ToString() == "dynamic")
+            throw new ConfigException($"stages[{last}].qat", "needs quantize.mode: static (QAT learns static per-tensor activation ranges), got quantize.mode: dynamic");
+        return stages;
     }
 }

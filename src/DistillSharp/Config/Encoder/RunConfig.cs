@@ -1,6 +1,7 @@
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Quantization;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Distillation.Encoder;
 
 namespace DistillSharp.Config.Encoder;
 
@@ -28,6 +29,11 @@ public sealed record RunConfig
     /// <c>IReadOnlyDictionary&lt;string, object?&gt;</c>. Empty when absent.
     /// </summary>
     public IReadOnlyDictionary<string, object?> Quantize { get; init; } = new Dictionary<string, object?>();
+
+    /// <summary>What the distiller trains: the stages with the data's default batch, the seed, and the quantize
+    /// settings when a stage quantize-aware trains.</summary>
+    public DistillPlan DistillPlan() => new(Stages, Data.Batch, Seed, CheckpointActivations,
+        Stages.Any(s => s.Qat is not null) ? QuantizeSection() : null);
 
     /// <summary>The <c>quantize:</c> section, validated.</summary>
     public QuantizeConfig QuantizeSection() => QuantizeConfig.FromMap(Quantize.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString()));
@@ -98,72 +104,3 @@ public sealed record BenchConfig(IReadOnlyList<int>? Batch = null, int Seq = 64,
     public IReadOnlyList<int> Batches => Batch ?? [1, 32];
 }
 
-/// <summary>One distillation stage.</summary>
-public sealed record StageConfig
-{
-    /// <summary>Unique stage name.</summary>
-    public required string Name { get; init; }
-
-    /// <summary>Passes over the data; exactly one of Epochs and Steps is set.</summary>
-    public int? Epochs { get; init; }
-
-    /// <summary>Optimizer steps; exactly one of Epochs and Steps is set.</summary>
-    public int? Steps { get; init; }
-
-    /// <summary>Weighted loss terms (at least one with weight &gt; 0).</summary>
-    public required IReadOnlyList<LossSpec> Losses { get; init; }
-
-    /// <summary>Optimizer.</summary>
-    public OptimizerConfig Optimizer { get; init; } = new();
-
-    /// <summary>Learning-rate schedule.</summary>
-    public ScheduleConfig Schedule { get; init; } = new();
-
-    /// <summary>Micro-batches per optimizer step (effective batch = batch × accumulate).</summary>
-    public int Accumulate { get; init; } = 1;
-
-    /// <summary>Max global gradient norm; null = no clipping.</summary>
-    public double? ClipGradNorm { get; init; }
-
-    /// <summary>Which student parameters train in this stage.</summary>
-    public TrainLayers TrainLayers { get; init; } = TrainLayers.Everything;
-
-    /// <summary>Batch size of this stage; null = <see cref="DataConfig.Batch"/>.</summary>
-    public int? Batch { get; init; }
-
-    /// <summary>Checkpoint every N optimizer steps (0 = only at the stage's end).</summary>
-    public int CheckpointEvery { get; init; }
-
-    /// <summary>Log metrics every N optimizer steps.</summary>
-    public int LogEvery { get; init; } = 10;
-
-    /// <summary>Quantization-aware training in this stage (last stage only), or null for float training.</summary>
-    public QatConfig? Qat { get; init; }
-
-    /// <summary>The micro-batch size: the stage's own or the data default.</summary>
-    public int BatchSize(DataConfig data) => Batch ?? data.Batch;
-
-    /// <summary>Samples per optimizer step.</summary>
-    public int EffectiveBatch(DataConfig data) => BatchSize(data) * Accumulate;
-}
-
-/// <summary>AdamW settings.</summary>
-public sealed record OptimizerConfig(string Name = "adamw", double Lr = 1e-4, double Beta1 = 0.9, double Beta2 = 0.999,
-    double Eps = 1e-8, double WeightDecay = 0.01)
-{
-    /// <summary>Known optimizers.</summary>
-    public static readonly string[] Names = ["adamw"];
-}
-
-/// <summary>Learning-rate schedule: linear warm-up, then cosine/linear decay to 0 or constant.</summary>
-/// <param name="Name">"cosine", "linear" or "constant".</param>
-/// <param name="WarmupFraction">Warm-up as a fraction of the stage's steps (used when WarmupSteps is null).</param>
-/// <param name="WarmupSteps">Warm-up in optimizer steps.</param>
-public sealed record ScheduleConfig(string Name = "cosine", double WarmupFraction = 0, int? WarmupSteps = null)
-{
-    /// <summary>Known schedules.</summary>
-    public static readonly string[] Names = ["cosine", "linear", "constant"];
-
-    /// <summary>Warm-up steps for a stage of <paramref name="totalSteps"/> steps.</summary>
-    public int Warmup(int totalSteps) => WarmupSteps ?? (int)Math.Round(WarmupFraction * totalSteps);
-}

@@ -1,5 +1,9 @@
 using DistillSharp.Distillation.Encoder.Losses;
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Distillation;
+using DistillSharp.Config.Yaml;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 
 namespace DistillSharp.Config.Encoder;
 

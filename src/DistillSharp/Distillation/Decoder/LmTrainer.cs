@@ -1,27 +1,20 @@
-using System.Diagnostics;
-using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
-using DistillSharp.Distillation;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
+using DistillSharp.Data;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Decoder;
 
 /// <summary>
-/// Trains a causal language model for N optimizer steps on one objective — next-token CE on packed
-/// blocks ("pretrain") or on response tokens ("sft"), or token-level KD against a teacher given as
-/// a logits delegate or a sparse cache, optionally mixed with CE ("kd"). AdamW (no decay on
-/// vectors) under warm-up + decay, gradient accumulation, clipping and non-finite skipping come from
-/// <see cref="OptimizerStep"/> and <see cref="LearningRateSchedule"/>; metrics.jsonl and atomic
-/// checkpoints from <see cref="MetricsLog"/> and <see cref="DistillCheckpoint"/> (model, optimizer
-/// moments, RNG, data position), so a resumed run continues bit-identically.
+/// The decoder family's part of the <see cref="Trainer"/>: one objective for N optimizer steps —
+/// next-token CE on packed blocks ("pretrain") or on response tokens ("sft"), or token-level KD
+/// against a teacher given as a logits delegate or a sparse cache, optionally mixed with CE ("kd").
+/// The loop (AdamW without decay on vectors, warm-up + decay, accumulation, clipping, non-finite
+/// skipping, metrics.jsonl, atomic checkpoints with exact resume) is the trainer's.
 /// The model is any module; <c>logits</c> maps (ids, attention mask) (B, T) int64 → (B, T, V).
 /// </summary>
-public sealed class LmTrainer
+public sealed class LmTrainer : ITrainingObjective
 {
     readonly nn.Module _model;
     readonly Func<Tensor, Tensor, Tensor> _logits;
@@ -30,6 +23,7 @@ public sealed class LmTrainer
     readonly Func<Tensor, Tensor, Tensor>? _teacher;
     readonly SparseTeacherCache? _cache;
     readonly TokenKdLoss? _kd;
+    readonly long _hits0, _misses0;
 
     /// <summary>
     /// Sets up a run. For "kd" give <paramref name="teacher"/> (dense logits), <paramref name="teacherCache"/>
@@ -51,110 +45,73 @@ public sealed class LmTrainer
         _options = options;
         _teacher = teacher;
         _cache = teacherCache;
+        (_hits0, _misses0) = (teacherCache?.Hits ?? 0, teacherCache?.Misses ?? 0);
     }
 
     /// <summary>Runs (or resumes) until Steps or MaxSteps.</summary>
-    public LmTrainResult Run()
+    public TrainingResult Run()
     {
-        var clock = Stopwatch.StartNew();
-        var parameters = _model.parameters().Where(p => p.requires_grad).ToList();
-        if (parameters.Count == 0) throw new DistillSharpException("the model has no trainable parameter");
-        using var optimizer = OptimizerStep.CreateAdamW(parameters, _options.Optimizer);
-        var guard = new OptimizerStep();
-        long step = 0;
-        string? checkpoint = _options.Resume ? DistillCheckpoint.Latest(_options.RunDir!) : null;
-        if (_options.Resume && checkpoint is null)
-            throw new DistillSharpException($"{_options.RunDir}: resume asked for but there is no checkpoint to resume from");
-        var noTerms = new Dictionary<string, nn.Module>();
-        if (checkpoint != null)
-        {
-            var state = DistillCheckpoint.ReadState(checkpoint);
-            DistillCheckpoint.LoadStudent(checkpoint, _model);
-            DistillCheckpoint.LoadTraining(checkpoint, noTerms, optimizer);
-            step = state.GlobalStep;
-            guard.Skipped = state.SkippedSteps;
-            _data.Position = new LmDataPosition(state.Epoch, state.Batch);
-        }
-        using var log = _options.RunDir is null ? null : new MetricsLog(Path.Combine(_options.RunDir, "metrics.jsonl"), checkpoint != null ? step : 0);
-        long total = _options.MaxSteps is long cap ? Math.Min(cap, _options.Steps) : _options.Steps;
-        long hits0 = _cache?.Hits ?? 0, misses0 = _cache?.Misses ?? 0, tokens = 0;
-        double lastLoss = double.NaN;
-        int done = 0;
-        var runClock = Stopwatch.StartNew();
-        _model.train();
-        while (step < total)
-        {
-            // Also collects the wrappers TorchSharp makes around p.grad in clipping and zero_grad.
-            using var iterationScope = NewDisposeScope();
-            double lr = LearningRateSchedule.At(_options.Schedule, _options.Optimizer.Lr, (int)step, _options.Steps);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            long start = Stopwatch.GetTimestamp();
-            var (loss, terms, stepTokens, finite) = Accumulate();
-            var (gradNorm, _) = guard.Apply(optimizer, parameters, _options.ClipGradNorm, loss, finite, $"{_options.Objective} step {step + 1}",
-                $"lower the learning rate (lr = {_options.Optimizer.Lr}) or set clip_grad_norm");
-            optimizer.zero_grad();
-            step++;
-            done++;
-            tokens += stepTokens;
-            lastLoss = loss;
-            if (_options.TrimNativeMemoryEvery > 0 && step % _options.TrimNativeMemoryEvery == 0) NativeMemory.Trim();
-            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            bool last = step == total;
-            if (log != null && (step % _options.LogEvery == 0 || last))
-            {
-                var record = new Dictionary<string, object?>
-                {
-                    ["step"] = step, ["stage"] = _options.Objective, ["loss"] = loss, ["lr"] = lr, ["grad_norm"] = gradNorm,
-                    ["tokens_per_s"] = stepTokens / Math.Max(seconds, 1e-9), ["step_s"] = seconds,
-                    ["epoch"] = _data.Position.Epoch, ["skipped"] = guard.Skipped,
-                };
-                foreach (var (k, v) in terms) record["loss/" + k] = v;
-                log.Write(record);
-            }
-            if (_options.RunDir != null && (_options.CheckpointEvery > 0 && step % _options.CheckpointEvery == 0 || last))
-                DistillCheckpoint.Save(_options.RunDir, new TrainingState(step, 0, (int)step, _data.Position.Epoch, _data.Position.Batch, guard.Skipped),
-                    _model, noTerms, optimizer);
-            _options.Progress?.Invoke(new LmProgress(step, total, loss, runClock.Elapsed.TotalSeconds / done));
-        }
-        return new LmTrainResult(step, step >= _options.Steps, guard.Skipped, clock.Elapsed.TotalSeconds, lastLoss, tokens,
-            (_cache?.Hits ?? 0) - hits0, (_cache?.Misses ?? 0) - misses0);
+        var o = _options;
+        var stage = new TrainingStage(o.Objective, o.Steps, o.Accumulate, o.Optimizer, o.Schedule, o.ClipGradNorm, o.LogEvery,
+            o.CheckpointEvery, "lr");
+        return new Trainer([stage], this, new TrainerOptions(o.RunDir, o.MaxSteps, o.Resume, 0, o.Progress, o.TrimNativeMemoryEvery)).Run();
     }
 
-    (double Loss, Dictionary<string, double> Terms, long Tokens, bool Finite) Accumulate()
+    /// <inheritdoc/>
+    public nn.Module Model => _model;
+
+    /// <inheritdoc/>
+    public DataPosition Position => _data.Position;
+
+    /// <inheritdoc/>
+    public (long Hits, long Misses) Cache => ((_cache?.Hits ?? 0) - _hits0, (_cache?.Misses ?? 0) - _misses0);
+
+    /// <inheritdoc/>
+    public void BeforeResume(TrainingState state) { }
+
+    /// <inheritdoc/>
+    public StagePlan BeginStage(int stage, DataPosition? start)
     {
-        double total = 0;
-        long tokens = 0;
-        var terms = new Dictionary<string, double>();
-        for (int micro = 0; micro < _options.Accumulate; micro++)
-        {
-            using var scope = NewDisposeScope();
-            var batch = _data.Next();
-            tokens += batch.ScoredTokens;
-            var ids = batch.InputTensor();
-            var attention = batch.AttentionTensor();
-            var mask = batch.LossMaskTensor();
-            var logits = _logits(ids, attention);                                  // (B, T, V)
-            Tensor loss = zeros(1, dtype: logits.dtype).squeeze();
-            double ceWeight = _options.Objective == "kd" ? _options.CeWeight : 1.0;
-            if (ceWeight > 0)
-            {
-                var ce = NextTokenCrossEntropy.Compute(logits, batch.TargetTensor(), mask);
-                terms["ce"] = terms.GetValueOrDefault("ce") + ce.item<float>() / _options.Accumulate;
-                loss = loss + ceWeight * ce;
-            }
-            if (_kd != null && _options.KdWeight > 0)
-            {
-                var kd = _kd.Compute(logits, Teacher(batch, ids, attention), mask);
-                terms[_kd.Name] = terms.GetValueOrDefault(_kd.Name) + kd.item<float>() / _options.Accumulate;
-                loss = loss + _options.KdWeight * kd;
-            }
-            double value = loss.item<float>();
-            total += value / _options.Accumulate;
-            if (!double.IsFinite(value)) return (value, terms, tokens, false);
-            (loss / _options.Accumulate).backward();
-        }
-        return (total, terms, tokens, true);
+        if (start is not null) _data.Position = start;
+        var parameters = _model.parameters().Where(p => p.requires_grad).ToList();
+        if (parameters.Count == 0) throw new DistillSharpException("the model has no trainable parameter");
+        return new StagePlan(parameters, new Dictionary<string, nn.Module>());
     }
+
+    /// <inheritdoc/>
+    public void BeforeStep(int stageStep) { }
+
+    /// <inheritdoc/>
+    public MicroBatchLoss NextMicroBatch(bool wantActivationStats)
+    {
+        var batch = _data.Next();
+        var ids = batch.InputTensor();
+        var attention = batch.AttentionTensor();
+        var mask = batch.LossMaskTensor();
+        var logits = _logits(ids, attention);                                  // (B, T, V)
+        Tensor loss = zeros(1, dtype: logits.dtype).squeeze();
+        var terms = new Dictionary<string, double>();
+        double ceWeight = _options.Objective == "kd" ? _options.CeWeight : 1.0;
+        if (ceWeight > 0)
+        {
+            var ce = NextTokenCrossEntropy.Compute(logits, batch.TargetTensor(), mask);
+            terms["ce"] = ce.item<float>();
+            loss = loss + ceWeight * ce;
+        }
+        if (_kd != null && _options.KdWeight > 0)
+        {
+            var kd = _kd.Compute(logits, Teacher(batch, ids, attention), mask);
+            terms[_kd.Name] = kd.item<float>();
+            loss = loss + _options.KdWeight * kd;
+        }
+        return new MicroBatchLoss(loss, terms, batch.ScoredTokens);
+    }
+
+    /// <inheritdoc/>
+    public void EndStage() { }
+
+    /// <inheritdoc/>
+    public string? Finish(bool completed, string? runDir) => null;
 
     KdTeacher Teacher(LmBatch batch, Tensor ids, Tensor attention)
     {

@@ -1,5 +1,6 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using DistillSharp.Distillation.Decoder.Losses;
 
 namespace DistillSharp.Distillation.Decoder;
@@ -41,7 +42,7 @@ public sealed record LmTrainerOptions
     /// <summary>Return freed native memory to the OS every N steps (0 = never).</summary>
     public int TrimNativeMemoryEvery { get; init; } = 50;
     /// <summary>Called after every optimizer step.</summary>
-    public Action<LmProgress>? Progress { get; init; }
+    public Action<TrainingProgress>? Progress { get; init; }
 
     /// <summary>Throws a clear error on the first bad field.</summary>
     public void Validate()
@@ -61,22 +62,3 @@ public sealed record LmTrainerOptions
         if (CheckpointEvery < 0) throw new DistillSharpException($"checkpoint_every {CheckpointEvery} must be ≥ 0");
     }
 }
-
-/// <summary>Progress after an optimizer step.</summary>
-/// <param name="Step">Steps done.</param>
-/// <param name="Total">Steps this run will do in total (Steps capped by MaxSteps).</param>
-/// <param name="Loss">The step's loss.</param>
-/// <param name="SecondsPerStep">Mean wall time per step in this process.</param>
-public sealed record LmProgress(long Step, long Total, double Loss, double SecondsPerStep);
-
-/// <summary>What a run did.</summary>
-/// <param name="Steps">Optimizer steps done in total (including before a resume).</param>
-/// <param name="Completed">True when all <see cref="LmTrainerOptions.Steps"/> are done.</param>
-/// <param name="SkippedSteps">Steps skipped for a non-finite loss or gradient.</param>
-/// <param name="Seconds">Wall time of this call.</param>
-/// <param name="LastLoss">The last step's loss.</param>
-/// <param name="Tokens">Scored tokens trained on in this call.</param>
-/// <param name="CacheHits">Examples served from the sparse teacher cache.</param>
-/// <param name="CacheMisses">Examples the teacher computed for the cache.</param>
-public sealed record LmTrainResult(long Steps, bool Completed, int SkippedSteps, double Seconds, double LastLoss, long Tokens,
-    long CacheHits, long CacheMisses);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
-using DistillSharp.Data;
 using DistillSharp.Runtime;
+using DistillSharp.Data.Decoder;
+using DistillSharp.Data;
 
 namespace DistillSharp.Distillation.Decoder;
 
@@ -29,7 +30,7 @@ public sealed class OnPolicyBatchSource : ILmBatchSource
     readonly ulong _seed;
 
     /// <summary>Batches of <paramref name="batchSize"/> prompts; prompt + response is cut to <paramref name="maxLength"/> + 1 tokens.</summary>
-    public OnPolicyBatchSource(IReadOnlyList<int[]> prompts, ResponseSampler sample, int batchSize, int maxLength, ulong seed, LmDataPosition? start = null)
+    public OnPolicyBatchSource(IReadOnlyList<int[]> prompts, ResponseSampler sample, int batchSize, int maxLength, ulong seed, DataPosition? start = null)
     {
         if (prompts.Count == 0) throw new DistillSharpException("on-policy distillation needs at least one prompt");
         if (batchSize <= 0) throw new DistillSharpException($"batch size {batchSize} must be > 0");
@@ -44,11 +45,11 @@ public sealed class OnPolicyBatchSource : ILmBatchSource
         _maxLength = maxLength;
         _seed = seed;
         ContentHash = Hash(prompts, maxLength);
-        Position = start ?? new LmDataPosition(0, 0);
+        Position = start ?? new DataPosition(0, 0);
     }
 
     /// <inheritdoc/>
-    public LmDataPosition Position { get; set; }
+    public DataPosition Position { get; set; }
 
     /// <inheritdoc/>
     public int BatchesPerEpoch => (_prompts.Count + _batchSize - 1) / _batchSize;
@@ -60,21 +61,21 @@ public sealed class OnPolicyBatchSource : ILmBatchSource
     public LmBatch Next()
     {
         var batch = Make(Position);
-        Position = Position.Batch + 1 < BatchesPerEpoch ? Position with { Batch = Position.Batch + 1 } : new LmDataPosition(Position.Epoch + 1, 0);
+        Position = Position.Batch + 1 < BatchesPerEpoch ? Position with { Batch = Position.Batch + 1 } : new DataPosition(Position.Epoch + 1, 0);
         return batch;
     }
 
     /// <inheritdoc/>
     public IEnumerable<LmBatch> Epoch(int epoch)
     {
-        for (int b = 0; b < BatchesPerEpoch; b++) yield return Make(new LmDataPosition(epoch, b));
+        for (int b = 0; b < BatchesPerEpoch; b++) yield return Make(new DataPosition(epoch, b));
     }
 
     /// <summary>The sampling seed of a position (distinct per epoch and batch).</summary>
-    public ulong SeedOf(LmDataPosition position) =>
+    public ulong SeedOf(DataPosition position) =>
         new SplitMix64(_seed ^ (0x9E3779B97F4A7C15UL * (ulong)(position.Epoch + 1)) ^ (0xBF58476D1CE4E5B9UL * (ulong)(position.Batch + 1))).NextUInt64();
 
-    LmBatch Make(LmDataPosition position)
+    LmBatch Make(DataPosition position)
     {
         var order = SftBatcher.EpochOrder(_prompts.Count, _seed, position.Epoch);
         var rows = order.Skip(position.Batch * _batchSize).Take(_batchSize).ToArray();

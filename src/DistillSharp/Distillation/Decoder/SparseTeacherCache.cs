@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using static TorchSharp.torch;
+using DistillSharp.Data.Decoder;
 
 namespace DistillSharp.Distillation.Decoder;
 

@@ -1,57 +1,60 @@
-using System.Diagnostics;
-using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
-using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
+using DistillSharp.Data;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder;
 
-/// <summary>How a <see cref="Distiller"/> runs, besides the config.</summary>
+/// <summary>What an encoder distillation run trains: its stages and the run-wide settings they share.</summary>
+/// <param name="Stages">The stages, in order.</param>
+/// <param name="DefaultBatch">Micro-batch size of a stage that sets none.</param>
+/// <param name="Seed">Data order seed (stage s shuffles with Seed + s).</param>
+/// <param name="CheckpointActivations">Recompute the student's layers in backward instead of keeping activations.</param>
+/// <param name="Quantize">The quantize settings a QAT stage trains for; needed only when a stage has <c>qat:</c>.</param>
+public sealed record DistillPlan(IReadOnlyList<StageConfig> Stages, int DefaultBatch, int Seed, bool CheckpointActivations = false,
+    QuantizeConfig? Quantize = null);
+
+/// <summary>How a <see cref="Distiller"/> runs, besides the plan.</summary>
 /// <param name="RunDir">The run folder (checkpoints/, metrics.jsonl).</param>
 /// <param name="MaxSteps">Stop cleanly after this many optimizer steps in total (a checkpoint is written).</param>
 /// <param name="Resume">Continue from the run folder's latest checkpoint.</param>
 /// <param name="CacheRoot">Teacher-output cache folder; null = no cache.</param>
 /// <param name="ActivationStatsEvery">Log per-layer activation statistics every N steps (0 = never).</param>
 /// <param name="Progress">Called after every optimizer step.</param>
-/// <param name="TrimNativeMemoryEvery">Return freed native memory to the OS (<see cref="NativeMemory.Trim"/>) every N steps
-/// (0 = never); without it glibc lets the resident set grow although no tensor leaks.</param>
+/// <param name="TrimNativeMemoryEvery">Return freed native memory to the OS every N steps (0 = never).</param>
 public sealed record DistillerOptions(string RunDir, long? MaxSteps = null, bool Resume = false, string? CacheRoot = null,
-    int ActivationStatsEvery = 50, Action<DistillProgress>? Progress = null, int TrimNativeMemoryEvery = 50);
-
-/// <summary>Progress after a step: enough for a progress bar with an ETA across all stages.</summary>
-public sealed record DistillProgress(string Stage, int StageIndex, int StageStep, int StageSteps, long GlobalStep, long TotalSteps,
-    double Loss, double SecondsPerStep, double EtaSeconds);
-
-/// <summary>What a run did; <paramref name="QatExport"/> is the quantized model file a completed QAT stage wrote (<see cref="QatSession.ExportPath"/>).</summary>
-public sealed record DistillResult(long GlobalStep, bool Completed, int SkippedSteps, double Seconds, long CacheHits, long CacheMisses,
-    string? QatExport = null);
+    int ActivationStatsEvery = 50, Action<TrainingProgress>? Progress = null, int TrimNativeMemoryEvery = 50);
 
 /// <summary>
-/// Runs the stages of a config: each stage sums its weighted loss terms, trains the student
-/// parameters the stage selects (progressive distillation) with AdamW under a warm-up + decay
-/// schedule, accumulates micro-batches, clips gradients, skips non-finite steps with a message,
-/// logs metrics and writes atomic checkpoints from which <see cref="DistillerOptions.Resume"/>
-/// continues exactly (data order, optimizer moments, RNG, loss-term projections).
+/// The encoder family's part of the <see cref="Trainer"/>: each stage sums its weighted loss terms
+/// between the student's and the frozen teacher's outputs (from the teacher-output cache when one is
+/// given), trains the student parameters the stage selects (progressive distillation), and a stage
+/// with <c>qat:</c> trains fake-quantized and exports the quantized model when it completes; the
+/// student always comes back with plain Linears. Data: <see cref="TextBatcher"/>, seeded per stage.
 /// </summary>
-public sealed class Distiller
+public sealed class Distiller : ITrainingObjective
 {
-    readonly RunConfig _config;
+    readonly DistillPlan _plan;
     readonly SentenceEncoder _teacher;
     readonly SentenceEncoder _student;
     readonly IReadOnlyList<string> _corpus;
     readonly DistillerOptions _options;
+    QatSession? _qat;
+    List<(LossSpec Spec, ILossTerm Term)> _terms = [];
+    Dictionary<string, nn.Module> _termModules = [];
+    TextBatcher? _batcher;
+    TeacherCache? _cache;
+    bool _qkv;
+    long _hits, _misses;
 
-    public Distiller(RunConfig config, SentenceEncoder teacher, SentenceEncoder student, IReadOnlyList<string> corpus, DistillerOptions options)
+    public Distiller(DistillPlan plan, SentenceEncoder teacher, SentenceEncoder student, IReadOnlyList<string> corpus, DistillerOptions options)
     {
-        _config = config;
+        _plan = plan;
         _teacher = teacher;
         _student = student;
         _corpus = corpus;
@@ -62,177 +65,123 @@ public sealed class Distiller
     public int StageSteps(StageConfig stage)
     {
         if (stage.Steps is int steps) return steps;
-        int batches = (_corpus.Count + stage.BatchSize(_config.Data) - 1) / stage.BatchSize(_config.Data);
+        int batch = stage.BatchSize(_plan.DefaultBatch);
+        int batches = (_corpus.Count + batch - 1) / batch;
         return Math.Max(1, (stage.Epochs ?? 1) * batches / stage.Accumulate);
     }
 
-    /// <summary>Runs (or resumes) the whole schedule; returns when done or when MaxSteps is reached.
-    /// A stage with <c>qat:</c> trains fake-quantized and, when it completes, exports the quantized model;
-    /// the student always comes back with plain Linears.</summary>
-    public DistillResult Run()
+    /// <summary>Runs (or resumes) the whole schedule; returns when done or when MaxSteps is reached.</summary>
+    public TrainingResult Run()
     {
-        QatSession? qat = null;
+        var stages = _plan.Stages.Select((s, i) => new TrainingStage(s.Name, StageSteps(s), s.Accumulate, s.Optimizer, s.Schedule,
+            s.ClipGradNorm, s.LogEvery, s.CheckpointEvery, $"stages[{i}].optimizer.lr")).ToList();
+        _teacher.Model.eval();
+        _student.Model.CheckpointActivations = _plan.CheckpointActivations;
         try
         {
-            return RunStages(ref qat);
+            return new Trainer(stages, this, new TrainerOptions(_options.RunDir, _options.MaxSteps, _options.Resume,
+                _options.ActivationStatsEvery, _options.Progress, _options.TrimNativeMemoryEvery)).Run();
         }
         finally
         {
-            qat?.Dispose();
+            EndStage();
+            _qat?.Dispose();
+            _qat = null;
         }
     }
 
-    DistillResult RunStages(ref QatSession? qat)
+    /// <inheritdoc/>
+    public nn.Module Model => _student.Model;
+
+    /// <inheritdoc/>
+    public DataPosition Position => _batcher!.Position;
+
+    /// <inheritdoc/>
+    public (long Hits, long Misses) Cache => (_hits, _misses);
+
+    /// <inheritdoc/>
+    public void BeforeResume(TrainingState state)
     {
-        var clock = Stopwatch.StartNew();
-        var state = new TrainingState(0, 0, 0, 0, 0, 0);
-        string? checkpoint = _options.Resume ? DistillCheckpoint.Latest(_options.RunDir) : null;
-        if (_options.Resume && checkpoint is null)
-            throw new DistillSharpException($"{_options.RunDir}: --resume given but there is no checkpoint to resume from");
-        if (checkpoint != null)
-        {
-            state = DistillCheckpoint.ReadState(checkpoint);
-            // A checkpoint taken inside a QAT stage holds the fake-quant state (ranges, LSQ scales): swap first.
-            if (state.Stage < _config.Stages.Count && _config.Stages[state.Stage].Qat is { } resumedQat && state.StageStep > 0)
-                qat = QatSession.Start(_student, resumedQat, QuantizeSection(), null, 0);
-            DistillCheckpoint.LoadStudent(checkpoint, _student.Model);
-        }
-        long totalSteps = _config.Stages.Sum(StageSteps);
-        using var log = new MetricsLog(Path.Combine(_options.RunDir, "metrics.jsonl"), checkpoint != null ? state.GlobalStep : 0);
-        long hits = 0, misses = 0;
-        _teacher.Model.eval();
-        _student.Model.CheckpointActivations = _config.CheckpointActivations;
-
-        for (int s = state.Stage; s < _config.Stages.Count; s++)
-        {
-            var stage = _config.Stages[s];
-            int stageSteps = StageSteps(stage);
-            bool resumingThisStage = checkpoint != null && s == state.Stage;
-            int startStep = resumingThisStage ? state.StageStep : 0;
-            if (startStep >= stageSteps) continue;
-            if (_options.MaxSteps is long cap && state.GlobalStep >= cap) break;
-
-            if (stage.Qat is { } qatConfig && qat is null)
-                qat = QatSession.Start(_student, qatConfig, QuantizeSection(),
-                    _corpus.Take(qatConfig.CalibBatches * stage.BatchSize(_config.Data)).ToList(), stage.BatchSize(_config.Data));
-            var context = new LossContext(Shape(_student), Shape(_teacher));
-            var terms = stage.Losses.Where(l => l.Weight > 0).Select(l => (Spec: l, Term: LossRegistry.Create(l, context))).ToList();
-            var termModules = terms.Where(t => t.Term is nn.Module).ToDictionary(t => t.Spec.Name, t => (nn.Module)t.Term);
-            var needs = TeacherNeeds.Of(terms.Select(t => t.Term));
-            bool qkv = needs.Queries.Count + needs.Keys.Count + needs.Values.Count > 0;
-            var trainable = SelectTrainable(stage);
-            var optimizer = CreateOptimizer(stage, trainable, terms.SelectMany(t => t.Term.Parameters()).ToList());
-            var batcher = new TextBatcher(_corpus, _teacher.Tokenizer, stage.BatchSize(_config.Data), _config.Seed + s,
-                resumingThisStage ? new BatcherPosition(state.Epoch, state.Batch) : null);
-            if (resumingThisStage) DistillCheckpoint.LoadTraining(checkpoint!, termModules, optimizer);
-            using var cache = _options.CacheRoot is null ? null : new TeacherCache(_options.CacheRoot,
-                TeacherCache.Key(TeacherCache.WeightsIdentity(_teacher.Model), _corpus, _teacher.Tokenizer, needs),
-                needs, _teacher.Model.Config.NumHiddenLayers, _teacher.Model.Config.HiddenSize, _teacher.Model.Config.NumAttentionHeads);
-
-            var allParams = trainable.Concat(terms.SelectMany(t => t.Term.Parameters())).ToList();
-            var stepClock = Stopwatch.StartNew();
-            int doneThisRun = 0;
-            var guard = new OptimizerStep { Skipped = state.SkippedSteps };
-            for (int step = startStep; step < stageSteps; step++)
-            {
-                // Also collects the wrappers TorchSharp makes around p.grad in clipping and zero_grad.
-                using var iterationScope = NewDisposeScope();
-                if (_options.MaxSteps is long max && state.GlobalStep >= max) break;
-                qat?.BeforeStep(step);
-                double lr = LearningRateSchedule.At(stage.Schedule, stage.Optimizer.Lr, step, stageSteps);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-                var stepStart = Stopwatch.GetTimestamp();
-                var (loss, scalars, tokens, finite, stats) = AccumulateStep(stage, terms, batcher, cache, qkv,
-                    wantStats: _options.ActivationStatsEvery > 0 && (state.GlobalStep + 1) % _options.ActivationStatsEvery == 0);
-                var (gradNorm, _) = guard.Apply(optimizer, allParams, stage.ClipGradNorm, loss, finite, $"stage '{stage.Name}' step {step + 1}",
-                    $"lower the learning rate (stages[{s}].optimizer.lr = {stage.Optimizer.Lr}) or set clip_grad_norm");
-                int skipped = guard.Skipped;
-                optimizer.zero_grad();
-                if (_options.TrimNativeMemoryEvery > 0 && (state.GlobalStep + 1) % _options.TrimNativeMemoryEvery == 0) NativeMemory.Trim();
-                double seconds = Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
-                state = new TrainingState(state.GlobalStep + 1, s, step + 1, batcher.Position.Epoch, batcher.Position.Batch, skipped);
-                doneThisRun++;
-
-                bool last = step + 1 == stageSteps || _options.MaxSteps is long m && state.GlobalStep >= m;
-                if ((state.GlobalStep % Math.Max(1, stage.LogEvery) == 0) || last || stats != null)
-                {
-                    var record = new Dictionary<string, object?>
-                    {
-                        ["step"] = state.GlobalStep, ["stage"] = stage.Name, ["stage_step"] = step + 1,
-                        ["loss"] = loss, ["lr"] = lr, ["grad_norm"] = gradNorm,
-                        ["tokens_per_s"] = tokens / Math.Max(seconds, 1e-9), ["step_s"] = seconds,
-                        ["epoch"] = state.Epoch, ["skipped"] = skipped,
-                    };
-                    foreach (var (k, v) in scalars) record["loss/" + k] = v;
-                    if (stats != null) foreach (var (k, v) in stats) record[k] = v;
-                    log.Write(record);
-                }
-                if (stage.CheckpointEvery > 0 && (step + 1) % stage.CheckpointEvery == 0 || last)
-                    DistillCheckpoint.Save(_options.RunDir, state, _student.Model, termModules, optimizer);
-
-                double perStep = stepClock.Elapsed.TotalSeconds / doneThisRun;
-                long remaining = totalSteps - state.GlobalStep;
-                if (_options.MaxSteps is long cap2) remaining = Math.Min(remaining, cap2 - state.GlobalStep);
-                _options.Progress?.Invoke(new DistillProgress(stage.Name, s, step + 1, stageSteps, state.GlobalStep,
-                    _options.MaxSteps is long c3 ? Math.Min(c3, totalSteps) : totalSteps, loss, perStep, remaining * perStep));
-            }
-            hits += cache?.Hits ?? 0;
-            misses += cache?.Misses ?? 0;
-            foreach (var t in termModules.Values) t.Dispose();
-            optimizer.Dispose();
-        }
-        bool completed = state.GlobalStep >= totalSteps;
-        string? export = null;
-        if (qat is not null && completed)
-            qat.Export(export = QatSession.ExportPath(_options.RunDir));
-        return new DistillResult(state.GlobalStep, completed, state.SkippedSteps, clock.Elapsed.TotalSeconds, hits, misses, export);
+        // A checkpoint taken inside a QAT stage holds the fake-quant state (ranges, LSQ scales): swap first.
+        if (state.Stage < _plan.Stages.Count && _plan.Stages[state.Stage].Qat is { } resumedQat && state.StageStep > 0)
+            _qat = QatSession.Start(_student, resumedQat, QuantizeSection(), null, 0);
     }
 
-    (double Loss, Dictionary<string, double> Scalars, long Tokens, bool Finite, Dictionary<string, double>? Stats) AccumulateStep(
-        StageConfig stage, List<(LossSpec Spec, ILossTerm Term)> terms, TextBatcher batcher, TeacherCache? cache, bool qkv, bool wantStats)
+    /// <inheritdoc/>
+    public StagePlan BeginStage(int s, DataPosition? start)
     {
-        double total = 0;
-        long tokens = 0;
+        var stage = _plan.Stages[s];
+        int batch = stage.BatchSize(_plan.DefaultBatch);
+        if (stage.Qat is { } qatConfig && _qat is null)
+            _qat = QatSession.Start(_student, qatConfig, QuantizeSection(), _corpus.Take(qatConfig.CalibBatches * batch).ToList(), batch);
+        var context = new LossContext(Shape(_student), Shape(_teacher));
+        _terms = stage.Losses.Where(l => l.Weight > 0).Select(l => (Spec: l, Term: LossRegistry.Create(l, context))).ToList();
+        _termModules = _terms.Where(t => t.Term is nn.Module).ToDictionary(t => t.Spec.Name, t => (nn.Module)t.Term);
+        var needs = TeacherNeeds.Of(_terms.Select(t => t.Term));
+        _qkv = needs.Queries.Count + needs.Keys.Count + needs.Values.Count > 0;
+        var trainable = SelectTrainable(stage);
+        _batcher = new TextBatcher(_corpus, _teacher.Tokenizer, batch, _plan.Seed + s, start);
+        _cache = _options.CacheRoot is null ? null : new TeacherCache(_options.CacheRoot,
+            TeacherCache.Key(TeacherCache.WeightsIdentity(_teacher.Model), _corpus, _teacher.Tokenizer, needs),
+            needs, _teacher.Model.Config.NumHiddenLayers, _teacher.Model.Config.HiddenSize, _teacher.Model.Config.NumAttentionHeads);
+        return new StagePlan(trainable.Concat(_terms.SelectMany(t => t.Term.Parameters())).ToList(), _termModules);
+    }
+
+    /// <inheritdoc/>
+    public void BeforeStep(int stageStep) => _qat?.BeforeStep(stageStep);
+
+    /// <inheritdoc/>
+    public MicroBatchLoss NextMicroBatch(bool wantActivationStats)
+    {
+        var batch = _batcher!.Next();
+        var mask = tensor(batch.Tokens.AttentionMask);
+        ModelOutput teacherOut;
+        using (no_grad())
+        {
+            teacherOut = _cache is null
+                ? _teacher.Forward(batch.Tokens, _qkv)
+                : _cache.Get(batch, mask, () => _teacher.Forward(batch.Tokens, _qkv));
+        }
+        var studentOut = _student.Forward(batch.Tokens, _qkv);
+        var lossBatch = new LossBatch { AttentionMask = studentOut.AttentionMask };
+        Tensor? sum = null;
         var scalars = new Dictionary<string, double>();
-        Dictionary<string, double>? stats = null;
-        _student.Model.train();
-        for (int micro = 0; micro < stage.Accumulate; micro++)
+        foreach (var (spec, term) in _terms)
         {
-            using var scope = NewDisposeScope();
-            var batch = batcher.Next();
-            tokens += batch.Tokens.RealTokens;
-            var mask = tensor(batch.Tokens.AttentionMask);
-            ModelOutput teacherOut;
-            using (no_grad())
+            LossResult result;
+            Tensor weighted;
+            using (var termScope = NewDisposeScope())
             {
-                teacherOut = cache is null
-                    ? _teacher.Forward(batch.Tokens, qkv)
-                    : cache.Get(batch, mask, () => _teacher.Forward(batch.Tokens, qkv));
+                // Frees the term's temporaries now (autograd keeps what backward needs); with
+                // attention losses they are many (B, heads, T, T) tensors.
+                result = term.Compute(studentOut, teacherOut, lossBatch);
+                weighted = (result.Loss * spec.Weight).MoveToOuterDisposeScope();
             }
-            var studentOut = _student.Forward(batch.Tokens, qkv);
-            var lossBatch = new LossBatch { AttentionMask = studentOut.AttentionMask };
-            Tensor? sum = null;
-            foreach (var (spec, term) in terms)
-            {
-                LossResult result;
-                Tensor weighted;
-                using (var termScope = NewDisposeScope())
-                {
-                    // Frees the term's temporaries now (autograd keeps what backward needs); with
-                    // attention losses they are many (B, heads, T, T) tensors.
-                    result = term.Compute(studentOut, teacherOut, lossBatch);
-                    weighted = (result.Loss * spec.Weight).MoveToOuterDisposeScope();
-                }
-                sum = sum is null ? weighted : sum + weighted;
-                foreach (var (k, v) in result.Scalars) scalars[k] = scalars.GetValueOrDefault(k) + v / stage.Accumulate;
-            }
-            double value = sum!.item<float>();
-            total += value / stage.Accumulate;
-            if (!double.IsFinite(value)) return (value, scalars, tokens, false, null);
-            (sum / stage.Accumulate).backward();
-            if (wantStats && micro == 0) stats = ActivationStats(studentOut);
+            sum = sum is null ? weighted : sum + weighted;
+            foreach (var (k, v) in result.Scalars) scalars[k] = scalars.GetValueOrDefault(k) + v;
         }
-        return (total, scalars, tokens, true, stats);
+        return new MicroBatchLoss(sum!, scalars, batch.Tokens.RealTokens, wantActivationStats ? ActivationStats(studentOut) : null);
+    }
+
+    /// <inheritdoc/>
+    public void EndStage()
+    {
+        _hits += _cache?.Hits ?? 0;
+        _misses += _cache?.Misses ?? 0;
+        _cache?.Dispose();
+        _cache = null;
+        foreach (var t in _termModules.Values) t.Dispose();
+        _termModules = [];
+        _terms = [];
+    }
+
+    /// <inheritdoc/>
+    public string? Finish(bool completed, string? runDir)
+    {
+        if (_qat is null || !completed || runDir is null) return null;
+        string export = QatSession.ExportPath(runDir);
+        _qat.Export(export);
+        return export;
     }
 
     /// <summary>Per-layer mean, std and max |x| of the student's hidden states over real tokens.</summary>
@@ -265,10 +214,8 @@ public sealed class Distiller
         return trainable;
     }
 
-    static AdamW CreateOptimizer(StageConfig stage, List<Parameter> student, List<Parameter> termParams) =>
-        OptimizerStep.CreateAdamW(student.Concat(termParams), stage.Optimizer);
-
-    QuantizeConfig QuantizeSection() => _config.QuantizeSection();
+    QuantizeConfig QuantizeSection() => _plan.Quantize
+        ?? throw new DistillSharpException("a stage has qat: but the plan carries no quantize settings");
 
     static ModelShape Shape(SentenceEncoder e) =>
         new(e.Model.Config.NumHiddenLayers, e.Model.Config.HiddenSize, e.Model.Config.NumAttentionHeads, e.Tokenizer.MaxLength);

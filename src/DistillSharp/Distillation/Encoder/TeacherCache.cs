@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
+using DistillSharp.Data.Encoder;
 
 namespace DistillSharp.Distillation.Encoder;
 

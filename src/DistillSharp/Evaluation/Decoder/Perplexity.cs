@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
 

@@ -1,5 +1,4 @@
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 
 namespace DistillSharp.Evaluation.Encoder;
 

@@ -1,4 +1,3 @@
-using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
 using static DistillSharp.Export.OnnxGraphBuilder;
 using DataType = Onnx.TensorProto.Types.DataType;

@@ -1,5 +1,3 @@
-using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;

@@ -1,11 +1,8 @@
 using Google.Protobuf;
 using Onnx;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Export.Encoder;

@@ -1,7 +1,5 @@
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Export.Encoder;
 

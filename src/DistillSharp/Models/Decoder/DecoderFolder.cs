@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Data;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 using DistillSharp.Runtime.Decoder;

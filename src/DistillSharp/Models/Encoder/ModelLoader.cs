@@ -1,6 +1,6 @@
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Models.Checkpoints;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Models.Encoder;

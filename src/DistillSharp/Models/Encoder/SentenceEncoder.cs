@@ -1,7 +1,6 @@
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
-using DistillSharp.Models;
 
 namespace DistillSharp.Models.Encoder;
 

@@ -1,14 +1,10 @@
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder.Generation;
 using DistillSharp.Runtime.Decoder.Generation;
-using DistillSharp.Data;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 using DistillSharp.Config.Decoder;

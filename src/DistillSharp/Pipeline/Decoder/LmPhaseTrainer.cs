@@ -1,15 +1,15 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
-using DistillSharp.Data;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 using DistillSharp.Config.Decoder;
+using DistillSharp.Distillation;
 
 namespace DistillSharp.Pipeline.Decoder;
 
@@ -69,7 +69,7 @@ public static class LmPhaseTrainer
         RunDir = phaseDir,
         Resume = DistillSharp.Distillation.DistillCheckpoint.Latest(phaseDir) != null,
         LogEvery = train.LogEvery,
-        Progress = p => tracker.Step(p.Step, p.Loss),
+        Progress = p => tracker.Step(p.GlobalStep, p.Loss),
     };
 
     /// <summary>Steps a phase will run under the cap.</summary>

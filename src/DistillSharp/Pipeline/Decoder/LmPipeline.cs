@@ -1,15 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
 using static TorchSharp.torch;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Reports.Decoder;
@@ -189,6 +184,6 @@ public static partial class LmPipeline
         var result = new LmTrainer(model, LmPhaseTrainer.Logits(model), source, adjust?.Invoke(options) ?? options, teacher, cache).Run();
         tracker.End();
         LmPhaseTrainer.DropCheckpoints(dir);
-        return clock.Report(name, result.Steps, result.LastLoss);
+        return clock.Report(name, result.GlobalStep, result.LastLoss);
     }
 }

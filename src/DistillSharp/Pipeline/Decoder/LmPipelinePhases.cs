@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using DistillSharp.Diagnostics;
-using DistillSharp.Pipeline;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Evaluation.Decoder;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;

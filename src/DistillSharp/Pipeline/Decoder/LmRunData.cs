@@ -1,10 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Config.Decoder;
 

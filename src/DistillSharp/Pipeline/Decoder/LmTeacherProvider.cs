@@ -1,12 +1,10 @@
+using DistillSharp.Runtime.Decoder;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Reports.Decoder;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Runtime.Tokenization;
@@ -115,7 +113,7 @@ public static class LmTeacherProvider
             var result = new LmTrainer(teacher, LmPhaseTrainer.Logits(teacher), batcher, options).Run();
             teacher.eval();
             DecoderFolder.Save(teacher, data.Tokenizer, partial);
-            var phase = clock.Report("pretrain", result.Steps, result.LastLoss);
+            var phase = clock.Report("pretrain", result.GlobalStep, result.LastLoss);
             File.WriteAllText(Path.Combine(partial, "pretrain.json"), JsonSerializer.Serialize(phase));
             LmPhaseTrainer.DropCheckpoints(partial);
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);

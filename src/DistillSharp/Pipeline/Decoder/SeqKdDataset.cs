@@ -1,12 +1,8 @@
 using System.Diagnostics;
-using DistillSharp.Data;
 using DistillSharp.Runtime;
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
-using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder.Generation;
 using DistillSharp.Runtime.Decoder.Generation;
 using DistillSharp.Runtime.Tokenization;

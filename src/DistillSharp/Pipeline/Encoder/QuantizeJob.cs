@@ -1,18 +1,14 @@
 using System.Text.Json;
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder.Losses;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 using DistillSharp.Quantization.Encoder;
+using DistillSharp.Distillation;
 
 namespace DistillSharp.Pipeline.Encoder;
 
@@ -127,9 +123,9 @@ public static class QuantizeJob
         string runDir = Path.Combine(o.OutDir, "qat-run");
         if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
         log.WriteLine($"QAT: {o.QatSteps} steps, lr {o.QatLr}, ranges {o.LearnRanges} from observer {o.Observer}, teacher {o.Teacher}");
-        var result = new Distiller(run, teacher, student, corpus, new DistillerOptions(runDir)).Run();
+        var result = new Distiller(run.DistillPlan(), teacher, student, corpus, new DistillerOptions(runDir)).Run();
         student.Model.eval();
-        return QuantizedModelFile.Load(result.QatExport!);
+        return QuantizedModelFile.Load(result.Artifact!);
     }
 
     static SensitivityReport Sensitivity(SentenceEncoder encoder, QuantizedModel quantized, IReadOnlyList<string> texts, int batchSize)

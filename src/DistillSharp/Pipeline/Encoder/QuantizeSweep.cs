@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DistillSharp.Evaluation;
-using DistillSharp.Evaluation.Encoder;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization.Encoder;
 

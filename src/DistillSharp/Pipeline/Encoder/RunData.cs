@@ -1,9 +1,8 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
+using DistillSharp.Distillation.Encoder;
+using DistillSharp.Quantization;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 using DistillSharp.Evaluation;
-using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Pipeline.Encoder;
 

@@ -1,20 +1,16 @@
 using System.Diagnostics;
-using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Export;
+using DistillSharp.Data;
+using DistillSharp.Distillation;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
 using DistillSharp.Runtime.Encoder;
-using DistillSharp.Runtime.Kernels;
 using static TorchSharp.torch;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Benchmarks.Encoder;
@@ -29,7 +25,7 @@ namespace DistillSharp.Pipeline.Encoder;
 /// <param name="Log">Human-readable progress messages.</param>
 /// <param name="ConfigName">Config name or path, for the report.</param>
 /// <param name="RunProgress">Whole-run progress (phase, detail, ETA), called at phase changes, distillation steps and every second.</param>
-public sealed record RunOptions(string? OutDir, long? MaxSteps, bool Resume, Action<DistillProgress>? Progress, TextWriter Log, string ConfigName = "default",
+public sealed record RunOptions(string? OutDir, long? MaxSteps, bool Resume, Action<TrainingProgress>? Progress, TextWriter Log, string ConfigName = "default",
     Action<RunProgress>? RunProgress = null);
 
 /// <summary>Where a run's outputs are and whether distillation completed.</summary>
@@ -85,8 +81,8 @@ public static class RunPipeline
         // estimated from (they run the same tasks on the same texts).
         Phase("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data, log));
 
-        DistillResult distill = null!;
-        Phase("distill", () => distill = new Distiller(config, teacher, student, data.Corpus, new DistillerOptions(
+        TrainingResult distill = null!;
+        Phase("distill", () => distill = new Distiller(config.DistillPlan(), teacher, student, data.Corpus, new DistillerOptions(
             runDir, options.MaxSteps, options.Resume, CachePaths.TeacherCache, Progress: p =>
             {
                 eta.ReportRemaining(p.EtaSeconds);
@@ -107,7 +103,7 @@ public static class RunPipeline
         {
             // A completed QAT stage already exported the model it trained; otherwise post-training quantization.
             QuantizedModel quantized;
-            if (distill.QatExport is { } qatFile)
+            if (distill.Artifact is { } qatFile)
             {
                 quantized = QuantizedModelFile.Load(qatFile);
                 log.WriteLine($"using the QAT export {qatFile}");

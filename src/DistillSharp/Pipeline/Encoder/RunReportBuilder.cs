@@ -1,8 +1,7 @@
-using DistillSharp.Distillation;
+using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Reports;
 using DistillSharp.Reports.Encoder;
+using DistillSharp.Distillation;
 
 namespace DistillSharp.Pipeline.Encoder;
 
@@ -17,7 +16,7 @@ public static class RunReportBuilder
     public const double ClearMargin = 0.02;
 
     public static RunReport Build(string configName, IReadOnlyDictionary<string, VariantMeasurement> variants,
-        DistillResult distill, double seconds, IReadOnlyList<string> notes)
+        TrainingResult distill, double seconds, IReadOnlyList<string> notes)
     {
         var report = new RunReport
         {

@@ -1,10 +1,6 @@
 using DistillSharp.Benchmarks;
-using DistillSharp.Benchmarks.Encoder;
 using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;
-using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Pipeline.Encoder;
 

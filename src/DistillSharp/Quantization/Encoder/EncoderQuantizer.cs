@@ -1,7 +1,6 @@
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
-using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
 using static TorchSharp.torch;
 

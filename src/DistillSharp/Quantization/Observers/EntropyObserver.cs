@@ -1,4 +1,3 @@
-using static TorchSharp.torch;
 using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Quantization.Observers;

@@ -1,5 +1,3 @@
-using DistillSharp.Reports;
-using DistillSharp.Reports.Encoder;
 using DistillSharp.Reports.Plots;
 using ScottPlot;
 

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Benchmarks.Decoder;
 

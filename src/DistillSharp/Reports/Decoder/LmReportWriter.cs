@@ -1,6 +1,4 @@
 using System.Text;
-using DistillSharp.Reports;
-using DistillSharp.Reports.Encoder;
 using static DistillSharp.Reports.ReportFormat;
 
 namespace DistillSharp.Reports.Decoder;

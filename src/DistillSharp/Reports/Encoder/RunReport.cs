@@ -134,7 +134,7 @@ public sealed record TargetResult
         : null;
 }
 
-/// <summary>Facts about the distillation run (mirrors <c>DistillResult</c>).</summary>
+/// <summary>Facts about the distillation run (mirrors <c>TrainingResult</c>).</summary>
 public sealed record DistillationSummary
 {
     /// <summary>Optimizer steps taken in total.</summary>

@@ -1,5 +1,3 @@
-using ScottPlot;
-
 namespace DistillSharp.Reports.Plots;
 
 /// <summary>

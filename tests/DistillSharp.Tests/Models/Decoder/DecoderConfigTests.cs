@@ -1,6 +1,4 @@
-using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 
 namespace DistillSharp.Tests.Models.Decoder;
 

@@ -1,10 +1,7 @@
 using DistillSharp.Models.Checkpoints;
-using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
 using DistillSharp.Data;
-using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Models.Decoder;

@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder.Generation;
 using DistillSharp.Runtime.Decoder.Generation;
-using DistillSharp.Runtime.Tokenization;
 using Xunit.Abstractions;
 
 namespace DistillSharp.Tests.Models.Decoder;

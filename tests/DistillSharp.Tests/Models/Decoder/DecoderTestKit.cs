@@ -1,6 +1,5 @@
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Models.Decoder;

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using DistillSharp.Data;
-using DistillSharp.Runtime;
 using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Tests.Models.Decoder;

@@ -1,10 +1,7 @@
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder.Generation;
 using DistillSharp.Runtime.Decoder.Generation;
 using DistillSharp.Data;
-using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Tests.Models.Decoder;
 

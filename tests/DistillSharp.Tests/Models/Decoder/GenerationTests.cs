@@ -1,8 +1,6 @@
 using DistillSharp.Data;
 using DistillSharp.Runtime;
 using DistillSharp.Models.Decoder;
-using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Decoder.Generation;
 using DistillSharp.Runtime.Decoder.Generation;
 using DistillSharp.Runtime.Tokenization;

@@ -1,13 +1,10 @@
+using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Benchmarks.Decoder;
 using DistillSharp.Config.Decoder;
-using DistillSharp.Pipeline.Decoder;
-using DistillSharp.Reports.Decoder;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Runtime.Decoder.TinyDecoders;
 using static TorchSharp.torch;

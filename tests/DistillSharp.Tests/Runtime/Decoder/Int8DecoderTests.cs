@@ -1,7 +1,4 @@
-using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
-using DistillSharp.Evaluation.Decoder;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Runtime.Decoder.TinyDecoders;
 using DistillSharp.Quantization.Decoder;

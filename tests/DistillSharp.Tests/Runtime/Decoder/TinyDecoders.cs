@@ -1,10 +1,7 @@
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Formats;
 using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Evaluation.Decoder;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Runtime.Decoder;

@@ -12,8 +12,6 @@
 // are compared directly, so head counts must match. The weight is computed from the (frozen)
 // teacher and is not differentiated.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

@@ -22,8 +22,6 @@
 // are 0), so mean_k A_t = 1/T for EVERY row and w = sigmoid(1/T) is one constant: the "dynamic
 // weight" is a fixed rescaling by sigmoid(1/T)² and carries no signal. See attention_peaked.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

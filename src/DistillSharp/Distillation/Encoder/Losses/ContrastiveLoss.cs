@@ -10,8 +10,6 @@
 // teacher finds the negatives (soft in-batch targets, in the spirit of RocketQAv2/"dual" distillation).
 // symmetric: true also scores positives against anchors (S transposed) and averages both directions.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

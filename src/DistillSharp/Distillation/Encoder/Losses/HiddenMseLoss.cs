@@ -5,8 +5,6 @@
 // when the widths differ (or projection: always), else the identity. Averaging over pairs (not
 // TinyBERT's sum) keeps the scale independent of the number of pairs. Padding is excluded.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,6 +1,4 @@
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using TorchSharp;
 using static TorchSharp.torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch.nn;

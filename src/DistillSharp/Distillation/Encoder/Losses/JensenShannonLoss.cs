@@ -8,7 +8,6 @@
 // log M is computed as logsumexp(log β + log P, log(1−β) + log Q), which never takes log(0).
 // Scaled by T² like the KL terms. (B, C): mean over batch; (B, T, V): mean over real tokens.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

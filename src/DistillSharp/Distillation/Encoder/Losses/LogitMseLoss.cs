@@ -3,7 +3,6 @@
 //   L_mse = mean over positions and classes of (z_s − z_t)²
 // (B, C) logits: mean over B·C. (B, T, V) logits: mean over real tokens of the per-token mean over V.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Distillation.Encoder.Losses;
 

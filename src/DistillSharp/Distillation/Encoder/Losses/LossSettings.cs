@@ -1,5 +1,5 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Encoder;
+using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Distillation.Encoder.Losses;
 

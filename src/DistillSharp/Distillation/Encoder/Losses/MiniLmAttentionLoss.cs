@@ -7,8 +7,6 @@
 // logs use max(p, 1e-30) so there is no log(0). Head counts must match (v1); for different
 // head counts use minilm_relation.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;
 

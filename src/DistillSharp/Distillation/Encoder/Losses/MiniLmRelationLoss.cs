@@ -8,7 +8,6 @@
 // head count. Layers: the student's last by default and a chosen teacher layer (MiniLMv2 uses an
 // upper-middle teacher layer for large teachers). Padded keys are excluded, padded queries dropped.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

@@ -5,8 +5,6 @@
 // concatenated values into R relation heads (MiniLMv2 style, works across head counts).
 // Padded keys get score −1e9 before the softmax and are excluded; padded query rows are dropped.
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;
 

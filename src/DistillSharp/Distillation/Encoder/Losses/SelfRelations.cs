@@ -1,5 +1,4 @@
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

@@ -1,6 +1,4 @@
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

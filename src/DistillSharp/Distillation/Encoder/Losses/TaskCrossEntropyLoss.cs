@@ -6,7 +6,6 @@
 // the batch; (B, T, V) logits take (B, T) labels, mean over tokens that are real (mask 1) and
 // labelled (≠ ignore index).
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

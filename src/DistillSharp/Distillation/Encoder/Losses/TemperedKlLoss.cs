@@ -1,5 +1,4 @@
 using DistillSharp.Models;
-using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Distillation.Encoder.Losses;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using DistillSharp.Data;
 using DistillSharp.Runtime;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;

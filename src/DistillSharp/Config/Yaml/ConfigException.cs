@@ -1,4 +1,4 @@
-namespace DistillSharp.Config;
+namespace DistillSharp.Config.Yaml;
 
 /// <summary>
 /// A config error: the message starts with the YAML path of the offending value

@@ -1,7 +1,8 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Config.Yaml;
 
-namespace DistillSharp.Config.Encoder;
+namespace DistillSharp.Distillation.Encoder;
 
 /// <summary>
 /// Which student parameters a stage trains (progressive distillation freezes the rest). YAML:

@@ -1,9 +1,6 @@
 using DistillSharp.Runtime.Tokenization;
 
-namespace DistillSharp.Distillation.Encoder;
-
-/// <summary>Where a <see cref="TextBatcher"/> is: the epoch and the next batch within it.</summary>
-public sealed record BatcherPosition(int Epoch, int Batch);
+namespace DistillSharp.Data.Encoder;
 
 /// <summary>A tokenized batch and the corpus indices of its examples (the teacher cache's keys).</summary>
 public sealed record IndexedBatch(TokenBatch Tokens, int[] ExampleIds);
@@ -23,7 +20,7 @@ public sealed class TextBatcher
     int[][] _epochBatches = [];
     int _loadedEpoch = -1;
 
-    public TextBatcher(IReadOnlyList<string> texts, BertTextTokenizer tokenizer, int batchSize, int seed, BatcherPosition? start = null)
+    public TextBatcher(IReadOnlyList<string> texts, BertTextTokenizer tokenizer, int batchSize, int seed, DataPosition? start = null)
     {
         if (texts.Count == 0) throw new DistillSharpException("the training corpus is empty");
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be > 0");
@@ -31,11 +28,11 @@ public sealed class TextBatcher
         _tokenizer = tokenizer;
         _batchSize = batchSize;
         _seed = seed;
-        Position = start ?? new BatcherPosition(0, 0);
+        Position = start ?? new DataPosition(0, 0);
     }
 
     /// <summary>The next batch to be served.</summary>
-    public BatcherPosition Position { get; private set; }
+    public DataPosition Position { get; private set; }
 
     /// <summary>Batches per epoch (the last one may be smaller).</summary>
     public int BatchesPerEpoch => (_texts.Count + _batchSize - 1) / _batchSize;
@@ -45,7 +42,7 @@ public sealed class TextBatcher
     {
         if (_loadedEpoch != Position.Epoch) LoadEpoch(Position.Epoch);
         int[] ids = _epochBatches[Position.Batch];
-        Position = Position.Batch + 1 < _epochBatches.Length ? Position with { Batch = Position.Batch + 1 } : new BatcherPosition(Position.Epoch + 1, 0);
+        Position = Position.Batch + 1 < _epochBatches.Length ? Position with { Batch = Position.Batch + 1 } : new DataPosition(Position.Epoch + 1, 0);
         return new IndexedBatch(_tokenizer.EncodeBatch(ids.Select(i => _texts[i]).ToList()), ids);
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
 
-namespace DistillSharp.Config;
+namespace DistillSharp.Config.Yaml;
 
 /// <summary>
 /// Typed reads of single YAML nodes. Every error names the path, the bad value and what is

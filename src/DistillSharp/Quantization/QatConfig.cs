@@ -1,7 +1,8 @@
 using DistillSharp.Quantization.Observers;
 using YamlDotNet.RepresentationModel;
+using DistillSharp.Config.Yaml;
 
-namespace DistillSharp.Config.Encoder;
+namespace DistillSharp.Quantization;
 
 /// <summary>
 /// The <c>qat:</c> block of a stage: the stage trains the student with every Linear replaced by a
@@ -57,29 +58,5 @@ public sealed record QatConfig(string LearnRanges = "ema", string? Observer = nu
         if (Observer is not null) map.Add("calib_batches", YamlValues.Scalar(CalibBatches));
         map.Style = YamlDotNet.Core.Events.MappingStyle.Flow;
         return map;
-    }
-
-    /// <summary>
-    /// Resolves the stages' <c>qat:</c> blocks against each other and the raw <c>quantize:</c> section:
-    /// only the last stage may quantize-aware train (its export is the INT8 model);
-    /// <c>quantize.qat: true</c> gives the last stage the default block when it has none, and
-    /// <c>quantize.qat: false</c> contradicts a stage block; QAT needs static activations.
-    /// </summary>
-    public static IReadOnlyList<StageConfig> Resolve(IReadOnlyList<StageConfig> stages, IReadOnlyDictionary<string, object?> quantize)
-    {
-        for (var i = 0; i < stages.Count - 1; i++)
-            if (stages[i].Qat is not null)
-                throw new ConfigException($"stages[{i}].qat", $"is allowed on the last stage only (stages[{stages.Count - 1}]); a later float stage would undo what QAT learned");
-        var last = stages.Count - 1;
-        if (quantize.ContainsKey("freeze_observers_after"))
-            throw new ConfigException("quantize.freeze_observers_after", $"is a stage setting: QAT runs in a stage, so set stages[{last}].qat.freeze_observers_after (counted in that stage's steps)");
-        var flag = quantize.TryGetValue("qat", out var q) ? q?.ToString()?.ToLowerInvariant() : null;
-        if (flag == "false" && stages[last].Qat is not null)
-            throw new ConfigException($"stages[{last}].qat", "is set but quantize.qat is false; drop one of them");
-        if (flag == "true" && stages[last].Qat is null)
-            stages = [.. stages.Take(last), stages[last] with { Qat = new QatConfig() }];
-        if (stages[last].Qat is not null && quantize.TryGetValue("mode", out var mode) && mode?.ToString() == "dynamic")
-            throw new ConfigException($"stages[{last}].qat", "needs quantize.mode: static (QAT learns static per-tensor activation ranges), got quantize.mode: dynamic");
-        return stages;
     }
 }

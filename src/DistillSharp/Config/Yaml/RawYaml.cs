@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace DistillSharp.Config;
+namespace DistillSharp.Config.Yaml;
 
 /// <summary>
 /// Plain-object copies of YAML subtrees, for sections another component validates (quantize):

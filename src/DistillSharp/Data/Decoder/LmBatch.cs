@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace DistillSharp.Distillation.Decoder;
+namespace DistillSharp.Data.Decoder;
 
 /// <summary>
 /// A next-token batch as plain arrays (no tensors, so a batch can be kept or dropped without a
@@ -43,14 +43,12 @@ public sealed record LmBatch(int BatchSize, int Length, long[] InputIds, long[] 
     }
 }
 
-/// <summary>Where a batcher is: the epoch and the next batch within it (all a checkpoint needs).</summary>
-public sealed record LmDataPosition(int Epoch, int Batch);
 
 /// <summary>A deterministic, resumable source of <see cref="LmBatch"/>es.</summary>
 public interface ILmBatchSource
 {
     /// <summary>The next batch to be served.</summary>
-    LmDataPosition Position { get; set; }
+    DataPosition Position { get; set; }
 
     /// <summary>Batches per epoch.</summary>
     int BatchesPerEpoch { get; }

@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace DistillSharp.Config;
+namespace DistillSharp.Config.Yaml;
 
 /// <summary>
 /// Reads one YAML mapping key by key. Every key a binder asks for becomes "valid"; after reading,

@@ -1,7 +1,7 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
 
-namespace DistillSharp.Config;
+namespace DistillSharp.Config.Yaml;
 
 /// <summary>
 /// <c>--set path=value</c> overrides, applied to the YAML node tree before binding, so an

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace DistillSharp.Distillation.Decoder;
+namespace DistillSharp.Data.Decoder;
 
 /// <summary>
 /// One supervised fine-tuning example as token ids: the model reads prompt + response and is

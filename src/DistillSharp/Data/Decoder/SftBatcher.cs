@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
-using DistillSharp.Data;
 using DistillSharp.Runtime;
 
-namespace DistillSharp.Distillation.Decoder;
+namespace DistillSharp.Data.Decoder;
 
 /// <summary>
 /// Supervised fine-tuning batches: each example becomes prompt + response (cut to
@@ -21,7 +20,7 @@ public sealed class SftBatcher : ILmBatchSource
     int _orderEpoch = -1;
 
     /// <summary>Batches of <paramref name="batchSize"/> examples, at most <paramref name="maxLength"/> input positions each.</summary>
-    public SftBatcher(IReadOnlyList<SftExample> examples, int batchSize, int maxLength, ulong seed, LmDataPosition? start = null)
+    public SftBatcher(IReadOnlyList<SftExample> examples, int batchSize, int maxLength, ulong seed, DataPosition? start = null)
     {
         if (examples.Count == 0) throw new DistillSharpException("the SFT data set is empty");
         if (batchSize <= 0) throw new DistillSharpException($"batch size {batchSize} must be > 0");
@@ -36,11 +35,11 @@ public sealed class SftBatcher : ILmBatchSource
         _maxLength = maxLength;
         _seed = seed;
         ContentHash = Hash(examples, maxLength);
-        Position = start ?? new LmDataPosition(0, 0);
+        Position = start ?? new DataPosition(0, 0);
     }
 
     /// <inheritdoc/>
-    public LmDataPosition Position { get; set; }
+    public DataPosition Position { get; set; }
 
     /// <inheritdoc/>
     public int BatchesPerEpoch => (_examples.Count + _batchSize - 1) / _batchSize;
@@ -57,7 +56,7 @@ public sealed class SftBatcher : ILmBatchSource
             _orderEpoch = Position.Epoch;
         }
         var batch = Make(_order, Position.Batch);
-        Position = Position.Batch + 1 < BatchesPerEpoch ? Position with { Batch = Position.Batch + 1 } : new LmDataPosition(Position.Epoch + 1, 0);
+        Position = Position.Batch + 1 < BatchesPerEpoch ? Position with { Batch = Position.Batch + 1 } : new DataPosition(Position.Epoch + 1, 0);
         return batch;
     }
 

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
-using DistillSharp.Data;
 using DistillSharp.Runtime;
 
-namespace DistillSharp.Distillation.Decoder;
+namespace DistillSharp.Data.Decoder;
 
 /// <summary>
 /// Pre-training batches from token-id documents, GPT-style: the documents are concatenated into one
@@ -22,7 +21,7 @@ public sealed class PackedLmBatcher : ILmBatchSource
     int _orderEpoch = -1;
 
     /// <summary>Packs <paramref name="documents"/>; T = <paramref name="blockLength"/>, B = <paramref name="batchSize"/>.</summary>
-    public PackedLmBatcher(IReadOnlyList<int[]> documents, int eosId, int blockLength, int batchSize, ulong seed, LmDataPosition? start = null)
+    public PackedLmBatcher(IReadOnlyList<int[]> documents, int eosId, int blockLength, int batchSize, ulong seed, DataPosition? start = null)
     {
         if (blockLength <= 0) throw new DistillSharpException($"block length {blockLength} must be > 0");
         if (batchSize <= 0) throw new DistillSharpException($"batch size {batchSize} must be > 0");
@@ -44,7 +43,7 @@ public sealed class PackedLmBatcher : ILmBatchSource
         if (Blocks < batchSize)
             throw new DistillSharpException($"{_stream.Length} tokens make {Blocks} blocks of {blockLength}+1, fewer than one batch of {batchSize}; use more text, a shorter block or a smaller batch");
         ContentHash = Hash(_stream, eosId, blockLength);
-        Position = start ?? new LmDataPosition(0, 0);
+        Position = start ?? new DataPosition(0, 0);
     }
 
     /// <summary>Blocks of T + 1 tokens in the stream.</summary>
@@ -54,7 +53,7 @@ public sealed class PackedLmBatcher : ILmBatchSource
     public int StreamTokens => _stream.Length;
 
     /// <inheritdoc/>
-    public LmDataPosition Position { get; set; }
+    public DataPosition Position { get; set; }
 
     /// <inheritdoc/>
     public int BatchesPerEpoch => Blocks / _batchSize;
@@ -69,7 +68,7 @@ public sealed class PackedLmBatcher : ILmBatchSource
     public LmBatch Next()
     {
         var batch = Make(OrderOf(Position.Epoch), Position.Batch);
-        Position = Position.Batch + 1 < BatchesPerEpoch ? Position with { Batch = Position.Batch + 1 } : new LmDataPosition(Position.Epoch + 1, 0);
+        Position = Position.Batch + 1 < BatchesPerEpoch ? Position with { Batch = Position.Batch + 1 } : new DataPosition(Position.Epoch + 1, 0);
         return batch;
     }
 
