@@ -10,7 +10,7 @@ namespace DistillSharp.Cli;
 /// a full disk or a read-only folder) gives exit code 2 and its message; anything else is a bug and
 /// gives exit code 1 with a line that says so and where the details were written.
 /// </summary>
-static class CommandRunner
+public static class CommandRunner
 {
     /// <summary>Success.</summary>
     public const int Ok = 0;

@@ -154,7 +154,8 @@ public sealed record DecoderConfig
     {
         void Positive(string key, int value, int max)
         {
-            if (value <= 0 || value > max) throw new DistillSharpException($"{path}: {key} must be in [1, {max:N0}], got {value:N0}");
+            if (value <= 0) throw new DistillSharpException($"{path}: {key} must be > 0, got {value}");
+            if (value > max) throw new DistillSharpException($"{path}: {key} must be at most {max:N0}, got {value:N0}");
         }
         Positive("vocab_size", VocabSize, MaxVocab);
         Positive(IsGpt2 ? "n_embd" : "hidden_size", HiddenSize, MaxHidden);
@@ -164,9 +165,7 @@ public sealed record DecoderConfig
         Positive("head_dim", HeadDim, MaxHeadDim);
         Positive(IsGpt2 ? "n_inner" : "intermediate_size", IntermediateSize, MaxIntermediate);
         Positive(IsGpt2 ? "n_positions" : "max_position_embeddings", MaxPositions, MaxContext);
-        long bytes = ParameterCount() * sizeof(float), available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        if (bytes > available)
-            throw new DistillSharpException($"{path}: describes {ParameterCount():N0} parameters ({bytes / 1e9:F1} GB in fp32), more than the {available / 1e9:F1} GB of memory available");
+        MemoryBudget.Require(ParameterCount() * sizeof(float), $"{path}: a model of {ParameterCount():N0} parameters (fp32)");
         if (ModelType == "qwen2" && !AttentionBias)
             throw new DistillSharpException($"{path}: qwen2 always has q/k/v bias; AttentionBias must be true");
         if (IsGpt2 && (NumKvHeads != NumHeads || HeadDim * NumHeads != HiddenSize))

@@ -69,7 +69,11 @@ public sealed record BertConfig
         {
             if (!ok) throw new DistillSharpException($"{source}: {message}");
         }
-        void Range(string key, int value, int max) => Require(value >= 1 && value <= max, $"{key} must be in [1, {max:N0}], got {value:N0}");
+        void Range(string key, int value, int max)
+        {
+            Require(value > 0, $"{key} must be > 0, got {value}");
+            Require(value <= max, $"{key} must be at most {max:N0}, got {value:N0}");
+        }
         Range("vocab_size", VocabSize, MaxVocab);
         Range("hidden_size", HiddenSize, MaxHidden);
         Range("num_hidden_layers", NumHiddenLayers, MaxLayers);
@@ -85,8 +89,7 @@ public sealed record BertConfig
         Require(AttentionProbsDropoutProb is >= 0 and < 1, $"attention_probs_dropout_prob must be in [0, 1), got {AttentionProbsDropoutProb}");
         Require(InitializerRange >= 0 && double.IsFinite(InitializerRange), $"initializer_range must be a finite number >= 0, got {InitializerRange}");
         Require(PadTokenId >= 0 && PadTokenId < VocabSize, $"pad_token_id {PadTokenId} is outside the vocabulary [0, {VocabSize})");
-        long bytes = ParameterCount() * sizeof(float), available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        Require(bytes <= available, $"describes {ParameterCount():N0} parameters ({bytes / 1e9:F1} GB in fp32), more than the {available / 1e9:F1} GB of memory available");
+        MemoryBudget.Require(ParameterCount() * sizeof(float), $"{source}: a model of {ParameterCount():N0} parameters (fp32)");
         return this;
     }
 

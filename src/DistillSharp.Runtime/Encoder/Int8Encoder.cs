@@ -169,9 +169,8 @@ public sealed class Int8Encoder : IDisposable
         if (largest > Array.MaxLength)
             throw new DistillSharpException(
                 $"a batch of {batch} × {length} tokens needs a buffer of {largest:N0} floats, more than the INT8 runtime's limit of {Array.MaxLength:N0}; use smaller batches");
-        long bytes = EncoderWorkspace.Bytes(tokens, batch, length, c.HiddenSize, c.IntermediateSize), available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        if (bytes > available)
-            throw new DistillSharpException($"a batch of {batch} × {length} tokens needs {bytes / 1e9:F1} GB of buffers, more than the {available / 1e9:F1} GB of memory available; use smaller batches");
+        long bytes = EncoderWorkspace.Bytes(tokens, batch, length, c.HiddenSize, c.IntermediateSize);
+        if (bytes > MemoryBudget.Bytes) throw MemoryBudget.Refusal(bytes, $"a batch of {batch} × {length} tokens (use smaller batches)");
     }
 
     void RunLayer(Layer layer, int tokens, int sequences)

@@ -27,8 +27,14 @@ public static class InputFile
     {
         if (Directory.Exists(path)) throw new DistillSharpException($"{path}: is a folder, expected a {what} file");
         var info = new FileInfo(path);
-        if (!info.Exists)
-            throw new DistillSharpException(info.LinkTarget is { } target ? $"{path}: a link to '{target}', which does not exist" : $"{path}: file not found");
+        if (info.LinkTarget is { } link)
+        {
+            // A link's own size is its target's name; what is read is the target.
+            info = info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: true } target ? new FileInfo(target.FullName)
+                : throw new DistillSharpException($"{path}: a link to '{link}', which does not exist");
+            if (Directory.Exists(info.FullName)) throw new DistillSharpException($"{path}: a link to the folder {info.FullName}, expected a {what} file");
+        }
+        if (!info.Exists) throw new DistillSharpException($"{path}: file not found");
         long length = info.Length;
         if (length == 0) throw new DistillSharpException($"{path}: is empty or not a regular file (a device, pipe or /proc file); expected a {what} file");
         if (length > maxBytes)

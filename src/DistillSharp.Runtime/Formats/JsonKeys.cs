@@ -64,7 +64,7 @@ public static class JsonKeys
         {
             var node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
             if (node is JsonObject o) _ = o.Count; // materialise now, so that duplicate keys fail here
-            return node as JsonObject ?? throw new DistillSharpException($"{path}: is {(node is null ? "null" : "a JSON " + node.GetValueKind())}, expected a JSON object");
+            return node as JsonObject ?? throw new DistillSharpException($"{path}: not a JSON object (it holds {(node is null ? "null" : "a JSON " + node.GetValueKind().ToString().ToLowerInvariant())})");
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {

@@ -69,9 +69,7 @@ public static class Safetensors
         var big = header.Tensors.FirstOrDefault(t => t.Bytes > Array.MaxLength);
         if (big is not null)
             throw new DistillSharpException($"{path}: tensor '{big.Name}' {big.ShapeText} is {big.Bytes:N0} bytes; tensors over {Array.MaxLength:N0} bytes are not supported");
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        if (header.DataLength > available)
-            throw new DistillSharpException($"{path}: {header.DataLength:N0} bytes of tensors do not fit the {available:N0} bytes of memory available");
+        MemoryBudget.Require(header.DataLength, $"{path}: reading {header.Tensors.Count} tensors");
         var tensors = new Dictionary<string, SafeTensor>(StringComparer.Ordinal);
         using var stream = InputFile.Open(path);
         foreach (var t in header.Tensors)

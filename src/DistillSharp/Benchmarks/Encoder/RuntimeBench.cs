@@ -74,7 +74,7 @@ public static class RuntimeBench
     {
         options.Validate();
         using var target = BenchTargets.Open(options.Model, options.Runtime, options.Seq, options.Threads, options.Fuse);
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long available = DistillSharp.Runtime.MemoryBudget.Bytes;
         foreach (int batch in options.BatchSizes)
             if (target.WorkingBytes(batch, options.Seq) is var need && need > available)
                 throw new DistillSharpException(

@@ -100,7 +100,9 @@ public static class HuggingFaceFolder
         bool lower = tokConfig is null ? true : JsonKeys.Bool(tokConfig, "do_lower_case", tokPath) ?? true;
         // model_max_length is often int(1e30) ("no limit"); anything past the position table means the table's length.
         int? stLength = stConfig is null ? null : JsonKeys.Int(stConfig, "max_seq_length", stPath);
+        if (stLength is < 3) throw new DistillSharpException($"{stPath}: max_seq_length {stLength} must be >= 3 (room for [CLS] and [SEP])");
         double? modelMax = tokConfig is null ? null : JsonKeys.Double(tokConfig, "model_max_length", tokPath);
+        if (modelMax is < 3) throw new DistillSharpException($"{tokPath}: model_max_length {modelMax} must be >= 3 (room for [CLS] and [SEP])");
         double declared = stLength ?? modelMax ?? 512;
         int length = maxLength ?? (int)Math.Min(declared, config.MaxPositionEmbeddings);
         var mode = poolingConfig is not null && JsonKeys.Bool(poolingConfig, "pooling_mode_cls_token", Path.Combine(dir, "1_Pooling", "config.json")) == true

@@ -40,7 +40,7 @@ public sealed class Int8FolderCases : IBadInputGenerator
         yield return ("pooling unknown", d => SetKey(Runtime(d), "pooling", "\"max\""), "pooling");
         yield return ("max_seq_length a string", d => SetKey(Runtime(d), "max_seq_length", "\"32\""), "max_seq_length");
         yield return ("max_seq_length past the positions", d => SetKey(Runtime(d), "max_seq_length", "100000"), "max_seq_length");
-        yield return ("max_seq_length 1", d => SetKey(Runtime(d), "max_seq_length", "1"), "max length");
+        yield return ("max_seq_length 1", d => SetKey(Runtime(d), "max_seq_length", "1"), "max_seq_length");
         yield return ("do_lower_case a string", d => SetKey(Runtime(d), "do_lower_case", "\"yes\""), "do_lower_case");
         yield return ("normalize a number", d => SetKey(Runtime(d), "normalize", "1"), "normalize");
         yield return ("negative weight scale", d => Tensor(Quantized(d), Scale, s => BinaryPrimitives.WriteSingleLittleEndian(s, -0.01f)), "weight_scale");

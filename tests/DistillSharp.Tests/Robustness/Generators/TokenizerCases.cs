@@ -26,7 +26,7 @@ public sealed class TokenizerCases : IBadInputGenerator
         yield return ("do_lower_case a string", "tokenizer_config.json", p => SetKey(p, "do_lower_case", "\"yes\""), "do_lower_case");
         yield return ("model_max_length a string", "tokenizer_config.json", p => SetKey(p, "model_max_length", "\"32\""), "model_max_length");
         yield return ("max_seq_length a string", "sentence_bert_config.json", p => SetKey(p, "max_seq_length", "\"32\""), "max_seq_length");
-        yield return ("max_seq_length 1", "sentence_bert_config.json", p => SetKey(p, "max_seq_length", "1"), "max length");
+        yield return ("max_seq_length 1", "sentence_bert_config.json", p => SetKey(p, "max_seq_length", "1"), "max_seq_length");
         yield return ("pooling_mode_cls_token a string", Path.Combine("1_Pooling", "config.json"), p => SetKey(p, "pooling_mode_cls_token", "\"true\""), "pooling_mode_cls_token");
         yield return ("pooling config an array", Path.Combine("1_Pooling", "config.json"), p => File.WriteAllText(p, "[true]"), "config.json");
         yield return ("modules.json symlink to /dev/zero", "modules.json", p => Link(p, "/dev/zero"), "modules.json");
