@@ -103,22 +103,34 @@ public sealed class SparseTeacherTests : IDisposable
     }
 
     [Fact]
-    public void TruncatedOrCorruptedDataIsAClearError()
+    public void TornOrCorruptedRecordsAreRecomputedAndNeverTrainedOn()
     {
         var options = new SparseCacheOptions(3);
         string key = SparseTeacherCache.Key("t", "d", options);
         var batch = Batch([0, 1], 2, [1, 1, 1, 1]);
-        using (var scope = NewDisposeScope())
-        using (var cache = new SparseTeacherCache(_dir, key, options)) cache.Get(batch, () => LossTestKit.Randn(1, 2, 2, 5));
+        using var scope = NewDisposeScope();
+        var logits = LossTestKit.Randn(1, 2, 2, 5);
+        SparseTeacher first;
+        using (var cache = new SparseTeacherCache(_dir, key, options)) first = cache.Get(batch, () => logits);
         string data = Path.Combine(_dir, key, "data.bin");
         byte[] bytes = File.ReadAllBytes(data);
-        bytes[^3] ^= 0x55;
+        bytes[^3] ^= 0x55;                                   // a flipped bit in the last record
         File.WriteAllBytes(data, bytes);
-        using (var scope = NewDisposeScope())
         using (var cache = new SparseTeacherCache(_dir, key, options))
-            Assert.Contains("corrupt", Assert.Throws<DistillSharpException>(() => cache.Assemble(batch)).Message);
-        File.WriteAllBytes(data, bytes[..^10]);
-        Assert.Contains("truncated", Assert.Throws<DistillSharpException>(() => new SparseTeacherCache(_dir, key, options)).Message);
+        {
+            Assert.Contains("torn or corrupt", Assert.Throws<DistillSharpException>(() => cache.Assemble(batch)).Message);
+            var again = cache.Get(batch, () => logits);      // the dropped row is recomputed from the teacher
+            Assert.Equal((1L, 1L, 1L), (cache.Hits, cache.Misses, cache.Dropped));
+            Assert.True(LossTestKit.Item((first.LogProbs - again.LogProbs).abs().max()) == 0);
+        }
+        File.WriteAllBytes(data, File.ReadAllBytes(data)[..^10]); // a kill mid-append: the last record is torn
+        using (var cache = new SparseTeacherCache(_dir, key, options))
+        {
+            Assert.Equal(1, cache.Dropped);                  // the torn entry; row 1's older, corrupt record is caught on read
+            var again = cache.Get(batch, () => logits);
+            Assert.Equal(2, cache.Dropped);
+            Assert.True(LossTestKit.Item((first.LogProbs - again.LogProbs).abs().max()) == 0);
+        }
         Assert.Contains("k = 3", Assert.Throws<DistillSharpException>(() => new SparseTeacherCache(_dir, key, options with { TopK = 4 })).Message);
         Assert.NotEqual(key, SparseTeacherCache.Key("t", "d", options with { TopK = 4 }));
     }

@@ -9,13 +9,12 @@ using DistillSharp.Data.Encoder;
 namespace DistillSharp.Distillation.Encoder;
 
 /// <summary>
-/// Teacher outputs on disk, per training example, as fp16 — only what the active loss terms need.
+/// Teacher outputs on disk, per training example, as fp16 — only what the active loss terms need —
+/// in a <see cref="RecordStore"/> (append-only, checksummed; a torn or corrupt record is recomputed).
 /// The folder name is a SHA-256 over everything the outputs depend on (teacher weights, corpus,
 /// tokenizer vocabulary and casing, max length, the needed outputs), so any change to any input
-/// lands in a new folder and stale data is never read.
-/// Layout: <c>data.bin</c> holds records appended in the order examples were first seen;
-/// <c>index.bin</c> holds (example id, offset, length) triples, appended after the record is
-/// flushed — a record counts only once its index entry is complete, so a kill leaves a valid cache.
+/// lands in a new folder and stale data is never read. A miss is computed, stored and returned in
+/// its stored (fp16) form, so a run trains on the same numbers whether the cache was cold or warm.
 /// Record: int32 T (real tokens), then per needed output, in a fixed order, fp16 values:
 /// pooled (H), hidden[l] (T·H), attention[l] (h·T·T), query/key/value[l] (h·T·d).
 /// </summary>
@@ -23,18 +22,18 @@ public sealed class TeacherCache : IDisposable
 {
     readonly TeacherNeeds _needs;
     readonly int _layers, _hidden, _heads, _headDim;
-    readonly FileStream _data;
-    readonly FileStream _index;
-    readonly Dictionary<int, (long Offset, int Length)> _entries = new();
+    readonly RecordStore _store;
 
     /// <summary>The cache folder.</summary>
-    public string Directory { get; }
-    /// <summary>Lookups served from disk.</summary>
+    public string Directory => _store.Directory;
+    /// <summary>Examples served from disk.</summary>
     public long Hits { get; private set; }
     /// <summary>Examples computed by the teacher and stored.</summary>
     public long Misses { get; private set; }
     /// <summary>Bytes of teacher outputs on disk.</summary>
-    public long Bytes => _data.Length;
+    public long Bytes => _store.Bytes;
+    /// <summary>Records found torn or corrupt (and recomputed).</summary>
+    public long Dropped => _store.Dropped;
 
     public TeacherCache(string root, string key, TeacherNeeds needs, int layers, int hidden, int heads)
     {
@@ -43,11 +42,14 @@ public sealed class TeacherCache : IDisposable
         _hidden = hidden;
         _heads = heads;
         _headDim = hidden / heads;
-        Directory = Path.Combine(root, key);
-        System.IO.Directory.CreateDirectory(Directory);
-        _data = new FileStream(Path.Combine(Directory, "data.bin"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        _index = new FileStream(Path.Combine(Directory, "index.bin"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        LoadIndex();
+        byte[] settings = Encoding.UTF8.GetBytes($"encoder-teacher-outputs fp16 layers={layers} hidden={hidden} heads={heads} needs={needs}");
+        _store = new RecordStore(Path.Combine(root, key), settings);
+        if (!_store.StoredSettings.AsSpan().SequenceEqual(settings))
+        {
+            _store.Dispose();
+            throw new DistillSharpException($"{Path.Combine(root, key)} holds teacher outputs written as '{RecordStore.Describe(_store.StoredSettings)}', " +
+                $"not '{RecordStore.Describe(settings)}'; delete the folder");
+        }
     }
 
     /// <summary>The content key of a cache: teacher identity, corpus, tokenizer and needs.</summary>
@@ -55,7 +57,7 @@ public sealed class TeacherCache : IDisposable
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string s) { sha.AppendData(Encoding.UTF8.GetBytes(s)); sha.AppendData([0]); }
-        Add("distillsharp-teacher-cache-v1");
+        Add("distillsharp-teacher-cache-v2");
         Add(teacherIdentity);
         Add(tokenizer.VocabText);
         Add(tokenizer.LowerCase.ToString());
@@ -80,21 +82,23 @@ public sealed class TeacherCache : IDisposable
     }
 
     /// <summary>
-    /// The teacher's outputs for a batch: from disk when every example is cached, else computed
-    /// with <paramref name="teacher"/> and stored. Tensors are padded to the batch length with zeros
-    /// (losses mask padding out).
+    /// The teacher's outputs for a batch, as stored: read from disk when every example is cached,
+    /// else computed with <paramref name="teacher"/>, the missing examples stored, and the stored
+    /// form returned. Tensors are padded to the batch length with zeros (losses mask padding out).
     /// </summary>
     public ModelOutput Get(IndexedBatch batch, Tensor attentionMask, Func<ModelOutput> teacher)
     {
-        if (batch.ExampleIds.All(_entries.ContainsKey))
+        var records = batch.ExampleIds.Select(id => _store.Read(id)).ToArray();
+        int cached = records.Count(r => r is not null);
+        if (cached < records.Length)
         {
-            Hits += batch.ExampleIds.Length;
-            return Assemble(batch, attentionMask);
+            using (var scope = NewDisposeScope()) Store(batch, teacher());
+            records = batch.ExampleIds.Select(id => _store.Read(id)
+                ?? throw new DistillSharpException($"{Directory}: example {id} could not be read back right after it was stored")).ToArray();
         }
-        var output = teacher();
-        Store(batch, output);
-        Misses += batch.ExampleIds.Length;
-        return output;
+        Hits += cached;
+        Misses += records.Length - cached;
+        return Assemble(batch, attentionMask, records.Select(r => r!).ToArray());
     }
 
     void Store(IndexedBatch batch, ModelOutput output)
@@ -104,7 +108,7 @@ public sealed class TeacherCache : IDisposable
         var arrays = parts.Select(p => p.Tensor.contiguous().to_type(ScalarType.Float16).cpu().data<Half>().ToArray()).ToList();
         for (int b = 0; b < batch.ExampleIds.Length; b++)
         {
-            if (_entries.ContainsKey(batch.ExampleIds[b])) continue;
+            if (_store.Contains(batch.ExampleIds[b])) continue;
             int len = 0;
             for (int i = 0; i < t; i++) len += (int)batch.Tokens.AttentionMask[b, i];
             using var record = new MemoryStream();
@@ -112,20 +116,7 @@ public sealed class TeacherCache : IDisposable
             w.Write(len);
             for (int p = 0; p < parts.Count; p++) WriteSlice(w, arrays[p], parts[p].Kind, b, t, len);
             w.Flush();
-            long offset = _data.Length;
-            _data.Seek(0, SeekOrigin.End);
-            record.Position = 0;
-            record.CopyTo(_data);
-            _data.Flush();
-            int length = (int)record.Length;
-            _index.Seek(0, SeekOrigin.End);
-            var entry = new byte[16];
-            BitConverter.TryWriteBytes(entry, batch.ExampleIds[b]);
-            BitConverter.TryWriteBytes(entry.AsSpan(4), offset);
-            BitConverter.TryWriteBytes(entry.AsSpan(12), length);
-            _index.Write(entry);
-            _index.Flush();
-            _entries[batch.ExampleIds[b]] = (offset, length);
+            _store.Append(batch.ExampleIds[b], record.ToArray());
         }
     }
 
@@ -167,7 +158,7 @@ public sealed class TeacherCache : IDisposable
         }
     }
 
-    ModelOutput Assemble(IndexedBatch batch, Tensor attentionMask)
+    ModelOutput Assemble(IndexedBatch batch, Tensor attentionMask, byte[][] records)
     {
         int n = batch.ExampleIds.Length, t = batch.Tokens.Length;
         var pooled = _needs.Pooled ? new float[n * _hidden] : null;
@@ -179,11 +170,7 @@ public sealed class TeacherCache : IDisposable
         var v = _needs.Values.ToDictionary(l => l, _ => NewHeads());
         for (int b = 0; b < n; b++)
         {
-            var (offset, length) = _entries[batch.ExampleIds[b]];
-            var bytes = new byte[length];
-            _data.Seek(offset, SeekOrigin.Begin);
-            _data.ReadExactly(bytes);
-            using var r = new BinaryReader(new MemoryStream(bytes));
+            using var r = new BinaryReader(new MemoryStream(records[b]));
             int len = r.ReadInt32();
             if (pooled != null) for (int j = 0; j < _hidden; j++) pooled[b * _hidden + j] = (float)r.ReadHalf();
             foreach (var a in hidden.Values)
@@ -213,25 +200,5 @@ public sealed class TeacherCache : IDisposable
         };
     }
 
-    void LoadIndex()
-    {
-        long dataLength = _data.Length;
-        var bytes = new byte[_index.Length / 16 * 16]; // a torn last entry is ignored
-        _index.Seek(0, SeekOrigin.Begin);
-        _index.ReadExactly(bytes);
-        for (int i = 0; i < bytes.Length; i += 16)
-        {
-            int id = BitConverter.ToInt32(bytes, i);
-            long offset = BitConverter.ToInt64(bytes, i + 4);
-            int length = BitConverter.ToInt32(bytes, i + 12);
-            if (offset >= 0 && length > 0 && offset + length <= dataLength) _entries[id] = (offset, length);
-        }
-        _index.SetLength(bytes.Length);
-    }
-
-    public void Dispose()
-    {
-        _data.Dispose();
-        _index.Dispose();
-    }
+    public void Dispose() => _store.Dispose();
 }
