@@ -2,7 +2,9 @@
 // checkpoint is written, while the teacher cache is written, during export, and a kill of the resume
 // itself — resumes it with --resume and checks that the student is byte-identical to an uninterrupted
 // run's and that no kill left a folder that cannot resume. Encoder and LM kinds, tiny configs.
-// Usage: dotnet run -c Release --project bench/FaultInjection [-- --kinds encoder,lm --trials 10 --seed 1 --work DIR]
+// With --storage (root: it mounts small tmpfs folders) it also fills the disk part-way through runs
+// and turns run folders read-only before --resume (StorageTrial).
+// Usage: dotnet run -c Release --project bench/FaultInjection [-- --kinds encoder,lm --trials 10 --seed 1 --work DIR --storage]
 // Prints one JSON object (per kind: trials, killed, identical, resumed; and every trial).
 using System.Diagnostics;
 using System.Text.Json;
@@ -19,7 +21,9 @@ Directory.CreateDirectory(work);
 TorchNative.EnsureLoadable();
 TorchSharp.torch.set_num_threads(1);
 
+bool storage = args.Contains("--storage");
 var results = new List<TrialResult>();
+var storageResults = new List<StorageResult>();
 var summary = new Dictionary<string, object>();
 foreach (string name in kinds)
 {
@@ -45,17 +49,26 @@ foreach (string name in kinds)
         return r;
     }).ToList();
     results.AddRange(kindResults);
+    var storageTrial = new StorageTrial(kind, work, CacheRoot($"{name}-cache-trials"), referenceDir);
+    var kindStorage = !storage ? [] : new[] { 0.1, 0.3, 0.5, 0.7, 0.9 }.Select((f, i) => storageTrial.DiskFull(i, f))
+        .Concat(new[] { 5, 45 }.Select((steps, i) => storageTrial.ReadOnly(i, steps))).ToList();
+    foreach (var r in kindStorage)
+        Console.Error.WriteLine($"{name} {r.Case}: exit {r.ExitCode} '{r.ErrorLine}', checkpoint intact {r.LastCheckpointIntact}, " +
+                                $"half-written [{string.Join(", ", r.HalfWritten)}], resumed identical {r.ResumedIdentical}{(r.Problem is null ? "" : "; " + r.Problem)}");
+    storageResults.AddRange(kindStorage);
     summary[name] = new
     {
         uninterrupted_s = Math.Round(seconds, 1), trials = kindResults.Count, killed = kindResults.Count(r => r.KilledAtSeconds is not null),
         resumed = kindResults.Count(r => r.Completed), identical = kindResults.Count(r => r.Identical),
         killed_mid_write = kindResults.Count(r => r.KilledDuring?.Contains("still there") == true),
+        storage_trials = kindStorage.Count, storage_clean = kindStorage.Count(r => r.Problem is null && r.ResumedIdentical),
+        storage_checkpoint_intact = kindStorage.Count(r => r.LastCheckpointIntact),
     };
 }
 Console.WriteLine(JsonSerializer.Serialize(new
 {
     benchmark = "fault-injection", date = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
-    load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "", summary, trials = results,
+    load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "", summary, trials = results, storage = storageResults,
 }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
 Directory.Delete(work, recursive: true);
 

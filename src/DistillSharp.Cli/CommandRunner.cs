@@ -82,8 +82,8 @@ public static class CommandRunner
                 return BadInput;
             case IOException or UnauthorizedAccessException:
                 // The file system refused: a full disk, a read-only or missing folder, a permission. The
-                // message names the path.
-                Console.Error.WriteLine("error: " + OneLine(e.Message));
+                // message names the path; the advice says how to go on.
+                Console.Error.WriteLine("error: " + OneLine(e.Message) + Advice(e));
                 return BadInput;
             default:
                 Console.Error.WriteLine($"error: internal error ({e.GetType().Name}: {OneLine(e.Message)}); this is a bug in distill, not in your input — details in {CrashLog(e)}");
@@ -98,6 +98,14 @@ public static class CommandRunner
         Console.Error.Flush();
         Environment.Exit(code == Ok ? Failed : code);
     }
+
+    // errno of Linux I/O errors (IOException.HResult holds it): ENOSPC, EDQUOT, EROFS.
+    static string Advice(Exception e) => e.HResult switch
+    {
+        28 or 122 => " (the disk is full: free space, then run the command again; a distill run continues from its last checkpoint with --resume)",
+        30 => " (the file system is read-only: choose a writable folder, or remount it read-write and run the command again)",
+        _ => "",
+    };
 
     static Exception Unwrap(Exception e) => e switch
     {

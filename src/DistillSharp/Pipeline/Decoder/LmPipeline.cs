@@ -40,6 +40,12 @@ public static partial class LmPipeline
         512, c.Data.Block, (c.SeqKd?.PromptTokens ?? 0) + (c.SeqKd?.NewTokens ?? 0) + 1, c.Bench.PromptTokens + c.Bench.NewTokens + 2,
     }.Max();
 
+    /// <summary>The longest sequence any phase feeds a model (a source teacher's position table must hold it).</summary>
+    public static int LongestSequence(LmRunConfig c) => new[]
+    {
+        c.Data.Block, (c.SeqKd?.PromptTokens ?? 0) + (c.SeqKd?.NewTokens ?? 0), c.Bench.PromptTokens + c.Bench.NewTokens,
+    }.Max();
+
     /// <summary>Runs the whole pipeline; the resolved config is written to the run folder as config.yaml.</summary>
     public static LmRunOutcome Run(LmRunConfig config, LmRunOptions options)
     {
@@ -119,7 +125,7 @@ public static partial class LmPipeline
     static string PrepareRunDir(string dir, string what, LmRunConfig config)
     {
         string runDir = OutputPath.Folder(dir, what);
-        if (config.Teacher.Source is { } source) LmTeacherProvider.CheckSource(source);
+        if (config.Teacher.Source is { } source) LmTeacherProvider.CheckSource(source, LongestSequence(config));
         if (File.Exists(Path.Combine(runDir, "report.json")) || Directory.Exists(Path.Combine(runDir, "phases")))
             throw new DistillSharpException($"{runDir} already holds a run; choose another folder with --out (the pretrained teacher is cached and will be reused)");
         Directory.CreateDirectory(runDir);

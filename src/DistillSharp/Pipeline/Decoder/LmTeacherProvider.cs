@@ -49,9 +49,10 @@ public static class LmTeacherProvider
 
     /// <summary>
     /// Checks a source teacher without loading its weights (before the corpus loads): the folder,
-    /// its config.json and its tokenizer.json must be readable.
+    /// its config.json and its tokenizer.json must be readable and fit each other, and a GPT-2
+    /// teacher's position table must hold the run's longest sequence (<paramref name="positions"/>).
     /// </summary>
-    public static void CheckSource(string source)
+    public static void CheckSource(string source, int positions)
     {
         string dir;
         try
@@ -62,10 +63,15 @@ public static class LmTeacherProvider
         {
             throw new DistillSharpException($"teacher.source: {e.Message}", e);
         }
-        DecoderConfig.Load(Path.Combine(dir, "config.json"));
+        var config = DecoderConfig.Load(Path.Combine(dir, "config.json"));
         if (!File.Exists(Path.Combine(dir, "tokenizer.json")))
             throw new DistillSharpException($"teacher.source {source} has no tokenizer.json; the LM pipeline trains students on the teacher's tokenizer");
-        DecoderTokenizer.Load(dir);
+        var tokenizer = DecoderTokenizer.Load(dir);
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new DistillSharpException($"teacher.source {source}: tokenizer.json has {tokenizer.VocabSize:N0} ids but the embedding table only {config.VocabSize:N0} rows (vocab_size)");
+        if (config.IsGpt2 && config.MaxPositions < positions)
+            throw new DistillSharpException(
+                $"teacher.source {source} is a GPT-2 model of n_positions {config.MaxPositions}, but the run feeds it sequences of up to {positions} tokens (data.block, seqkd prompt + new tokens, bench)");
     }
 
     /// <summary>Loads a source: teacher (its HF folder must hold a tokenizer).</summary>
