@@ -8,6 +8,7 @@ using DistillSharp.Distillation;
 using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Config.Encoder;
 
 static class CacheEpochs
 {
@@ -23,7 +24,7 @@ static class CacheEpochs
         var rng = new Random(7);
         var corpus = Enumerable.Range(0, steps * batch)
             .Select(_ => string.Join(' ', Enumerable.Range(0, rng.Next(8, 40)).Select(_ => Words[rng.Next(Words.Length)]))).ToArray();
-        var config = ConfigLoader.Parse($$"""
+        var config = ConfigLoader.Parse<RunConfig>($$"""
             teacher: { source: builtin:all-MiniLM-L6-v2 }
             student: { layers: 2 }
             data: { corpus: bench, max_len: {{maxLen}}, batch: {{batch}} }

@@ -27,6 +27,8 @@ public static class DistillCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(LoadtestCommand.Create());
         return CommandRunner.Invoke(root, args);
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Pipeline.Decoder;
 using Spectre.Console;
+using DistillSharp.Config;
 
 namespace DistillSharp.Cli;
 
@@ -58,8 +59,8 @@ public static class LmRunCommand
     }
 
     static LmRunConfig Load(string? path, IReadOnlyList<string> overrides) => CommandRunner.CheckConfigFile(path) is { } file
-        ? LmConfigLoader.Load(file, overrides)
-        : LmConfigLoader.Parse(LmDefaultConfig.Yaml, overrides, "configs/lm-default.yaml (built in)");
+        ? ConfigLoader.Load<LmRunConfig>(file, overrides)
+        : ConfigLoader.Parse<LmRunConfig>(BuiltinConfigs.LmDefault, overrides, "configs/lm-default.yaml (built in)");
 
     static long? CheckCap(long? cap) => cap is <= 0 ? throw new DistillSharpException($"--max-steps must be > 0, got {cap}") : cap;
 

@@ -27,11 +27,11 @@ public static class RunCommand
             string? path = parse.GetValue(config);
             var overrides = parse.GetValue(set) ?? [];
             CommandRunner.CheckConfigFile(path);
-            if (path is not null && LmConfigLoader.IsLm(path))
+            if (path is not null && ConfigKinds.FileIs(path, ConfigKinds.Lm))
                 return LmRunCommand.Run(path, overrides, parse.GetValue(outDir), parse.GetValue(maxSteps), parse.GetValue(resume));
             RunConfig cfg = path is null
-                ? ConfigLoader.Parse(DefaultConfig.Yaml, overrides, "configs/default.yaml (built in)")
-                : ConfigLoader.Load(path, overrides);
+                ? ConfigLoader.Parse<RunConfig>(BuiltinConfigs.Default, overrides, "configs/default.yaml (built in)")
+                : ConfigLoader.Load<RunConfig>(path, overrides);
             long? cap = parse.GetValue(maxSteps);
             if (cap is <= 0) throw new DistillSharpException($"--max-steps must be > 0, got {cap}");
             RunOutcome outcome = Console.IsOutputRedirected

@@ -1,6 +1,7 @@
 using DistillSharp.Config;
 using DistillSharp.Config.Yaml;
 using DistillSharp.Distillation.Encoder.Losses;
+using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Tests.Config;
 
@@ -11,7 +12,7 @@ public class ConfigErrorTests
     const string Stage0 = "  - { name: a, steps: 10, losses: { kl: 1.0 } }\n";
 
     static string Error(string yaml, params string[] overrides) =>
-        Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, overrides)).Message;
+        Assert.Throws<ConfigException>(() => ConfigLoader.Parse<RunConfig>(yaml, overrides)).Message;
 
     static string WithStage1(string stage1) => Head + "stages:\n" + Stage0 + "  - " + stage1 + "\n";
 
@@ -25,7 +26,7 @@ public class ConfigErrorTests
     [InlineData("{ name: b, steps: 1, losses: { kl: { temp: 2 } } }", "stages[1].losses.kl.temp: unknown key 'temp'; valid keys: weight, temperature")]
     [InlineData("{ name: b, steps: 1, losses: { kl: -2 } }", "stages[1].losses.kl must be >= 0, got -2")]
     [InlineData("{ name: b, steps: 1, losses: { kl: 0 } }", "stages[1].losses must give at least one loss a weight > 0, got all weights 0")]
-    [InlineData("{ name: b, steps: 1, losses: { jsd: { beta: 1.5 } } }", "stages[1].losses.jsd.beta must be in (0, 1), got 1.5")]
+    [InlineData("{ name: b, steps: 1, losses: { jsd: { beta: 1.5 } } }", "stages[1].losses.jsd.beta must be in [0, 1], got 1.5")]
     [InlineData("{ name: b, steps: 1, losses: { ce: { label_smoothing: hi } } }", "stages[1].losses.ce.label_smoothing must be a number, got 'hi'")]
     [InlineData("{ name: b, steps: 1, losses: { hidden_mse: { layer_map: first-2 } } }",
         "stages[1].losses.hidden_mse.layer_map must be uniform, last-K (K >= 1) or a list of [student, teacher] layer pairs, got 'first-2'")]
@@ -73,13 +74,13 @@ public class ConfigErrorTests
     [InlineData(Head + "dropout: 1.0\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]", "dropout must be in [0, 1), got 1")]
     [InlineData(Head + "quantize: 8\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]", "quantize must be a mapping, got '8'")]
     [InlineData(Head + "stage: []\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]",
-        "stage: unknown key 'stage'; valid keys: teacher, student, data, stages, quantize, eval, bench, output, checkpoint_activations, dropout, seed")]
+        "stage: unknown key 'stage'; valid keys: kind, teacher, student, data, stages, quantize, eval, bench, output, checkpoint_activations, dropout, seed")]
     public void TopLevelErrorsNameThePath(string yaml, string expected) => Assert.Equal(expected, Error(yaml));
 
     [Fact]
     public void SyntaxErrorsAndNonMappingRootsAreUserErrors()
     {
-        Assert.Contains("not valid YAML at line", Assert.Throws<DistillSharpException>(() => ConfigLoader.Parse("teacher: [")).Message);
-        Assert.Contains("top level must be a mapping", Assert.Throws<DistillSharpException>(() => ConfigLoader.Parse("- 1")).Message);
+        Assert.Contains("not valid YAML at line", Assert.Throws<DistillSharpException>(() => ConfigLoader.Parse<RunConfig>("teacher: [")).Message);
+        Assert.Contains("top level must be a mapping", Assert.Throws<DistillSharpException>(() => ConfigLoader.Parse<RunConfig>("- 1")).Message);
     }
 }

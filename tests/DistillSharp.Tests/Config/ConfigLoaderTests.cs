@@ -36,7 +36,7 @@ public class ConfigLoaderTests
     [Fact]
     public void BindsTheDesignSketch()
     {
-        var c = ConfigLoader.Parse(Sketch);
+        var c = ConfigLoader.Parse<RunConfig>(Sketch);
         Assert.Equal("builtin:all-MiniLM-L6-v2", c.Teacher.Source);
         Assert.Equal([0, 2, 5], c.Student.TeacherLayers!);
         Assert.Equal(0.1, c.Data.Augmentation.Synonyms);
@@ -72,7 +72,7 @@ public class ConfigLoaderTests
     [Fact]
     public void MinimalConfigGetsDocumentedDefaults()
     {
-        var c = ConfigLoader.Parse("teacher: { source: builtin:arctic-embed-xs }\nstages: [ { name: s, steps: 10, losses: { kl: 1 } } ]");
+        var c = ConfigLoader.Parse<RunConfig>("teacher: { source: builtin:arctic-embed-xs }\nstages: [ { name: s, steps: 10, losses: { kl: 1 } } ]");
         var s = c.Stages[0];
         Assert.Equal(new OptimizerConfig(), s.Optimizer);
         Assert.Equal(new ScheduleConfig("cosine", 0, null), s.Schedule);
@@ -88,13 +88,13 @@ public class ConfigLoaderTests
     [Fact]
     public void ToYamlRoundTripsWithEveryDefaultWrittenOut()
     {
-        var c = ConfigLoader.Parse(Sketch, ["stages[1].losses.kl.temperature=3", "stages[0].losses.hidden_mse.layer_map=[[0, 1], [2, 5]]",
+        var c = ConfigLoader.Parse<RunConfig>(Sketch, ["stages[1].losses.kl.temperature=3", "stages[0].losses.hidden_mse.layer_map=[[0, 1], [2, 5]]",
             "stages[0].schedule.warmup=500", "stages[1].clip_grad_norm=1.0"]);
         var yaml = c.ToYaml();
         Assert.Contains("layer_map: [[0, 1], [2, 5]]", yaml);
         Assert.Contains("kl: {weight: 1, temperature: 3}", yaml);
         Assert.Contains("warmup: 500", yaml);
-        var again = ConfigLoader.Parse(yaml);
+        var again = ConfigLoader.Parse<RunConfig>(yaml);
         Assert.Equal(yaml, again.ToYaml());
         Assert.Equal(500, again.Stages[0].Schedule.WarmupSteps);
         Assert.Equal(1.0, again.Stages[1].ClipGradNorm);
@@ -108,12 +108,12 @@ public class ConfigLoaderTests
         try
         {
             File.WriteAllText(path, Sketch);
-            Assert.Equal(2, ConfigLoader.Load(path).Stages.Count);
+            Assert.Equal(2, ConfigLoader.Load<RunConfig>(path).Stages.Count);
             File.WriteAllText(path, Sketch.Replace("temperature: 2.0", "temperature: -1"));
-            var e = Assert.Throws<DistillSharpException>(() => ConfigLoader.Load(path));
+            var e = Assert.Throws<DistillSharpException>(() => ConfigLoader.Load<RunConfig>(path));
             Assert.Equal($"{path}: stages[1].losses.kl.temperature must be > 0, got -1", e.Message);
         }
         finally { File.Delete(path); }
-        Assert.Contains("does not exist", Assert.Throws<DistillSharpException>(() => ConfigLoader.Load(path)).Message);
+        Assert.Contains("does not exist", Assert.Throws<DistillSharpException>(() => ConfigLoader.Load<RunConfig>(path)).Message);
     }
 }

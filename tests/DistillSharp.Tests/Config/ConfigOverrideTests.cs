@@ -1,5 +1,6 @@
 using DistillSharp.Config;
 using DistillSharp.Config.Yaml;
+using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Tests.Config;
 
@@ -15,7 +16,7 @@ public class ConfigOverrideTests
     [Fact]
     public void OverridesReplaceAndCreateValuesBeforeBinding()
     {
-        var c = ConfigLoader.Parse(Yaml, ["stages[0].optimizer.lr=3e-5", "data.batch=32", "stages[1].optimizer.betas=[0.9, 0.98]",
+        var c = ConfigLoader.Parse<RunConfig>(Yaml, ["stages[0].optimizer.lr=3e-5", "data.batch=32", "stages[1].optimizer.betas=[0.9, 0.98]",
             "stages[0].losses.kl.temperature=2", "stages[1].losses.contrastive={ weight: 0.5, teacher_mix: 0.2 }", "seed = 7"]);
         Assert.Equal(3e-5, c.Stages[0].Optimizer.Lr);
         Assert.Equal(32, c.Data.Batch);
@@ -34,7 +35,7 @@ public class ConfigOverrideTests
     [InlineData("teacher[0]=1", "teacher is a mapping, not a list, so --set cannot index it with [0]")]
     [InlineData("stages[0].losses.kl.temperature=[", "stages[0].losses.kl.temperature (from --set) has a value that is not valid YAML")]
     public void OverrideErrorsNameThePath(string assignment, string expected) =>
-        Assert.StartsWith(expected, Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Yaml, [assignment])).Message);
+        Assert.StartsWith(expected, Assert.Throws<ConfigException>(() => ConfigLoader.Parse<RunConfig>(Yaml, [assignment])).Message);
 
     [Theory]
     [InlineData("lr")]
@@ -42,5 +43,5 @@ public class ConfigOverrideTests
     [InlineData("stages[x].lr=3")]
     [InlineData("stages..lr=3")]
     public void MalformedAssignmentsExplainTheSyntax(string assignment) =>
-        Assert.Contains("--set", Assert.Throws<DistillSharpException>(() => ConfigLoader.Parse(Yaml, [assignment])).Message);
+        Assert.Contains("--set", Assert.Throws<DistillSharpException>(() => ConfigLoader.Parse<RunConfig>(Yaml, [assignment])).Message);
 }

@@ -14,23 +14,23 @@ public class QatConfigTests
     static string WithQatStage(string qat, string tail = "") =>
         Head + $"  - {{ name: b, steps: 20, losses: {{ embedding_cosine: 1.0 }}, qat: {qat} }}\n" + tail;
 
-    static string Error(string yaml) => Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml)).Message;
+    static string Error(string yaml) => Assert.Throws<ConfigException>(() => ConfigLoader.Parse<RunConfig>(yaml)).Message;
 
     [Fact]
     public void BindsEveryKeyAndRoundTrips()
     {
-        var config = ConfigLoader.Parse(WithQatStage("{ learn_ranges: ema, observer: percentile, freeze_observers_after: 15, momentum: 0.9, calib_batches: 3 }",
+        var config = ConfigLoader.Parse<RunConfig>(WithQatStage("{ learn_ranges: ema, observer: percentile, freeze_observers_after: 15, momentum: 0.9, calib_batches: 3 }",
             "quantize: { mode: static, qat: true }\n"));
         Assert.Null(config.Stages[0].Qat);
         Assert.Equal(new QatConfig("ema", "percentile", 15, 0.9, 3), config.Stages[1].Qat);
-        var again = ConfigLoader.Parse(config.ToYaml());
+        var again = ConfigLoader.Parse<RunConfig>(config.ToYaml());
         Assert.Equal(config.Stages[1].Qat, again.Stages[1].Qat);
     }
 
     [Fact]
     public void DefaultsAreEmaWithoutObserver()
     {
-        var qat = ConfigLoader.Parse(WithQatStage("{}")).Stages[1].Qat;
+        var qat = ConfigLoader.Parse<RunConfig>(WithQatStage("{}")).Stages[1].Qat;
         Assert.Equal(new QatConfig(), qat);
         Assert.Equal("ema", qat!.LearnRanges);
         Assert.Null(qat.Observer);
@@ -64,7 +64,7 @@ public class QatConfigTests
     [Fact]
     public void QuantizeQatTrueGivesTheLastStageTheDefaultBlock()
     {
-        var config = ConfigLoader.Parse(Head + "  - { name: b, steps: 5, losses: { kl: 1.0 } }\nquantize: { qat: true }\n");
+        var config = ConfigLoader.Parse<RunConfig>(Head + "  - { name: b, steps: 5, losses: { kl: 1.0 } }\nquantize: { qat: true }\n");
         Assert.Null(config.Stages[0].Qat);
         Assert.Equal(new QatConfig(), config.Stages[1].Qat);
     }

@@ -1,5 +1,6 @@
 using DistillSharp.Config;
 using DistillSharp.Config.Yaml;
+using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Tests.Config;
 
@@ -12,7 +13,7 @@ public class ShippedConfigTests
     {
         var data = new TheoryData<string>();
         foreach (var f in Directory.GetFiles(Path.Combine(RepoRoot(), "configs"), "*.y*ml").Order())
-            if (DistillSharp.Config.Decoder.PipelineKind.OfText(File.ReadAllText(f), f) == "encoder") // kind: lm files: Pipeline/LmConfigTests
+            if (DistillSharp.Config.ConfigKinds.OfText(File.ReadAllText(f), f) == "encoder") // kind: lm files: Pipeline/LmConfigTests
                 data.Add(Path.GetFileName(f));
         return data;
     }
@@ -24,15 +25,15 @@ public class ShippedConfigTests
     [MemberData(nameof(ConfigFiles))]
     public void LoadsValidatesAndRoundTrips(string file)
     {
-        var config = ConfigLoader.Load(Path.Combine(RepoRoot(), "configs", file));
+        var config = ConfigLoader.Load<RunConfig>(Path.Combine(RepoRoot(), "configs", file));
         Assert.NotEmpty(config.Stages);
-        Assert.Equal(config.ToYaml(), ConfigLoader.Parse(config.ToYaml()).ToYaml());
+        Assert.Equal(config.ToYaml(), ConfigLoader.Parse<RunConfig>(config.ToYaml()).ToYaml());
     }
 
     [Fact]
     public void SeedRecipeHasTheArticlesHyperparameters()
     {
-        var c = ConfigLoader.Load(Path.Combine(RepoRoot(), "configs", "seed-recipe.yaml"));
+        var c = ConfigLoader.Load<RunConfig>(Path.Combine(RepoRoot(), "configs", "seed-recipe.yaml"));
         var (align, task) = (c.Stages[0], c.Stages[1]);
         Assert.Equal(("align", 80000, 2048), (align.Name, align.Steps!.Value, align.BatchSize(c.Data.Batch)));
         Assert.Equal("kl", Assert.Single(align.Losses).Name);

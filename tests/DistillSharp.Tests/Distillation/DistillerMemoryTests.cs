@@ -33,7 +33,7 @@ public sealed class DistillerMemoryTests : IDisposable
     static readonly string[] Corpus = Enumerable.Range(0, 64).Select(i =>
         string.Join(' ', Enumerable.Range(0, 4 + i % 11).Select(j => TinyModels.Words[(i * 5 + j * 7) % 26]))).ToArray();
 
-    static RunConfig Config(int steps, bool checkpoint) => ConfigLoader.Parse($"""
+    static RunConfig Config(int steps, bool checkpoint) => ConfigLoader.Parse<RunConfig>($"""
         teacher: {"{"} source: tiny {"}"}
         student: {"{"} layers: 2, hidden: 32, heads: 4, ffn: 64 {"}"}
         data: {"{"} corpus: test, max_len: 32, batch: 16 {"}"}

@@ -20,7 +20,7 @@ public sealed class DistillerTests : IDisposable
     static readonly string[] Corpus = Enumerable.Range(0, 48).Select(i =>
         string.Join(' ', Enumerable.Range(0, 3 + i % 9).Select(j => TinyModels.Words[(i * 7 + j * 3) % 26]))).ToArray();
 
-    static RunConfig Config(string extraStage = "", int steps = 8, double lr = 3e-3) => ConfigLoader.Parse($"""
+    static RunConfig Config(string extraStage = "", int steps = 8, double lr = 3e-3) => ConfigLoader.Parse<RunConfig>($"""
         teacher: {"{"} source: tiny {"}"}
         student: {"{"} layers: 1, hidden: 32, heads: 4, ffn: 64 {"}"}
         data: {"{"} corpus: test, max_len: 32, batch: 8 {"}"}

@@ -10,7 +10,7 @@ public class LossRegistryTests
 {
     static readonly string[] Required =
     [
-        "kl", "reverse_kl", "jsd", "logit_mse", "ce", "contrastive", "embedding_mse", "embedding_cosine",
+        "forward_kl", "kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "logit_mse", "ce", "contrastive", "embedding_mse", "embedding_cosine",
         "hidden_mse", "attention_weighted", "attention_peaked", "minilm_attention", "minilm_value", "minilm_relation",
     ];
 
@@ -79,8 +79,8 @@ public class LossRegistryTests
         Assert.Equal($"unknown loss 'klx'; known: {string.Join(", ", Required)}", e.Message);
         var o = Assert.Throws<DistillSharp.Config.Yaml.ConfigException>(() => LossRegistry.Get("kl").Settings(("temp", 2.0)));
         Assert.Equal("kl.temp: unknown option 'temp'; valid keys: weight, temperature", o.Message);
-        var v = Assert.Throws<DistillSharp.Config.Yaml.ConfigException>(() => LossRegistry.Get("jsd").Settings(("beta", 1.0)));
-        Assert.Equal("jsd.beta must be in (0, 1), got 1", v.Message);
+        var v = Assert.Throws<DistillSharp.Config.Yaml.ConfigException>(() => LossRegistry.Get("jsd").Settings(("beta", 1.5)));
+        Assert.Equal("jsd.beta must be in [0, 1], got 1.5", v.Message);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public class LossRegistryTests
         var mask = Mask([1, 1, 1], [1, 1, 0]);
         var (student, teacher) = (Full(5, 2, 4, 2, mask), Full(6, 4, 6, 2, mask));
         var batch = new LossBatch { AttentionMask = mask };
-        var specs = DistillSharp.Config.ConfigLoader.Parse(
+        var specs = DistillSharp.Config.ConfigLoader.Parse<DistillSharp.Config.Encoder.RunConfig>(
             "teacher: { source: builtin:all-MiniLM-L6-v2 }\nstages: [{ name: a, steps: 1, losses: { kl: 0.5, hidden_mse: 2, minilm_attention: 0 } }]").Stages[0].Losses;
         var stage = new StageLoss(specs, ctx);
         var result = stage.Compute(student, teacher, batch);

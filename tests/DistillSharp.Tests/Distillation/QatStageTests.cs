@@ -26,7 +26,7 @@ public sealed class QatStageTests : IDisposable
         string.Join(' ', Enumerable.Range(0, 3 + i % 9).Select(j => TinyModels.Words[(i * 7 + j * 3) % 26]))).ToArray();
 
     // Stage 0: 3 float steps; stage 1: 6 QAT steps (ranges calibrated by min-max, frozen from step 4).
-    static RunConfig Config(string qat = "{ observer: minmax, calib_batches: 2, freeze_observers_after: 4 }") => ConfigLoader.Parse($$"""
+    static RunConfig Config(string qat = "{ observer: minmax, calib_batches: 2, freeze_observers_after: 4 }") => ConfigLoader.Parse<RunConfig>($$"""
         teacher: { source: tiny }
         student: { layers: 1, hidden: 32, heads: 4, ffn: 64 }
         data: { corpus: test, max_len: 32, batch: 8 }

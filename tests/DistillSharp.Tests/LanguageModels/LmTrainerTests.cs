@@ -1,3 +1,4 @@
+using DistillSharp.Distillation.Divergences;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
@@ -74,7 +75,7 @@ public sealed class LmTrainerTests : IDisposable
         teacher.eval();
         var student = new TinyLm(V, seed: 6);
         var data = Data();
-        var kd = new ForwardKlTokenLoss();
+        var kd = new TokenKdLoss(new ForwardKl());
         double Divergence()
         {
             using var scope = NewDisposeScope();

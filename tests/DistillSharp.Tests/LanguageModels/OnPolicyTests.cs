@@ -1,3 +1,4 @@
+using DistillSharp.Distillation.Divergences;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
@@ -84,7 +85,7 @@ public class OnPolicyTests
         var source = new OnPolicyBatchSource(Prompts(16), Sampler(student, 5), batchSize: 8, maxLength: 8, seed: 4);
         Func<Tensor, Tensor, Tensor> teacherLogits = (ids, mask) => { using var g = no_grad(); return teacher.Forward(ids, mask).Logits; };
         Func<Tensor, Tensor, Tensor> studentLogits = (ids, mask) => student.Forward(ids, mask).Logits;
-        var loss = new ReverseKlTokenLoss();
+        var loss = new TokenKdLoss(new ReverseKl());
 
         // Reverse KL on fresh student samples (an epoch the trainer never draws), before and after.
         double Divergence()

@@ -1,3 +1,4 @@
+using DistillSharp.Distillation.Divergences;
 using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
@@ -20,7 +21,7 @@ public class SparseTeacherMeasurements(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         const int V = 8192;
         manual_seed(11);
-        var kl = new ForwardKlTokenLoss();
+        var kl = new TokenKdLoss(new ForwardKl());
         var mask = ones(4, 64).gt(0);
         foreach (double sigma in new[] { 2.0, 4.0 })
         {

@@ -1,3 +1,4 @@
+using DistillSharp.Distillation.Divergences;
 using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
@@ -22,7 +23,7 @@ public sealed class SparseTeacherTests : IDisposable
         var student = LossTestKit.Randn(1, 2, 3, 6);
         var teacher = LossTestKit.Randn(2, 2, 3, 6) * 2;
         var mask = tensor(new[] { true, true, true, false, true, true }, 2, 3);
-        foreach (string name in TokenKdRegistry.All.Keys)
+        foreach (string name in DivergenceRegistry.All.Keys)
         {
             var loss = TokenKdRegistry.Create(new TokenKdSpec(name, Temperature: 2));
             double dense = LossTestKit.Item(loss.Compute(student, new DenseTeacher(teacher), mask));
@@ -39,7 +40,7 @@ public sealed class SparseTeacherTests : IDisposable
         var student = LossTestKit.Randn(7, 4, 8, V) * 3;
         var teacher = LossTestKit.Randn(8, 4, 8, V) * 3;
         var sparse = SparseTeacher.FromLogits(teacher, K, 1);
-        var kl = new ForwardKlTokenLoss();
+        var kl = new TokenKdLoss(new ForwardKl());
         var (dP, dQ) = new DenseTeacher(teacher).Align(student, 1);
         var (sP, sQ) = sparse.Align(student, 1);
         double[] dense = kl.PerToken(dP, dQ).to_type(ScalarType.Float64).data<double>().ToArray();
@@ -59,7 +60,7 @@ public sealed class SparseTeacherTests : IDisposable
             Assert.True(gap <= mP * Math.Max(0, maxLogRatio) + 1e-5, $"position {pos}: gap {gap} above bound {mP * maxLogRatio}");
         }
         // Data-processing inequality: every divergence is smaller on the k + 1 buckets.
-        foreach (string name in TokenKdRegistry.All.Keys)
+        foreach (string name in DivergenceRegistry.All.Keys)
         {
             var loss = TokenKdRegistry.Create(new TokenKdSpec(name));
             var d = loss.PerToken(dP, dQ) - loss.PerToken(sP, sQ);
@@ -140,7 +141,7 @@ public sealed class SparseTeacherTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var sparse = SparseTeacher.FromLogits(LossTestKit.Randn(1, 1, 2, 5), 2, 1.0);
-        var e = Assert.Throws<DistillSharpException>(() => new ForwardKlTokenLoss(2).Compute(LossTestKit.Randn(2, 1, 2, 5), sparse, ones(1, 2).gt(0)));
+        var e = Assert.Throws<DistillSharpException>(() => new TokenKdLoss(new ForwardKl(), 2).Compute(LossTestKit.Randn(2, 1, 2, 5), sparse, ones(1, 2).gt(0)));
         Assert.Contains("temperature 1", e.Message);
     }
 }

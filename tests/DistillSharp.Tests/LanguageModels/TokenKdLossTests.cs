@@ -1,3 +1,4 @@
+using DistillSharp.Distillation.Divergences;
 using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
@@ -61,14 +62,14 @@ public class TokenKdLossTests
     {
         using var scope = NewDisposeScope();
         double Loss(TokenKdLoss l) => LossTestKit.Item(l.Compute(Student(), new DenseTeacher(TeacherLogits()), Mask()));
-        double forward = Loss(new ForwardKlTokenLoss()), reverse = Loss(new ReverseKlTokenLoss());
-        Assert.Equal(forward, Loss(new JsdTokenLoss(0)), 12);
-        Assert.Equal(reverse, Loss(new JsdTokenLoss(1)), 12);
+        double forward = Loss(new TokenKdLoss(new ForwardKl())), reverse = Loss(new TokenKdLoss(new ReverseKl()));
+        Assert.Equal(forward, Loss(new TokenKdLoss(new Jsd(0))), 12);
+        Assert.Equal(reverse, Loss(new TokenKdLoss(new Jsd(1))), 12);
         // GKD: JSD(β)/β → KL(P‖Q) as β → 0 and JSD(β)/(1 − β) → KL(Q‖P) as β → 1 (error O(β)).
-        Assert.Equal(forward, Loss(new JsdTokenLoss(1e-5)) / 1e-5, 4);
-        Assert.Equal(reverse, Loss(new JsdTokenLoss(1 - 1e-5)) / 1e-5, 4);
-        Assert.Equal(forward, Loss(new SkewKlTokenLoss(0)), 12);
-        Assert.Equal(reverse, Loss(new SkewReverseKlTokenLoss(0)), 12);
+        Assert.Equal(forward, Loss(new TokenKdLoss(new Jsd(1e-5))) / 1e-5, 4);
+        Assert.Equal(reverse, Loss(new TokenKdLoss(new Jsd(1 - 1e-5))) / 1e-5, 4);
+        Assert.Equal(forward, Loss(new TokenKdLoss(new SkewKl(0, reverse: false))), 12);
+        Assert.Equal(reverse, Loss(new TokenKdLoss(new SkewKl(0, reverse: true))), 12);
     }
 
     [Theory]
@@ -100,7 +101,7 @@ public class TokenKdLossTests
         using var scope = NewDisposeScope();
         var teacher = new DenseTeacher(LossTestKit.Randn(5, 1, 3, 4));
         var mask = tensor(new[] { true, false, true }, 1, 3);
-        foreach (string name in TokenKdRegistry.All.Keys)
+        foreach (string name in DivergenceRegistry.All.Keys)
         {
             var loss = TokenKdRegistry.Create(new TokenKdSpec(name));
             var a = LossTestKit.Randn(6, 1, 3, 4).requires_grad_(true);
@@ -118,9 +119,9 @@ public class TokenKdLossTests
     public void RegistryRejectsUnknownNamesAndBadOptions()
     {
         var e = Assert.Throws<DistillSharpException>(() => TokenKdRegistry.Create(new TokenKdSpec("kl2")));
-        Assert.Contains("forward_kl, reverse_kl, jsd, skew_kl, skew_reverse_kl", e.Message);
-        Assert.Contains("1.5", Assert.Throws<DistillSharpException>(() => new JsdTokenLoss(1.5)).Message);
-        Assert.Contains("alpha 1", Assert.Throws<DistillSharpException>(() => new SkewKlTokenLoss(1)).Message);
-        Assert.Contains("temperature 0", Assert.Throws<DistillSharpException>(() => new ForwardKlTokenLoss(0)).Message);
+        Assert.Contains("forward_kl, kl, reverse_kl, jsd, skew_kl, skew_reverse_kl", e.Message);
+        Assert.Contains("1.5", Assert.Throws<DistillSharpException>(() => new TokenKdLoss(new Jsd(1.5))).Message);
+        Assert.Contains("alpha 1", Assert.Throws<DistillSharpException>(() => new TokenKdLoss(new SkewKl(1, reverse: false))).Message);
+        Assert.Contains("temperature 0", Assert.Throws<DistillSharpException>(() => new TokenKdLoss(new ForwardKl(), 0)).Message);
     }
 }

@@ -18,7 +18,7 @@ public class LmConfigTests
     [Fact]
     public void MinimalConfigGetsDefaults()
     {
-        var c = LmConfigLoader.Parse(Minimal);
+        var c = ConfigLoader.Parse<LmRunConfig>(Minimal);
         Assert.Equal("/tmp/teacher", c.Teacher.Source);
         Assert.Null(c.Teacher.Pretrain);
         Assert.Equal(["moby-dick", "sotu"], c.Data.Names);
@@ -33,14 +33,14 @@ public class LmConfigTests
     [Fact]
     public void ShippedDefaultLoadsRoundTripsAndHasTheBriefsShapes()
     {
-        var c = LmConfigLoader.Load(Path.Combine(RepoPaths.Root(), "configs", "lm-default.yaml"));
-        Assert.Equal(c, LmConfigLoader.Parse(c.ToYaml()) with { }, new LmConfigYamlComparer());
+        var c = ConfigLoader.Load<LmRunConfig>(Path.Combine(RepoPaths.Root(), "configs", "lm-default.yaml"));
+        Assert.Equal(c, ConfigLoader.Parse<LmRunConfig>(c.ToYaml()) with { }, new LmConfigYamlComparer());
         var t = c.Teacher.Pretrain!.Shape;
         Assert.Equal(("llama", 6, 384, 6, 2, true), (t.Arch, t.Layers, t.Hidden, t.Heads, t.KvHeads, t.TieEmbeddings));
         long teacherParams = t.EstimateParams(c.Tokenizer.Vocab), studentParams = c.Student.EstimateParams(c.Tokenizer.Vocab);
         Assert.True(teacherParams >= 4 * studentParams, $"teacher {teacherParams} vs student {studentParams}");
-        Assert.Equal(LmDefaultConfig.Yaml, File.ReadAllText(Path.Combine(RepoPaths.Root(), "configs", "lm-default.yaml")));
-        Assert.Equal(PipelineKind.Lm, PipelineKind.OfText(LmDefaultConfig.Yaml));
+        Assert.Equal(BuiltinConfigs.LmDefault, File.ReadAllText(Path.Combine(RepoPaths.Root(), "configs", "lm-default.yaml")));
+        Assert.Equal(ConfigKinds.Lm, ConfigKinds.OfText(BuiltinConfigs.LmDefault));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class LmConfigTests
     [InlineData("kind: lm\nteacher: { source: x }\nstudent: { layers: 1, widht: 3 }\nkd: {}", "student.widht", "valid keys: arch, layers")]
     [InlineData("kind: lm\nteacher: {}\nstudent: {}\nkd: {}", "teacher", "got neither")]
     [InlineData("kind: lm\nteacher: { source: x, pretrain: {} }\nstudent: {}\nkd: {}", "teacher", "not both")]
-    [InlineData("kind: lm\nteacher: { source: x }\nstudent: {}\nkd: { loss: kl }", "kd.loss", "forward_kl, reverse_kl")]
+    [InlineData("kind: lm\nteacher: { source: x }\nstudent: {}\nkd: { loss: kl_div }", "kd.loss", "forward_kl, kl, reverse_kl")]
     [InlineData("kind: lm\nteacher: { source: x }\nstudent: { hidden: 64, heads: 3 }\nkd: {}", "student.heads", "must divide student.hidden (64), got 3")]
     [InlineData("kind: lm\nteacher: { source: x }\nstudent: { heads: 4, kv_heads: 3 }\nkd: {}", "student.kv_heads", "got 3")]
     [InlineData("kind: lm\nteacher: { source: x }\nstudent: {}", "", "seqkd")]
@@ -65,7 +65,7 @@ public class LmConfigTests
     [InlineData("kind: lm\nteacher: { pretrain: { layers: 2, train: { stpes: 3 } } }\nstudent: {}\nkd: {}", "teacher.pretrain.train.stpes", "valid keys: steps")]
     public void BadInputNamesThePathAndTheAllowedValues(string yaml, string path, string fragment)
     {
-        var e = Assert.ThrowsAny<ConfigException>(() => LmConfigLoader.Parse(yaml));
+        var e = Assert.ThrowsAny<ConfigException>(() => ConfigLoader.Parse<LmRunConfig>(yaml));
         Assert.StartsWith(path, e.Message);
         Assert.Contains(fragment, e.Message);
     }
@@ -73,18 +73,18 @@ public class LmConfigTests
     [Fact]
     public void KindTellsThePipelinesApart()
     {
-        Assert.Equal("encoder", PipelineKind.OfText("teacher: { source: builtin:x }"));
-        Assert.Equal("lm", PipelineKind.OfText("kind: lm"));
-        var e = Assert.Throws<ConfigException>(() => PipelineKind.OfText("kind: diffusion"));
+        Assert.Equal("encoder", ConfigKinds.OfText("teacher: { source: builtin:x }"));
+        Assert.Equal("lm", ConfigKinds.OfText("kind: lm"));
+        var e = Assert.Throws<ConfigException>(() => ConfigKinds.OfText("kind: diffusion"));
         Assert.Contains("encoder, lm", e.Message);
     }
 
     [Fact]
     public void OverridesAreValidatedLikeTheFile()
     {
-        var c = LmConfigLoader.Parse(Minimal, ["kd.train.steps=7", "student.layers=3"]);
+        var c = ConfigLoader.Parse<LmRunConfig>(Minimal, ["kd.train.steps=7", "student.layers=3"]);
         Assert.Equal((7, 3), (c.Kd!.Train.Steps, c.Student.Layers));
-        Assert.Throws<ConfigException>(() => LmConfigLoader.Parse(Minimal, ["kd.temperature=0"]));
+        Assert.Throws<ConfigException>(() => ConfigLoader.Parse<LmRunConfig>(Minimal, ["kd.temperature=0"]));
     }
 
     /// <summary>Records holding lists compare by reference; compare their YAML instead.</summary>
@@ -93,15 +93,15 @@ public class LmConfigTests
     {
         string yaml = Minimal.Replace("kd: { loss: jsd, beta: 0.3, train: { steps: 5 } }",
             "kd: { loss: reverse_kl, top_k: 0, on_policy: { prompts: 40, new_tokens: 16, temperature: 0.9 }, train: { steps: 5 } }");
-        var c = LmConfigLoader.Parse(yaml);
+        var c = ConfigLoader.Parse<LmRunConfig>(yaml);
         Assert.Equal(new OnPolicyConfig(40, 32, 16, 0.9), c.Kd!.OnPolicy);
-        Assert.Equal(c.ToYaml(), LmConfigLoader.Parse(c.ToYaml()).ToYaml());
+        Assert.Equal(c.ToYaml(), ConfigLoader.Parse<LmRunConfig>(c.ToYaml()).ToYaml());
         Assert.Contains("on_policy", c.ToYaml());
-        var cached = Assert.ThrowsAny<ConfigException>(() => LmConfigLoader.Parse(yaml.Replace("top_k: 0", "top_k: 8")));
+        var cached = Assert.ThrowsAny<ConfigException>(() => ConfigLoader.Parse<LmRunConfig>(yaml.Replace("top_k: 0", "top_k: 8")));
         Assert.Contains("kd.top_k", cached.Message);
-        var unknown = Assert.ThrowsAny<ConfigException>(() => LmConfigLoader.Parse(yaml.Replace("temperature: 0.9", "temp: 0.9")));
+        var unknown = Assert.ThrowsAny<ConfigException>(() => ConfigLoader.Parse<LmRunConfig>(yaml.Replace("temperature: 0.9", "temp: 0.9")));
         Assert.Contains("temp", unknown.Message);
-        Assert.ThrowsAny<ConfigException>(() => LmConfigLoader.Parse(yaml.Replace("temperature: 0.9", "temperature: 0")));
+        Assert.ThrowsAny<ConfigException>(() => ConfigLoader.Parse<LmRunConfig>(yaml.Replace("temperature: 0.9", "temperature: 0")));
     }
 
     sealed class LmConfigYamlComparer : IEqualityComparer<LmRunConfig>

@@ -3,6 +3,7 @@ using DistillSharp.Runtime;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Pipeline.Decoder;
 using DistillSharp.Reports.Decoder;
+using DistillSharp.Config;
 
 namespace DistillSharp.Tests.Pipeline;
 
@@ -40,7 +41,7 @@ public class LmPipelineSmokeTests
         string root = Path.Combine(Path.GetTempPath(), "ds-lm-smoke-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var config = LmConfigLoader.Parse(TinyYaml);
+            var config = ConfigLoader.Parse<LmRunConfig>(TinyYaml);
             var progress = new List<LmRunProgress>();
             var options = new LmRunOptions(Path.Combine(root, "run1"), 2, progress.Add, TextWriter.Null, "tiny", Path.Combine(root, "cache"), TinyCorpus);
             var first = LmPipeline.Run(config, options);
@@ -107,7 +108,7 @@ public class LmPipelineSmokeTests
                 .Replace("        seqkd: { prompts: 4, prompt_tokens: 8, new_tokens: 6, generate_batch: 4, train: { steps: 50, warmup: 1, batch: 2 } }\n", "")
                 .Replace("kd: { loss: forward_kl, temperature: 2.0, top_k: 4,", "kd: { loss: reverse_kl, top_k: 0, on_policy: { prompts: 6, prompt_tokens: 6, new_tokens: 5 },")
                 + "\nscratch: false\n";
-            var config = LmConfigLoader.Parse(yaml);
+            var config = ConfigLoader.Parse<LmRunConfig>(yaml);
             Assert.NotNull(config.Kd!.OnPolicy);
             var options = new LmRunOptions(Path.Combine(root, "run"), 2, null, TextWriter.Null, "tiny-onpolicy", Path.Combine(root, "cache"), TinyCorpus);
             var outcome = LmPipeline.Run(config, options);
@@ -129,7 +130,7 @@ public class LmPipelineSmokeTests
         string root = Path.Combine(Path.GetTempPath(), "ds-lm-pretrain-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var config = LmConfigLoader.Parse(TinyYaml);
+            var config = ConfigLoader.Parse<LmRunConfig>(TinyYaml);
             var options = new LmRunOptions(null, 2, null, TextWriter.Null, "tiny", Path.Combine(root, "cache"), TinyCorpus);
             var first = LmPipeline.Pretrain(config, Path.Combine(root, "t1"), options);
             Assert.False(first.Cached);

@@ -21,7 +21,7 @@ public sealed class ReportFromDistillerTests : IDisposable
     static readonly string[] Corpus = Enumerable.Range(0, 24).Select(i =>
         string.Join(' ', Enumerable.Range(0, 3 + i % 5).Select(j => TinyModels.Words[(i * 5 + j * 3) % 26]))).ToArray();
 
-    static RunConfig TwoStages() => ConfigLoader.Parse("""
+    static RunConfig TwoStages() => ConfigLoader.Parse<RunConfig>("""
         teacher: { source: tiny }
         student: { layers: 1, hidden: 32, heads: 4, ffn: 64 }
         data: { corpus: test, max_len: 16, batch: 4 }

@@ -2,6 +2,7 @@ using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Distillation.Divergences;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Config.Yaml;
 
@@ -18,7 +19,7 @@ public static class LmConfigBinder
     public static LmRunConfig Bind(YamlNode root)
     {
         var r = new MappingReader(root, "");
-        r.Choice("kind", "", PipelineKind.Lm);
+        r.Choice("kind", "", ConfigKinds.Lm);
         var data = r.Mapping("data") is { } dr ? BindData(dr) : new LmDataConfig();
         var tokenizer = new LmTokenizerConfig();
         if (r.Mapping("tokenizer") is { } tr)
@@ -153,7 +154,7 @@ public static class LmConfigBinder
     {
         var d = new TokenKdConfig();
         var loss = r.String("loss", d.Loss);
-        if (!TokenKdRegistry.All.ContainsKey(loss))
+        if (!DivergenceRegistry.All.ContainsKey(loss))
             throw new ConfigException(r.PathOf("loss"), $"must be one of {TokenKdRegistry.KnownNames}, got '{loss}'");
         var c = new TokenKdConfig(loss,
             r.Double("temperature", d.Temperature, v => v > 0, "> 0"),

@@ -1,19 +1,17 @@
+using static DistillSharp.Config.ConfigWriter;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Config.Decoder;
 
-/// <summary>
-/// Writes an <see cref="LmRunConfig"/> as YAML with every default spelled out, in the shape
-/// <see cref="LmConfigBinder"/> reads, so <c>Parse(c.ToYaml())</c> gives back an equal config.
-/// </summary>
+/// <summary>The YAML tree of an <see cref="LmRunConfig"/> (kind lm), in the shape <see cref="LmConfigBinder"/> reads.</summary>
 public static class LmConfigWriter
 {
-    /// <summary>The YAML text.</summary>
-    public static string Write(LmRunConfig c)
+    /// <summary>Every setting of <paramref name="c"/>, defaults spelled out.</summary>
+    public static YamlMappingNode ToNode(LmRunConfig c)
     {
         var root = Map(
-            ("kind", S(PipelineKind.Lm)),
+            ("kind", S(ConfigKinds.Lm)),
             ("data", Map(("corpus", YamlValues.FlowList(c.Data.Names)), ("heldout", S(c.Data.Heldout)),
                 ("block", S(c.Data.Block)), ("batch", S(c.Data.Batch)))),
             ("tokenizer", Map(("type", S("byte-bpe")), ("vocab", S(c.Tokenizer.Vocab)), ("max_train_chars", S(c.Tokenizer.MaxTrainChars)))),
@@ -41,10 +39,7 @@ public static class LmConfigWriter
             ("new_tokens", S(c.Bench.NewTokens)), ("runs", S(c.Bench.Runs))));
         root.Add("output", S(c.Output));
         root.Add("seed", S(c.Seed));
-        var writer = new StringWriter { NewLine = "\n" };
-        new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
-        var text = writer.ToString();
-        return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
+        return root;
     }
 
     static YamlMappingNode Teacher(LmTeacherConfig t)
@@ -69,9 +64,4 @@ public static class LmConfigWriter
         map.Add("log_every", S(t.LogEvery));
         return map;
     }
-
-    static YamlScalarNode S(object value) => YamlValues.Scalar(value);
-
-    static YamlMappingNode Map(params (string Key, YamlNode Value)[] entries) =>
-        new(entries.Select(e => new KeyValuePair<YamlNode, YamlNode>(new YamlScalarNode(e.Key), e.Value)));
 }

@@ -1,13 +1,16 @@
 namespace DistillSharp.Config.Decoder;
 
 /// <summary>
-/// A language-model distillation run (<c>kind: lm</c> in the YAML), as <see cref="LmConfigLoader"/>
+/// A language-model distillation run (<c>kind: lm</c> in the YAML), as <see cref="LmConfigBinder"/>
 /// binds and validates it: data → tokenizer → teacher (loaded or pretrained) → student trained by
 /// sequence-level KD then token-level KD → a scratch student with the same steps and no teacher →
 /// evaluation → benchmark → report. Every error names its YAML path; the rest of the code trusts it.
 /// </summary>
-public sealed record LmRunConfig
+public sealed record LmRunConfig : IRunConfig
 {
+    /// <inheritdoc/>
+    public string Kind => ConfigKinds.Lm;
+
     /// <summary>Corpora, held-out split and token blocks.</summary>
     public LmDataConfig Data { get; init; } = new();
 
@@ -44,8 +47,8 @@ public sealed record LmRunConfig
     /// <summary>Optimizer steps of the student's teacher-taught phases (= the scratch student's steps).</summary>
     public int StudentSteps => (SeqKd?.Train.Steps ?? 0) + (Kd?.Train.Steps ?? 0);
 
-    /// <summary>The resolved config as YAML (defaults spelled out); <see cref="LmConfigLoader.Parse"/> reads it back.</summary>
-    public string ToYaml() => LmConfigWriter.Write(this);
+    /// <summary>The resolved config as YAML (defaults spelled out); <see cref="ConfigLoader"/> reads it back.</summary>
+    public string ToYaml() => ConfigWriter.Write(this);
 }
 
 /// <summary>Text corpora and how they become training blocks.</summary>

@@ -17,6 +17,7 @@ public static class ConfigBinder
     public static RunConfig Bind(YamlNode root)
     {
         var r = new MappingReader(root, "");
+        r.Choice("kind", ConfigKinds.Encoder, ConfigKinds.Encoder);
         var teacher = BindTeacher(new MappingReader(r.Required("teacher"), "teacher"));
         var student = r.Mapping("student") is { } sr ? BindStudent(sr) : new StudentConfig();
         var data = r.Mapping("data") is { } dr ? BindData(dr) : new DataConfig(Augment: new AugmentConfig());

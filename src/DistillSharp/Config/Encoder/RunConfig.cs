@@ -9,8 +9,11 @@ namespace DistillSharp.Config.Encoder;
 /// A whole run, as <c>config.yaml</c> describes it: validated once by <see cref="ConfigLoader"/>
 /// (every error names its YAML path), trusted everywhere after.
 /// </summary>
-public sealed record RunConfig
+public sealed record RunConfig : IRunConfig
 {
+    /// <inheritdoc/>
+    public string Kind => ConfigKinds.Encoder;
+
     /// <summary>The frozen teacher.</summary>
     public required TeacherConfig Teacher { get; init; }
 
@@ -56,7 +59,7 @@ public sealed record RunConfig
     /// <summary>Seed for torch and data order.</summary>
     public int Seed { get; init; }
 
-    /// <summary>The resolved config as YAML (defaults filled in); <see cref="ConfigLoader.Parse"/> reads it back.</summary>
+    /// <summary>The resolved config as YAML (defaults filled in); <see cref="ConfigLoader"/> reads it back.</summary>
     public string ToYaml() => ConfigWriter.Write(this);
 }
 

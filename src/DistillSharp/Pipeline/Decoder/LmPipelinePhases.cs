@@ -12,6 +12,7 @@ using static TorchSharp.torch;
 using DistillSharp.Reports.Decoder;
 using DistillSharp.Config.Decoder;
 using DistillSharp.Benchmarks.Decoder;
+using DistillSharp.Config;
 
 namespace DistillSharp.Pipeline.Decoder;
 
@@ -161,7 +162,7 @@ public static partial class LmPipeline
     }
 
     /// <summary>True when <paramref name="runDir"/> is an LM run folder (its config.yaml says kind: lm).</summary>
-    public static bool IsLmRun(string runDir) => LmConfigLoader.IsLm(Path.Combine(runDir, "config.yaml"));
+    public static bool IsLmRun(string runDir) => ConfigKinds.FileIs(Path.Combine(runDir, "config.yaml"), ConfigKinds.Lm);
 
     /// <summary>`distill report` of an LM run: report.md and plots/ again from report.json and phases/*/metrics.jsonl.</summary>
     public static IReadOnlyList<string> RewriteReport(string runDir)

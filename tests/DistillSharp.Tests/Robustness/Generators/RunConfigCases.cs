@@ -13,7 +13,7 @@ public sealed class RunConfigCases : IBadInputGenerator
     // The built-in LM config with its teacher section replaced by <paramref name="teacher"/>.
     static string LmYaml(string teacher)
     {
-        var lines = DistillSharp.Config.Decoder.LmDefaultConfig.Yaml.Split('\n').ToList();
+        var lines = DistillSharp.Config.BuiltinConfigs.LmDefault.Split('\n').ToList();
         int start = lines.FindIndex(l => l.StartsWith("teacher:", StringComparison.Ordinal));
         int end = lines.FindIndex(start + 1, l => l.Length > 0 && !l.StartsWith(' '));
         lines.RemoveRange(start, end - start);

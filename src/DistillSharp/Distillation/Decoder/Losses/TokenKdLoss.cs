@@ -1,24 +1,29 @@
+using DistillSharp.Distillation.Divergences;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Decoder.Losses;
 
 /// <summary>
-/// A token-level distillation loss for language models: a divergence D(P, Q) between the
-/// teacher's (P) and student's (Q) next-token distributions at temperature T, computed per
+/// A token-level distillation loss for language models: a <see cref="Divergence"/> D(P, Q) between
+/// the teacher's (P) and student's (Q) next-token distributions at temperature T, computed per
 /// position, scaled by T² (Hinton 2015: keeps gradient magnitudes comparable across T) and averaged
 /// over the positions where the loss mask is true (response tokens in SFT, all tokens when
 /// pre-training). Masked positions are selected away with <c>where</c>, so they contribute neither
 /// value nor gradient, whatever the logits hold there.
 /// </summary>
-public abstract class TokenKdLoss
+public sealed class TokenKdLoss
 {
-    /// <summary>Creates the loss at temperature <paramref name="temperature"/> (&gt; 0).</summary>
-    protected TokenKdLoss(string name, double temperature)
+    /// <summary>Creates the loss at temperature <paramref name="temperature"/> (&gt; 0), named <paramref name="name"/> (default: the divergence's).</summary>
+    public TokenKdLoss(Divergence divergence, double temperature = 1.0, string? name = null)
     {
-        if (!(temperature > 0)) throw new DistillSharpException($"{name}: temperature {temperature} must be > 0");
-        Name = name;
+        Name = name ?? divergence.Name;
+        if (!(temperature > 0)) throw new DistillSharpException($"{Name}: temperature {temperature} must be > 0");
+        Divergence = divergence;
         Temperature = temperature;
     }
+
+    /// <summary>The divergence D(P, Q), P the teacher.</summary>
+    public Divergence Divergence { get; }
 
     /// <summary>Registry name.</summary>
     public string Name { get; }
@@ -38,14 +43,7 @@ public abstract class TokenKdLoss
     }
 
     /// <summary>The divergence per position over the last axis: (B, T, S) log-probs → (B, T).</summary>
-    public abstract Tensor PerToken(Tensor logP, Tensor logQ);
-
-    /// <summary>KL(A ‖ B) = Σ a (log a − log b) over the last axis.</summary>
-    public static Tensor Kl(Tensor logA, Tensor logB) => (logA.exp() * (logA - logB)).sum(-1);
-
-    /// <summary>log(w·A + (1 − w)·B) for 0 &lt; w &lt; 1, as a logsumexp (never log 0).</summary>
-    public static Tensor LogMix(Tensor logA, Tensor logB, double w) =>
-        stack([logA + Math.Log(w), logB + Math.Log(1 - w)]).logsumexp(0);
+    public Tensor PerToken(Tensor logP, Tensor logQ) => Divergence.PerPosition(logP, logQ);
 
     /// <summary>Mean of (B, T) values where <paramref name="mask"/> is set; 0 when nothing is.</summary>
     public static Tensor MaskedMean(Tensor values, Tensor mask)

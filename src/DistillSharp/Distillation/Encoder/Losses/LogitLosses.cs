@@ -24,9 +24,6 @@ public static class LogitLosses
     /// <summary>log softmax(z / T) over the last axis.</summary>
     public static Tensor LogSoftmax(Tensor logits, double temperature) => (logits / temperature).log_softmax(-1);
 
-    /// <summary>KL(P‖Q) = Σ_v P_v (log P_v − log Q_v) per position: (B) or (B, T).</summary>
-    public static Tensor Kl(Tensor logP, Tensor logQ) => (logP.exp() * (logP - logQ)).sum(-1);
-
     /// <summary>Mean of per-position values: over B for (B), over real tokens for (B, T).</summary>
     public static Tensor Reduce(Tensor perPosition, LossBatch batch) =>
         perPosition.dim() == 1 ? perPosition.mean() : Masks.MeanOverTokens(perPosition, Masks.Tokens(batch));

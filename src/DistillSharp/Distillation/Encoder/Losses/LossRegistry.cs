@@ -1,3 +1,4 @@
+using DistillSharp.Distillation.Divergences;
 using DistillSharp.Config;
 using DistillSharp.Config.Yaml;
 
@@ -42,16 +43,20 @@ public static class LossRegistry
     static DoubleParameter Temperature(double d) => DoubleParameter.Positive("temperature", d, "softmax temperature T");
     static IntParameter Layer(string key, string side) => new(key, -1, int.MinValue, $"{side} layer (0-based; negative counts from the last)");
 
+    /// <summary>One logit loss per divergence (the names and option ranges token KD uses too).</summary>
+    static LossDefinition Logit(string name, (string Summary, string[] Options, Func<DivergenceSpec, Divergence> Create) d) =>
+        new(name, $"T²·{d.Summary} on tempered logits",
+            [.. d.Options.Select(o => o == "beta"
+                ? new DoubleParameter("beta", 0.5, 0, 1, true, true, "teacher weight β in M = βP + (1−β)Q; 0 = forward KL, 1 = reverse KL")
+                : new DoubleParameter("alpha", 0.1, 0, 1, true, false, "skew α: share of the first distribution mixed into the second")),
+             Temperature(1.0)],
+            (s, _) => new LogitDivergenceLoss(d.Create(new DivergenceSpec(name,
+                d.Options.Contains("beta") ? s.Double("beta") : 0.5, d.Options.Contains("alpha") ? s.Double("alpha") : 0.1)),
+                s.Double("temperature"), name));
+
     /// <summary>All loss definitions, by name.</summary>
-    public static readonly IReadOnlyDictionary<string, LossDefinition> All = new[]
+    public static readonly IReadOnlyDictionary<string, LossDefinition> All = DivergenceRegistry.All.Select(kv => Logit(kv.Key, kv.Value)).Concat(new[]
     {
-        new LossDefinition("kl", "T²·KL(teacher ‖ student) on tempered logits (Hinton 2015)",
-            [Temperature(1.0)], (s, _) => new KlDivergenceLoss(s.Double("temperature"))),
-        new LossDefinition("reverse_kl", "T²·KL(student ‖ teacher) on tempered logits",
-            [Temperature(1.0)], (s, _) => new ReverseKlLoss(s.Double("temperature"))),
-        new LossDefinition("jsd", "generalised JSD(β), teacher = P, student = Q (GKD, Agarwal 2024)",
-            [new DoubleParameter("beta", 0.5, 0, 1, false, false, "teacher weight β in M = βP + (1−β)Q"), Temperature(1.0)],
-            (s, _) => new JensenShannonLoss(s.Double("beta"), s.Double("temperature"))),
         new LossDefinition("logit_mse", "MSE between student and teacher logits",
             [], (_, _) => new LogitMseLoss()),
         new LossDefinition("ce", "task cross-entropy against labels, with label smoothing",
@@ -83,7 +88,7 @@ public static class LossRegistry
             [Layer("layer", "student"), Layer("teacher_layer", "teacher"), new IntParameter("relation_heads", 0, 0, "R relation heads; 0: the teacher's head count"),
              new ChoiceListParameter("relations", MiniLmRelationLoss.RelationNames, MiniLmRelationLoss.RelationNames, "which relations to sum")],
             (s, c) => new MiniLmRelationLoss(c, s.Int("layer"), s.Int("teacher_layer"), s.Int("relation_heads"), s.Strings("relations"))),
-    }.ToDictionary(d => d.Name, StringComparer.Ordinal);
+    }).ToDictionary(d => d.Name, StringComparer.Ordinal);
 
     /// <summary>The known names, comma-separated, in registry order.</summary>
     public static string KnownNames => string.Join(", ", All.Keys);

@@ -15,13 +15,12 @@ namespace DistillSharp.Models.Decoder.Generation;
 /// </summary>
 public sealed class TextGenerator(CausalLm model, DecoderTokenizer tokenizer)
 {
-    sealed class Sequence(int[] prompt)
+    sealed class Sequence(int[] prompt, StopText? text)
     {
         public readonly int[] Prompt = prompt;
         public readonly List<int> Generated = [];
+        public readonly StopText? Text = text;   // when text is streamed or stop strings apply
         public StopReason? Reason;
-        public string Text = "";
-        public int Emitted; // characters of Text already streamed
     }
 
     /// <summary>Encodes each prompt (BOS first when the tokenizer asks for it) and continues it; <paramref name="onText"/> gets (prompt index, new text).</summary>
@@ -57,8 +56,8 @@ public sealed class TextGenerator(CausalLm model, DecoderTokenizer tokenizer)
         var stopIds = (options.StopTokenIds ?? model.Config.EosTokenIds.Concat(tokenizer.EosId is { } e ? [e] : [])).ToHashSet();
         long pad = tokenizer.PadId ?? tokenizer.EosId ?? 0;
         var rng = new SplitMix64(options.Seed);
-        var seqs = prompts.Select(p => new Sequence(p)).ToList();
         bool wantText = onText is not null || options.StopStrings.Count > 0;
+        var seqs = prompts.Select(p => new Sequence(p, wantText ? new StopText(tokenizer, options.StopStrings) : null)).ToList();
 
         var ids = new long[b * longest];
         var mask = new long[b * longest];
@@ -92,7 +91,12 @@ public sealed class TextGenerator(CausalLm model, DecoderTokenizer tokenizer)
                 onToken?.Invoke(r, token);
                 if (stopIds.Contains(token)) s.Reason = StopReason.StopToken;
                 else if (s.Generated.Count >= options.MaxNewTokens) s.Reason = StopReason.MaxNewTokens;
-                if (wantText) UpdateText(r, s, options, onText);
+                if (s.Text is { } text)
+                {
+                    string piece = text.Add(token, s.Reason == StopReason.StopToken, finished: s.Reason is not null);
+                    if (text.HitStopString) s.Reason = StopReason.StopString;
+                    if (piece.Length > 0) onText?.Invoke(r, piece);
+                }
                 next[r] = token;
                 column[r] = 1;
             }
@@ -110,8 +114,8 @@ public sealed class TextGenerator(CausalLm model, DecoderTokenizer tokenizer)
         var decode = clock.Elapsed;
         return seqs.Select(s =>
         {
-            if (!wantText) s.Text = tokenizer.Decode(s.Generated.Where((t, i) => !(i == s.Generated.Count - 1 && s.Reason == StopReason.StopToken)));
-            return new GenerationResult(s.Prompt, [.. s.Generated], s.Text, s.Reason ?? StopReason.MaxNewTokens, prefill, decode);
+            string text = s.Text?.Text ?? tokenizer.Decode(s.Generated.Where((t, i) => !(i == s.Generated.Count - 1 && s.Reason == StopReason.StopToken)));
+            return new GenerationResult(s.Prompt, [.. s.Generated], text, s.Reason ?? StopReason.MaxNewTokens, prefill, decode);
         }).ToList();
     }
 
@@ -123,38 +127,5 @@ public sealed class TextGenerator(CausalLm model, DecoderTokenizer tokenizer)
         var flat = lastRow.data<float>().ToArray();
         int v = (int)lastRow.shape[1];
         return Enumerable.Range(0, (int)lastRow.shape[0]).Select(r => flat.AsSpan(r * v, v).ToArray()).ToArray();
-    }
-
-    /// <summary>Re-decodes the output, applies stop strings, and streams the settled new text.</summary>
-    void UpdateText(int index, Sequence s, GenerationOptions options, Action<int, string>? onText)
-    {
-        var visible = s.Reason == StopReason.StopToken ? s.Generated.Take(s.Generated.Count - 1) : s.Generated;
-        string text = tokenizer.Decode(visible);
-        int settled = text.Length;
-        foreach (var stop in options.StopStrings)
-        {
-            int at = text.IndexOf(stop, StringComparison.Ordinal);
-            if (at >= 0 && (s.Reason != StopReason.StopString || at < settled))
-            {
-                settled = at;
-                s.Reason = StopReason.StopString;
-            }
-        }
-        if (s.Reason == StopReason.StopString) text = text[..settled];
-        else if (s.Reason is null)
-        {
-            // Hold back an unfinished UTF-8 character and any tail that may grow into a stop string.
-            if (settled > 0 && text[settled - 1] == '\uFFFD') settled--;
-            foreach (var stop in options.StopStrings)
-                for (int k = Math.Min(stop.Length - 1, settled); k > 0; k--)
-                    if (string.CompareOrdinal(text, settled - k, stop, 0, k) == 0) { settled = Math.Min(settled, text.Length - k); break; }
-        }
-        s.Text = text;
-        if (s.Reason is not null) settled = text.Length;
-        if (onText is not null && settled > s.Emitted)
-        {
-            onText(index, text[s.Emitted..settled]);
-            s.Emitted = settled;
-        }
     }
 }
