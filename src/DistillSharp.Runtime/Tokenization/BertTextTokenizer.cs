@@ -74,10 +74,15 @@ public sealed class BertTextTokenizer
     }
 
     /// <summary>The ids of one text with [CLS]/[SEP], truncated to <see cref="MaxLength"/>.</summary>
-    public IReadOnlyList<int> Encode(string text)
+    public IReadOnlyList<int> Encode(string text) => Encode(text, MaxLength - 2);
+
+    /// <summary>The ids of one text with [CLS]/[SEP], not truncated (a server decides itself what is too long).</summary>
+    public IReadOnlyList<int> EncodeUntruncated(string text) => Encode(text, int.MaxValue);
+
+    IReadOnlyList<int> Encode(string text, int maxTextTokens)
     {
         var ids = _tokenizer.EncodeToIds(text, addSpecialTokens: false);
-        int keep = Math.Min(ids.Count, MaxLength - 2);
+        int keep = Math.Min(ids.Count, maxTextTokens);
         var result = new List<int>(keep + 2) { _tokenizer.ClassificationTokenId };
         for (int i = 0; i < keep; i++) result.Add(ids[i]);
         result.Add(_tokenizer.SeparatorTokenId);
@@ -91,7 +96,7 @@ public sealed class BertTextTokenizer
     public TokenBatch EncodeBatch(IReadOnlyList<string> texts)
     {
         if (texts.Count == 0) throw new ArgumentException("cannot tokenize an empty batch", nameof(texts));
-        var encoded = texts.Select(Encode).ToList();
+        var encoded = texts.Select(t => Encode(t)).ToList();
         int length = encoded.Max(e => e.Count);
         var ids = new long[texts.Count, length];
         var mask = new long[texts.Count, length];

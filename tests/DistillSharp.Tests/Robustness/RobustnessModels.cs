@@ -4,6 +4,8 @@ using DistillSharp.Models.Decoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Quantization.Encoder;
+using DistillSharp.Quantization.Decoder;
+using DistillSharp.Runtime.Decoder;
 using DistillSharp.Tests.Models.Decoder;
 
 namespace DistillSharp.Tests.Robustness;
@@ -23,6 +25,7 @@ public sealed class RobustnessModels : IDisposable
     public RobustnessModels()
     {
         Root = Directory.CreateTempSubdirectory("distill-robust-").FullName;
+        _checkpointRun = new Lazy<string>(MakeCheckpointRun);
         using (var encoder = TinyModels.Encoder(seed: 5))
         {
             HuggingFaceFolder.Save(encoder, EncoderDir);
@@ -34,7 +37,12 @@ public sealed class RobustnessModels : IDisposable
         }
         var tokenizer = BpeTrainer.Train(DecoderTokenizerTests.Glosses, 300, ["<|endoftext|>"]);
         using (var lm = DecoderTestKit.Create(DecoderTestKit.Llama(tokenizer.VocabSize) with { BosTokenId = 0, EosTokenIds = [0] }))
+        {
             DecoderFolder.Save(lm, tokenizer, DecoderDir);
+            using var int8 = DecoderToRuntime.Build(lm, new Int8DecoderOptions(Threads: 1));
+            int8.Save(DecoderInt8Dir);
+            tokenizer.Save(DecoderInt8Dir);
+        }
         File.WriteAllLines(CorpusPath, Sentences);
     }
 
@@ -50,6 +58,28 @@ public sealed class RobustnessModels : IDisposable
     public string OnnxPath => Path.Combine(OnnxDir, "model.onnx");
     /// <summary>Decoder Hugging Face folder (config.json, model.safetensors, tokenizer.json).</summary>
     public string DecoderDir => Path.Combine(Root, "decoder");
+    /// <summary>The decoder's INT8 runtime folder, its tokenizer beside it (what distill serve runs).</summary>
+    public string DecoderInt8Dir => Path.Combine(Root, "decoder-int8");
+    /// <summary>
+    /// A run folder stopped by --max-steps 2 of a 4-step stage (checkpoints/step-00000002 complete),
+    /// made by the real CLI on first use; resume it with <see cref="CheckpointRunYaml"/>.
+    /// </summary>
+    public string CheckpointRun => _checkpointRun.Value;
+    /// <summary>The config of <see cref="CheckpointRun"/>.</summary>
+    public string CheckpointRunYaml => Path.Combine(Root, "checkpoint-run.yaml");
+
+    readonly Lazy<string> _checkpointRun;
+
+    string MakeCheckpointRun()
+    {
+        string dir = Path.Combine(Root, "checkpoint-run");
+        File.WriteAllText(CheckpointRunYaml, EncoderRunYaml(null, ("    steps:", "    steps: 4\n    checkpoint_every: 1")));
+        var r = ChildCli.Run(new CliCall(["run", CheckpointRunYaml, "--out", dir, "--max-steps", "2"]), 300, Root);
+        if (r.ExitCode != 0 || !Directory.Exists(Path.Combine(dir, "checkpoints", "step-00000002")))
+            throw new InvalidOperationException($"the checkpoint run failed (exit {r.ExitCode}): {r.Error}");
+        return dir;
+    }
+
     /// <summary>300 lines of tiny-vocabulary text.</summary>
     public string CorpusPath => Path.Combine(Root, "corpus.txt");
 
