@@ -17,5 +17,6 @@ public static class BadInputGenerators
         new CliArgumentCases(),
         new OutputPathCases(),
         new RunConfigCases(),
+        new CheckpointCases(),
     }.ToDictionary(g => g.Category);
 }
