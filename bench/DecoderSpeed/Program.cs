@@ -10,7 +10,6 @@ using DistillSharp.Diagnostics;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
 using DistillSharp.Benchmarks.Decoder;
-using DistillSharp.Config.Decoder;
 using static TorchSharp.torch;
 using DistillSharp.Quantization.Decoder;
 

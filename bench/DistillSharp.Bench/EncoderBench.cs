@@ -2,10 +2,10 @@ using DistillSharp.Export.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Runtime.Encoder;
 using static TorchSharp.torch;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Benchmarks.Encoder;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Bench;
 

@@ -26,6 +26,15 @@ static partial class Timing
     public readonly record struct Stat(double MedianSeconds, double MinSeconds);
 
     public static Dictionary<string, Stat> Interleaved(IReadOnlyList<(string Name, Action Run)> variants,
+        double budgetSeconds = 1.5, int warmup = 5, int minRounds = 9, int maxRounds = 300, bool threadCpuTime = false) =>
+        Samples(variants, budgetSeconds, warmup, minRounds, maxRounds, threadCpuTime).ToDictionary(p => p.Key, p =>
+        {
+            p.Value.Sort();
+            return new Stat(p.Value[p.Value.Count / 2], p.Value[0]);
+        });
+
+    /// <summary>The raw samples (seconds, in call order) of every variant, rounds interleaved as in <see cref="Interleaved"/>.</summary>
+    public static Dictionary<string, List<double>> Samples(IReadOnlyList<(string Name, Action Run)> variants,
         double budgetSeconds = 1.5, int warmup = 5, int minRounds = 9, int maxRounds = 300, bool threadCpuTime = false)
     {
         foreach (var (_, run) in variants)
@@ -46,10 +55,15 @@ static partial class Timing
                 run();
                 samples[name].Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
             }
-        return samples.ToDictionary(p => p.Key, p =>
-        {
-            p.Value.Sort();
-            return new Stat(p.Value[p.Value.Count / 2], p.Value[0]);
-        });
+        return samples;
+    }
+
+    /// <summary>Linear-interpolated percentile (0–100) of unsorted samples, as numpy's default.</summary>
+    public static double Percentile(IReadOnlyList<double> samples, double p)
+    {
+        var s = samples.Order().ToArray();
+        double pos = p / 100 * (s.Length - 1);
+        int lo = (int)Math.Floor(pos), hi = Math.Min(lo + 1, s.Length - 1);
+        return s[lo] + (s[hi] - s[lo]) * (pos - lo);
     }
 }

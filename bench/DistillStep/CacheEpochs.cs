@@ -2,10 +2,7 @@
 // once with a cold teacher-output cache (every batch runs the teacher and is written) and once warm
 // (every batch is read from disk), over the same one-epoch corpus.
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
-using DistillSharp.Data;
 using DistillSharp.Distillation;
-using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Config.Encoder;

@@ -6,8 +6,8 @@ using DistillSharp.Diagnostics;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Encoder;
 
 static class CheckpointStep
 {

@@ -4,6 +4,7 @@ using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Kernels;
 namespace DistillSharp.Cli;
 
 /// <summary>`distill export --model M --format safetensors|onnx|onnx-int8 --out P`.</summary>

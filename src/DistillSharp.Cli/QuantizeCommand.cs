@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;

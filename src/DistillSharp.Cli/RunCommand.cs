@@ -1,12 +1,7 @@
 using System.CommandLine;
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Pipeline;
 using DistillSharp.Pipeline.Encoder;
-using DistillSharp.Config.Decoder;
 using Spectre.Console;
 
 namespace DistillSharp.Cli;

@@ -1,10 +1,11 @@
 using DistillSharp.Runtime.Formats;
 using System.Text.Json.Nodes;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Serving.Backends;
 using DistillSharp.Serving.Generation;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Serving;
 

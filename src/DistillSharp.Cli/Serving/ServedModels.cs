@@ -1,10 +1,11 @@
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Decoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Serving;
 using DistillSharp.Serving.Backends;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Cli.Serving;
 

@@ -15,10 +15,14 @@ namespace DistillSharp.Runtime.Decoder;
 /// One chunk of the thread pool = one (sequence, head); the scores of a query go to that chunk's
 /// own row of a session scratch, so nothing is allocated. Each score is the same dot product (8-lane
 /// FMA over d, then a lane sum) whatever the batch, the number of new tokens or the thread, so a
-/// decode step computes bit for bit what a full recompute computes for that position.
+/// decode step computes bit for bit what a full recompute computes for that position. Built with
+/// <c>simd: false</c> it is its own scalar reference twin (the dot products in eight lanes combined
+/// as <see cref="LaneOrder"/>, the softmax's scalar twin, the weighted sums in the same FMA chains),
+/// equal to the SIMD form bit for bit (tested).
 /// </remarks>
-internal sealed unsafe class DecoderAttentionKernel(KernelThreadPool? pool) : IParallelJob
+internal sealed unsafe class DecoderAttentionKernel(KernelThreadPool? pool, bool simd = true) : IParallelJob
 {
+    readonly bool _vec = simd && Vector256.IsHardwareAccelerated;
     float* _q, _keys, _values, _context, _scores;
     int* _starts, _counts, _past;
     int _heads, _kvHeads, _headDim, _capacity, _qStride, _window;
@@ -63,33 +67,43 @@ internal sealed unsafe class DecoderAttentionKernel(KernelThreadPool? pool) : IP
             int row = _starts[b] + i, pos = _past[b] + i;
             int lo = _window == int.MaxValue ? 0 : Math.Max(0, pos - _window + 1), n = pos - lo + 1;
             float* q = _q + (nint)row * _qStride + h * d;
-            for (int j = 0; j < n; j++) s[j] = Dot(q, k + (nint)(lo + j) * d, d);
-            SoftmaxKernels.Softmax(new Span<float>(s, n), n, default, _scale);
-            WeightedSum(s, n, v + (nint)lo * d, d, _context + (nint)row * contextStride + h * d);
+            for (int j = 0; j < n; j++) s[j] = Dot(q, k + (nint)(lo + j) * d, d, _vec);
+            if (_vec) SoftmaxKernels.Row(s, n, _scale);
+            else SoftmaxKernels.SoftmaxScalar(new Span<float>(s, n), n, default, _scale);
+            WeightedSum(s, n, v + (nint)lo * d, d, _context + (nint)row * contextStride + h * d, _vec);
         }
     }
 
+    // Σ a·b as fused multiply-adds into eight lanes over the whole 8-blocks (combined as LaneOrder), then the tail.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static float Dot(float* a, float* b, int d)
+    static float Dot(float* a, float* b, int d, bool vec)
     {
         int i = 0;
         float sum = 0f;
-        if (d >= 8)
+        if (d >= 8 && vec)
         {
             var acc = Vector256<float>.Zero;
             for (; i <= d - 8; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
-            sum = Vector256.Sum(acc);
+            sum = LaneOrder.Sum(acc);
+        }
+        else if (d >= 8)
+        {
+            Span<float> lanes = stackalloc float[LaneOrder.Lanes];
+            lanes.Clear();
+            for (; i <= d - 8; i += 8)
+                for (int j = 0; j < 8; j++) lanes[j] = MathF.FusedMultiplyAdd(a[i + j], b[i + j], lanes[j]);
+            sum = LaneOrder.Sum(lanes);
         }
         for (; i < d; i++) sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
         return sum;
     }
 
-    // o[c] = Σ_j p[j]·v[j, c].
+    // o[c] = Σ_j p[j]·v[j, c]: one FMA chain over j per column, in every form.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void WeightedSum(float* p, int n, float* v, int d, float* o)
+    static void WeightedSum(float* p, int n, float* v, int d, float* o, bool vec)
     {
         int c0 = 0;
-        for (; c0 + 32 <= d; c0 += 32)
+        for (; vec && c0 + 32 <= d; c0 += 32)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int j = 0; j < n; j++)
@@ -103,7 +117,7 @@ internal sealed unsafe class DecoderAttentionKernel(KernelThreadPool? pool) : IP
             }
             a0.Store(o + c0); a1.Store(o + c0 + 8); a2.Store(o + c0 + 16); a3.Store(o + c0 + 24);
         }
-        for (; c0 + 8 <= d; c0 += 8)
+        for (; vec && c0 + 8 <= d; c0 += 8)
         {
             var a = Vector256<float>.Zero;
             for (int j = 0; j < n; j++) a = Vector256.FusedMultiplyAdd(Vector256.Create(p[j]), Vector256.Load(v + (nint)j * d + c0), a);

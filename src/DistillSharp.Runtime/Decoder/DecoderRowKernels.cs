@@ -22,8 +22,15 @@ public enum GateActivation
 /// residual add + RMSNorm (or LayerNorm), rotary positions (with the K/V cache write) and the gated
 /// feed-forward product. One call at a time; nothing is allocated per call.
 /// </summary>
-internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParallelJob
+/// <remarks>
+/// Built with <c>simd: false</c> it is its own scalar reference twin: plain loops that perform the
+/// same IEEE operations in the same order as the Vector256 code (RMSNorm's sum of squares in eight
+/// lanes combined as <see cref="LaneOrder"/>, no fused multiply-add where the vector code has none),
+/// so the two agree bit for bit (tested). Without hardware SIMD the scalar form runs.
+/// </remarks>
+internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool, bool simd = true) : IParallelJob
 {
+    readonly bool _vec = simd && Vector256.IsHardwareAccelerated;
     const int ChunkRows = 8;
     enum Op { RmsNorm, Rotary, Gate }
 
@@ -113,23 +120,48 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
         if (_add != null)
         {
             float* a = _add + (nint)r * n;
-            for (; i <= n - 8; i += 8) (Vector256.Load(x + i) + Vector256.Load(a + i)).Store(x + i);
+            if (_vec) for (; i <= n - 8; i += 8) (Vector256.Load(x + i) + Vector256.Load(a + i)).Store(x + i);
             for (; i < n; i++) x[i] += a[i];
         }
         if (_bias != null)
         {
-            LayerNormKernels.LayerNorm(new ReadOnlySpan<float>(x, n), new ReadOnlySpan<float>(_weight, n), new ReadOnlySpan<float>(_bias, n), _eps,
-                new Span<float>(o, n));
+            ReadOnlySpan<float> row = new(x, n), w = new(_weight, n), b = new(_bias, n);
+            Span<float> y = new(o, n);
+            if (_vec) LayerNormKernels.LayerNorm(row, w, b, _eps, y);
+            else LayerNormKernels.LayerNormScalar(row, default, w, b, _eps, y, gelu: false);
             return;
         }
-        var acc = Vector256<float>.Zero;
-        for (i = 0; i <= n - 8; i += 8) { var v = Vector256.Load(x + i); acc += v * v; }
-        float sum = Vector256.Sum(acc);
-        for (; i < n; i++) sum += x[i] * x[i];
-        float inv = 1f / MathF.Sqrt(sum / n + _eps);
-        var vinv = Vector256.Create(inv);
-        for (i = 0; i <= n - 8; i += 8) (Vector256.Load(x + i) * vinv * Vector256.Load(_weight + i)).Store(o + i);
+        float inv = 1f / MathF.Sqrt(SumOfSquares(x, n) / n + _eps);
+        i = 0;
+        if (_vec)
+        {
+            var vinv = Vector256.Create(inv);
+            for (; i <= n - 8; i += 8) (Vector256.Load(x + i) * vinv * Vector256.Load(_weight + i)).Store(o + i);
+        }
         for (; i < n; i++) o[i] = x[i] * inv * _weight[i];
+    }
+
+    // Σ x² in LaneOrder: eight lanes of x·x added (no FMA) over the whole 8-blocks, then the tail.
+    float SumOfSquares(float* x, int n)
+    {
+        int i = 0;
+        float sum = 0f;
+        if (_vec)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8) { var v = Vector256.Load(x + i); acc += v * v; }
+            sum = LaneOrder.Sum(acc);
+        }
+        else
+        {
+            Span<float> lanes = stackalloc float[LaneOrder.Lanes];
+            lanes.Clear();
+            for (; i <= n - 8; i += 8)
+                for (int j = 0; j < 8; j++) lanes[j] += x[i + j] * x[i + j];
+            sum = LaneOrder.Sum(lanes);
+        }
+        for (; i < n; i++) sum += x[i] * x[i];
+        return sum;
     }
 
     // out_i = x_i·cos_i − x_{i+h}·sin_i and out_{i+h} = x_{i+h}·cos_i + x_i·sin_i (h = d/2): HF's
@@ -139,7 +171,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
     {
         int d = _headDim, half = d / 2, width = (_heads + 2 * _kvHeads) * d;
         float* row = _x + (nint)r * width, c = _cos + (nint)r * half, s = _sin + (nint)r * half;
-        if (_rotate) for (int h = 0; h < _heads + _kvHeads; h++) Rotate(row + h * d, c, s, half);
+        if (_rotate) for (int h = 0; h < _heads + _kvHeads; h++) Rotate(row + h * d, c, s, half, _vec);
         nint cacheRow = ((nint)_seq[r] * _kvHeads * _capacity + _pos[r]) * d;
         for (int g = 0; g < _kvHeads; g++)
         {
@@ -149,9 +181,21 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
         }
     }
 
-    static void Rotate(float* x, float* cos, float* sin, int half)
+    // Products first, then one subtraction / addition each (no FMA), in both forms.
+    static void Rotate(float* x, float* cos, float* sin, int half, bool vec)
     {
-        for (int i = 0; i < half; i++)
+        int i = 0;
+        if (vec)
+            for (; i <= half - 8; i += 8)
+            {
+                var a = Vector256.Load(x + i);
+                var b = Vector256.Load(x + i + half);
+                var co = Vector256.Load(cos + i);
+                var si = Vector256.Load(sin + i);
+                (a * co - b * si).Store(x + i);
+                (b * co + a * si).Store(x + i + half);
+            }
+        for (; i < half; i++)
         {
             float a = x[i], b = x[i + half];
             float ac = a * cos[i], bs = b * sin[i], bc = b * cos[i], as_ = a * sin[i];
@@ -165,14 +209,14 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool) : IParall
     {
         int f = _cols, i = 0;
         float* g = _x + (nint)r * 2 * f, u = g + f, o = _out + (nint)r * f;
-        if (_act == GateActivation.Silu)
-        {
+        if (_vec && _act == GateActivation.Silu)
             for (; i <= f - 8; i += 8)
             {
                 var x = Vector256.Load(g + i);
                 (x / (Vector256<float>.One + FastMath.Exp(-x)) * Vector256.Load(u + i)).Store(o + i);
             }
-        }
+        else if (_vec && _act == GateActivation.Gelu)
+            for (; i <= f - 8; i += 8) (FastMath.Gelu(Vector256.Load(g + i)) * Vector256.Load(u + i)).Store(o + i);
         for (; i < f; i++) o[i] = Activate(g[i], _act) * u[i];
     }
 

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using DistillSharp.Runtime.Kernels;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Quantization;
 
 namespace DistillSharp.Runtime.Decoder;
@@ -228,7 +227,7 @@ public sealed class Int8Decoder : IDisposable
         var c = Config;
         int h = c.HiddenSize, d = c.HeadDim, qkvWidth = (c.NumHeads + 2 * c.NumKvHeads) * d;
         Embed(s, n);
-        if (!_gpt2) RotaryAngles(s, n);
+        if (!_gpt2) _rotary.CosSin(s.Pos.AsSpan(0, n), s.Cos, s.Sin);
         var k = _kernels;
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -273,24 +272,6 @@ public sealed class Int8Decoder : IDisposable
             else _embed.AsSpan(id * h, h).CopyTo(row);
             if (_positions is not null) ElementwiseKernels.ResidualAdd(row, _positions.AsSpan(s.Pos[r] * h, h), row); // wte + wpe
         }
-    }
-
-    // cos/sin of every token's angles pos·θ_i (θ from the dynamic rule of the call's largest position),
-    // computed in double and scaled by the attention factor as the TorchSharp RotaryEmbedding.CosSin does.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code in short benchmarks
-    void RotaryAngles(Int8DecoderSession s, int n)
-    {
-        int half = Config.HeadDim / 2, maxPos = 0;
-        for (int r = 0; r < n; r++) maxPos = Math.Max(maxPos, s.Pos[r]);
-        var inv = _rotary.InverseFrequencies(maxPos);
-        double scale = _rotary.AttentionScaling;
-        for (int r = 0; r < n; r++)
-            for (int i = 0; i < half; i++)
-            {
-                double angle = (double)s.Pos[r] * inv[i];
-                s.Cos[r * half + i] = (float)(Math.Cos(angle) * scale);
-                s.Sin[r * half + i] = (float)(Math.Sin(angle) * scale);
-            }
     }
 
     /// <summary>Saves the model to <paramref name="dir"/> (layout: <see cref="Int8DecoderFile"/>).</summary>

@@ -1,14 +1,12 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Runtime.Decoder;
 
 /// <summary>
-/// The INT8 decoder's folder, readable without libtorch, in the layout of <see cref="Int8EncoderFile"/>:
+/// The INT8 decoder's folder, readable without libtorch, in the layout of the encoder's <c>Int8EncoderFile</c>:
 /// <c>quantized.safetensors</c> (<see cref="QuantizedModelFile"/>: int8 Linears with per-channel
 /// scales and biases, lm_head included when it is int8), <c>fp32.safetensors</c> (RMSNorm weights,
 /// float embeddings, fp32 Linears under their HF names), <c>int8_embeddings.safetensors</c> (the
@@ -32,22 +30,16 @@ public static class Int8DecoderFile
         ArgumentNullException.ThrowIfNull(weights);
         weights.Validate();
         Directory.CreateDirectory(dir);
-        QuantizedModelFile.Save(weights.Quantized, Path.Combine(dir, Int8EncoderFile.QuantizedFile));
+        QuantizedModelFile.Save(weights.Quantized, Path.Combine(dir, Int8Folder.QuantizedFile));
         var meta = new Dictionary<string, string> { ["format"] = Format + "-fp32", ["format_version"] = Version };
-        Safetensors.Write(Path.Combine(dir, Int8EncoderFile.Fp32File), weights.Fp32.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => KeyValuePair.Create(kv.Key, new SafeTensor("F32", kv.Value.Shape, MemoryMarshal.AsBytes(kv.Value.Data.AsSpan()).ToArray()))), meta);
-        string tablePath = Path.Combine(dir, Int8EncoderFile.Int8EmbeddingsFile);
+        Int8Folder.WriteFloats(Path.Combine(dir, Int8Folder.Fp32File), weights.Fp32, meta);
+        string tablePath = Path.Combine(dir, Int8Folder.Int8EmbeddingsFile);
         bool shared = SharesLmHead(weights);
         if (weights.Int8Embeddings is { } table && !shared)
-        {
-            string name = weights.EmbeddingsName;
-            Safetensors.Write(tablePath, [
-                KeyValuePair.Create(name, new SafeTensor("I8", [table.Rows, table.Cols], MemoryMarshal.AsBytes(table.Values.AsSpan()).ToArray())),
-                KeyValuePair.Create(name + Int8EncoderFile.ScaleSuffix, new SafeTensor("F32", [table.Rows], MemoryMarshal.AsBytes(table.Scales.AsSpan()).ToArray())),
-            ], new Dictionary<string, string> { ["format"] = Format + "-int8-embeddings", ["format_version"] = Version });
-        }
+            Int8Folder.WriteTable(tablePath, weights.EmbeddingsName, table,
+                new Dictionary<string, string> { ["format"] = Format + "-int8-embeddings", ["format_version"] = Version });
         else File.Delete(tablePath);
-        AtomicFile.WriteText(Path.Combine(dir, Int8EncoderFile.ConfigFile), weights.Config.ToJson());
+        AtomicFile.WriteText(Path.Combine(dir, Int8Folder.ConfigFile), weights.Config.ToJson());
         var runtime = new JsonObject
         {
             ["format"] = Format, ["format_version"] = Version,
@@ -66,7 +58,7 @@ public static class Int8DecoderFile
 
     /// <summary>Bytes of the model files of a saved folder.</summary>
     public static long Bytes(string dir) =>
-        new[] { Int8EncoderFile.QuantizedFile, Int8EncoderFile.Fp32File, Int8EncoderFile.Int8EmbeddingsFile, Int8EncoderFile.ConfigFile, RuntimeFile }
+        new[] { Int8Folder.QuantizedFile, Int8Folder.Fp32File, Int8Folder.Int8EmbeddingsFile, Int8Folder.ConfigFile, RuntimeFile }
             .Select(f => Path.Combine(dir, f)).Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
     /// <summary>Loads an INT8 decoder folder or a run folder's <c>student-int8/</c>.</summary>
@@ -81,22 +73,15 @@ public static class Int8DecoderFile
         string format = JsonKeys.String(runtime, "format", runtimePath) ?? "", version = JsonKeys.String(runtime, "format_version", runtimePath) ?? "";
         if (format != Format || version != Version)
             throw new DistillSharpException($"{runtimePath}: format '{format}' version '{version}'; expected '{Format}' version '{Version}'");
-        foreach (string f in new[] { Int8EncoderFile.QuantizedFile, Int8EncoderFile.Fp32File, Int8EncoderFile.ConfigFile })
+        foreach (string f in new[] { Int8Folder.QuantizedFile, Int8Folder.Fp32File, Int8Folder.ConfigFile })
             if (!File.Exists(Path.Combine(dir, f))) throw new DistillSharpException($"{dir}: missing {f}");
-        var config = DecoderConfig.Load(Path.Combine(dir, Int8EncoderFile.ConfigFile));
-        string fp32Path = Path.Combine(dir, Int8EncoderFile.Fp32File);
-        var fp32 = new Dictionary<string, FloatTensor>();
-        foreach (var (name, e) in Safetensors.Read(fp32Path).Tensors)
-        {
-            if (e.Dtype != "F32") throw new DistillSharpException($"{fp32Path}: tensor '{name}' is {e.Dtype} {e.ShapeText}, expected F32");
-            e.RequireFinite($"{fp32Path}: tensor '{name}'");
-            fp32[name] = new FloatTensor(MemoryMarshal.Cast<byte, float>(e.Data).ToArray(), e.Shape);
-        }
-        var quantized = QuantizedModelFile.Load(Path.Combine(dir, Int8EncoderFile.QuantizedFile));
+        var config = DecoderConfig.Load(Path.Combine(dir, Int8Folder.ConfigFile));
+        var fp32 = Int8Folder.ReadFloats(Path.Combine(dir, Int8Folder.Fp32File));
+        var quantized = QuantizedModelFile.Load(Path.Combine(dir, Int8Folder.QuantizedFile));
         Int8EmbeddingTable? table = (JsonKeys.String(runtime, "embeddings", runtimePath) ?? "fp32") switch
         {
             "fp32" => null,
-            "int8" => Int8EncoderFile.ReadInt8Table(Path.Combine(dir, Int8EncoderFile.Int8EmbeddingsFile), Int8DecoderWeights.EmbeddingsNameOf(config)),
+            "int8" => Int8Folder.ReadTable(Path.Combine(dir, Int8Folder.Int8EmbeddingsFile), Int8DecoderWeights.EmbeddingsNameOf(config)),
             "lm_head" when quantized.Layers.TryGetValue(Int8DecoderWeights.LmHeadName, out var head) =>
                 new Int8EmbeddingTable(head.Weight, head.WeightScale, head.OutFeatures, head.InFeatures),
             var e => throw new DistillSharpException($"{runtimePath}: embeddings '{e}' is unknown (or lm_head is not quantized); allowed: fp32, int8, lm_head"),

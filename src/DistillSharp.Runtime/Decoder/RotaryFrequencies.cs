@@ -45,6 +45,27 @@ public sealed class RotaryFrequencies
         return Default(_dim, b);
     }
 
+    /// <summary>
+    /// cos and sin of every token's angles pos·θ_i, i &lt; d/2 (θ from the dynamic rule of the call's
+    /// largest position), computed in double, times <see cref="AttentionScaling"/>, rounded to float
+    /// once — as the TorchSharp RotaryEmbedding.CosSin does. Row r of the tables is token r's d/2 values.
+    /// </summary>
+    public void CosSin(ReadOnlySpan<int> positions, Span<float> cos, Span<float> sin)
+    {
+        int half = _dim / 2, maxPos = 0;
+        if (cos.Length < positions.Length * half || sin.Length < positions.Length * half)
+            throw new DistillSharpException($"rotary tables hold {Math.Min(cos.Length, sin.Length)} values; {positions.Length} tokens need {positions.Length * half}");
+        foreach (int p in positions) maxPos = Math.Max(maxPos, p);
+        var inv = InverseFrequencies(maxPos);
+        for (int r = 0; r < positions.Length; r++)
+            for (int i = 0; i < half; i++)
+            {
+                double angle = (double)positions[r] * inv[i];
+                cos[r * half + i] = (float)(Math.Cos(angle) * AttentionScaling);
+                sin[r * half + i] = (float)(Math.Sin(angle) * AttentionScaling);
+            }
+    }
+
     static double[] Default(int dim, double b) =>
         Enumerable.Range(0, dim / 2).Select(i => 1.0 / Math.Pow(b, 2.0 * i / dim)).ToArray();
 

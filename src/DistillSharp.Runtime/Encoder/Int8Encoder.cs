@@ -21,7 +21,9 @@ namespace DistillSharp.Runtime.Encoder;
 /// from the quantized model runs in fp32 (<see cref="Fp32Gemm"/>).</para>
 /// <para>Sequences are packed without padding (every Linear runs over the real tokens only;
 /// attention covers each sequence's own tokens), so a padded batch gives exactly the embeddings
-/// of its sequences run one by one. Q, K and V run as one GEMM. Not thread-safe: one forward pass
+/// of its sequences run one by one. A large batch runs in passes of whole sequences of at most
+/// <see cref="Int8EncoderOptions.MaxPassTokens"/> tokens each, so that a pass's activations stay
+/// in the core's L2 cache instead of streaming through memory at every op. Q, K and V run as one GEMM. Not thread-safe: one forward pass
 /// at a time; buffers only grow, so a repeated shape allocates nothing.</para>
 /// </remarks>
 public sealed class Int8Encoder : IDisposable
@@ -55,7 +57,8 @@ public sealed class Int8Encoder : IDisposable
         _embGamma = weights.Tensor("embeddings.LayerNorm.weight", c.HiddenSize);
         _embBeta = weights.Tensor("embeddings.LayerNorm.bias", c.HiddenSize);
         _layers = Enumerable.Range(0, c.NumHiddenLayers).Select(i => BuildLayer(weights, i)).ToArray();
-        var scheme = weights.Quantized.ActivationSymmetric ? ActivationQuantization.SymmetricS8 : ActivationQuantization.AsymmetricU8;
+        var scheme = Options.PerTensorActivations ? ActivationQuantization.PerTensorAsymmetricU8
+            : weights.Quantized.ActivationSymmetric ? ActivationQuantization.SymmetricS8 : ActivationQuantization.AsymmetricU8;
         _kernels = new EncoderKernels(Options.Threads, Options.Kernel, Options.Fuse, scheme, [c.HiddenSize, c.IntermediateSize]);
         _ws = new EncoderWorkspace(c.HiddenSize, c.IntermediateSize);
         var all = _layers.SelectMany(l => l.QkvParts.Append(l.AttentionOutput).Append(l.Intermediate).Append(l.Output)).ToList();
@@ -101,75 +104,103 @@ public sealed class Int8Encoder : IDisposable
         var c = Config;
         int b = batch.Count, t = batch.Length, h = c.HiddenSize;
         var timer = _kernels.Timer;
-        double t0 = timer.Mark();
-        int tokens = Pack(batch);
         var ws = _ws;
-        fixed (int* ids = ws.Ids) fixed (int* pos = ws.Positions) fixed (int* types = ws.Types)
+        Check(batch);
+        Array.Clear(ws.LastHidden, 0, b * t * h);
+        // Consecutive groups of sequences of at most MaxPassTokens real tokens run through all layers
+        // in turn, so a pass's activations stay in cache; every row is computed the same way whatever
+        // the grouping (attention never crosses a sequence).
+        for (int s0 = 0; s0 < b;)
         {
-            if (_wordInt8 is { } q) _kernels.Rows.Embed(ids, pos, types, tokens, q.Values, q.Scales, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
-            else _kernels.Rows.Embed(ids, pos, types, tokens, _word!, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+            int s1 = s0, tokens = 0;
+            while (s1 < b && (s1 == s0 || tokens + ws.SequenceTokens[s1] <= Options.MaxPassTokens)) tokens += ws.SequenceTokens[s1++];
+            double t0 = timer.Mark();
+            Pack(batch, s0, s1, tokens);
+            fixed (int* ids = ws.Ids) fixed (int* pos = ws.Positions) fixed (int* types = ws.Types)
+            {
+                if (_wordInt8 is { } q) _kernels.Rows.Embed(ids, pos, types, tokens, q.Values, q.Scales, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+                else _kernels.Rows.Embed(ids, pos, types, tokens, _word!, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+            }
+            timer.Add(EncoderOp.Embed, t0);
+            foreach (var layer in _layers) RunLayer(layer, tokens, s1 - s0);
+            t0 = timer.Mark();
+            Pool(s0, s1, t, h);
+            timer.Add(EncoderOp.Pool, t0);
+            s0 = s1;
         }
-        timer.Add(EncoderOp.Embed, t0);
-        foreach (var layer in _layers) RunLayer(layer, tokens, b);
-        t0 = timer.Mark();
-        Pool(b, t, h);
-        timer.Add(EncoderOp.Pool, t0);
         return new Int8EncoderOutput(ws.LastHidden.AsMemory(0, b * t * h), ws.Pooled.AsMemory(0, b * h), b, t, h);
     }
 
-    // Gathers the real tokens of every sequence, in order, into the workspace; returns their number.
-    int Pack(TokenBatch batch)
+    // Validates the whole batch before any pass runs; counts each sequence's real tokens.
+    void Check(TokenBatch batch)
     {
         var c = Config;
-        int b = batch.Count, t = batch.Length, tokens = 0;
+        int b = batch.Count, t = batch.Length;
         if (t > c.MaxPositionEmbeddings)
             throw new DistillSharpException($"sequence length {t} exceeds max_position_embeddings {c.MaxPositionEmbeddings}");
+        CheckSize(b, t);
+        _ws.EnsureOutputs(b, t);
         var mask = batch.AttentionMask;
         for (int i = 0; i < b; i++)
+        {
+            int n = 0;
             for (int j = 0; j < t; j++)
             {
                 long m = mask[i, j];
                 if (m is not (0 or 1)) throw new DistillSharpException($"attention_mask[{i}, {j}] is {m}; allowed: 0, 1");
-                tokens += (int)m;
-            }
-        CheckSize(b, t, tokens);
-        _ws.Ensure(tokens, b, t);
-        int n = 0;
-        for (int i = 0; i < b; i++)
-        {
-            _ws.Starts[i] = n;
-            for (int j = 0; j < t; j++)
-            {
-                if (mask[i, j] == 0) continue;
+                if (m == 0) continue;
                 long id = batch.InputIds[i, j], type = batch.TokenTypeIds[i, j];
                 if ((ulong)id >= (ulong)c.VocabSize) throw new DistillSharpException($"input_ids[{i}, {j}] = {id} is outside the vocabulary [0, {c.VocabSize})");
                 if ((ulong)type >= (ulong)c.TypeVocabSize) throw new DistillSharpException($"token_type_ids[{i}, {j}] = {type} is outside [0, {c.TypeVocabSize})");
-                _ws.Ids[n] = (int)id;
-                _ws.Types[n] = (int)type;
+                n++;
+            }
+            _ws.SequenceTokens[i] = n;
+        }
+    }
+
+    // Gathers the real tokens of sequences [s0, s1), in order, into the workspace (a pass of `tokens` rows).
+    void Pack(TokenBatch batch, int s0, int s1, int tokens)
+    {
+        int t = batch.Length;
+        _ws.EnsurePass(tokens, s1 - s0);
+        var mask = batch.AttentionMask;
+        int n = 0;
+        for (int i = s0; i < s1; i++)
+        {
+            _ws.Starts[i - s0] = n;
+            for (int j = 0; j < t; j++)
+            {
+                if (mask[i, j] == 0) continue;
+                _ws.Ids[n] = (int)batch.InputIds[i, j];
+                _ws.Types[n] = (int)batch.TokenTypeIds[i, j];
                 _ws.Positions[n] = j;
                 n++;
             }
-            _ws.Lengths[i] = n - _ws.Starts[i];
+            _ws.Lengths[i - s0] = n - _ws.Starts[i - s0];
         }
-        return tokens;
     }
 
     /// <summary>
     /// Bytes of the buffers a forward pass over <paramref name="batch"/> sequences of
     /// <paramref name="length"/> tokens needs (every token real: the most it can need).
     /// </summary>
-    public long WorkspaceBytes(int batch, int length) => EncoderWorkspace.Bytes((long)batch * length, batch, length, Config.HiddenSize, Config.IntermediateSize);
+    public long WorkspaceBytes(int batch, int length) =>
+        EncoderWorkspace.Bytes(PassTokens(batch, length), batch, length, Config.HiddenSize, Config.IntermediateSize);
+
+    // Most real tokens of one pass: MaxPassTokens, or one sequence longer than that, or the whole batch.
+    long PassTokens(long batch, long length) => Math.Min(batch * length, Math.Max(Options.MaxPassTokens, length));
 
     // The kernels index the buffers with the sizes checked here: each buffer must fit one array and
     // all of them the memory available, before anything is allocated.
-    void CheckSize(int batch, int length, int tokens)
+    void CheckSize(int batch, int length)
     {
         var c = Config;
-        long largest = Math.Max((long)tokens * Math.Max(3L * c.HiddenSize, c.IntermediateSize), (long)batch * length * c.HiddenSize);
+        long pass = PassTokens(batch, length);
+        long largest = Math.Max(pass * Math.Max(3L * c.HiddenSize, c.IntermediateSize), (long)batch * length * c.HiddenSize);
         if (largest > Array.MaxLength)
             throw new DistillSharpException(
                 $"a batch of {batch} × {length} tokens needs a buffer of {largest:N0} floats, more than the INT8 runtime's limit of {Array.MaxLength:N0}; use smaller batches");
-        long bytes = EncoderWorkspace.Bytes(tokens, batch, length, c.HiddenSize, c.IntermediateSize);
+        long bytes = EncoderWorkspace.Bytes(pass, batch, length, c.HiddenSize, c.IntermediateSize);
         if (bytes > MemoryBudget.Bytes) throw MemoryBudget.Refusal(bytes, $"a batch of {batch} × {length} tokens (use smaller batches)");
     }
 
@@ -198,23 +229,32 @@ public sealed class Int8Encoder : IDisposable
         t0 = k.Timer.Mark();
         k.Rows.ResidualLayerNorm(ws.Projection, ws.Hidden, tokens, layer.AttentionGamma, layer.AttentionBeta, _eps, ws.Attended, k.Fuse);
         k.Timer.Add(EncoderOp.LayerNorm, t0);
-        layer.Intermediate.Forward(k, ws.Attended, tokens, ws.Ffn, _act, EncoderOp.FfnInGemm);
-        layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+        if (layer.Intermediate.CanQuantizeOutput(k, _act) && layer.Output.IsInt8)
+        {
+            // The FFN's (N, F) activations go straight from the first GEMM's tiles to int8 rows for the second.
+            var ffn = k.Activations(layer.Output.In);
+            layer.Intermediate.ForwardQuantize(k, ws.Attended, tokens, ffn, _act, EncoderOp.FfnInGemm);
+            layer.Output.Forward(k, ffn, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+        }
+        else
+        {
+            layer.Intermediate.Forward(k, ws.Attended, tokens, ws.Ffn, _act, EncoderOp.FfnInGemm);
+            layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+        }
         t0 = k.Timer.Mark();
         k.Rows.ResidualLayerNorm(ws.Projection, ws.Attended, tokens, layer.OutputGamma, layer.OutputBeta, _eps, ws.Hidden, k.Fuse);
         k.Timer.Add(EncoderOp.LayerNorm, t0);
     }
 
-    // Scatters the packed hidden state to (B, T, H) and pools each sequence (mean over real tokens or
-    // its first token), then L2-normalises when the encoder does.
-    void Pool(int b, int t, int h)
+    // Scatters the pass's hidden state (sequences [s0, s1)) to (B, T, H) and pools each sequence (mean
+    // over real tokens or its first token), then L2-normalises when the encoder does.
+    void Pool(int s0, int s1, int t, int h)
     {
         var ws = _ws;
-        Array.Clear(ws.LastHidden, 0, b * t * h);
         var hidden = ws.Hidden.AsSpan();
-        for (int i = 0; i < b; i++)
+        for (int i = s0; i < s1; i++)
         {
-            int start = ws.Starts[i], len = ws.Lengths[i];
+            int start = ws.Starts[i - s0], len = ws.Lengths[i - s0];
             for (int r = 0; r < len; r++)
                 hidden.Slice((start + r) * h, h).CopyTo(ws.LastHidden.AsSpan((i * t + ws.Positions[start + r]) * h, h));
             var pooled = ws.Pooled.AsSpan(i * h, h);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DistillSharp.Runtime.Formats;
@@ -24,10 +23,10 @@ public static class Int8EncoderFile
     /// <summary>Value of "format_version" of a folder with int8 word embeddings (<see cref="Int8EmbeddingsFile"/>).</summary>
     public const string Int8EmbeddingsVersion = "2";
     /// <summary>File names inside the folder.</summary>
-    public const string QuantizedFile = "quantized.safetensors", Fp32File = "fp32.safetensors", ConfigFile = "config.json",
-        VocabFile = "vocab.txt", RuntimeFile = "int8_runtime.json", Int8EmbeddingsFile = "int8_embeddings.safetensors";
+    public const string QuantizedFile = Int8Folder.QuantizedFile, Fp32File = Int8Folder.Fp32File, ConfigFile = Int8Folder.ConfigFile,
+        VocabFile = "vocab.txt", RuntimeFile = "int8_runtime.json", Int8EmbeddingsFile = Int8Folder.Int8EmbeddingsFile;
     /// <summary>Key of the per-row scales of an int8 table in <see cref="Int8EmbeddingsFile"/> (the values are under the table's own name).</summary>
-    public const string ScaleSuffix = "_scale";
+    public const string ScaleSuffix = Int8Folder.ScaleSuffix;
     /// <summary>The folder name inside a run folder.</summary>
     public const string RunSubfolder = "student-int8";
 
@@ -41,20 +40,13 @@ public static class Int8EncoderFile
         weights.Validate();
         Directory.CreateDirectory(dir);
         QuantizedModelFile.Save(weights.Quantized, Path.Combine(dir, QuantizedFile));
-        var tensors = weights.Fp32.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key,
-            new SafeTensor("F32", kv.Value.Shape, MemoryMarshal.AsBytes(kv.Value.Data.AsSpan()).ToArray())));
         string version = weights.Int8WordEmbeddings is null ? Version : Int8EmbeddingsVersion;
-        Safetensors.Write(Path.Combine(dir, Fp32File), tensors,
+        Int8Folder.WriteFloats(Path.Combine(dir, Fp32File), weights.Fp32,
             new Dictionary<string, string> { ["format"] = Format + "-fp32", ["format_version"] = version });
         string int8Path = Path.Combine(dir, Int8EmbeddingsFile);
         if (weights.Int8WordEmbeddings is { } table)
-        {
-            string name = Int8EncoderWeights.WordEmbeddingsName;
-            Safetensors.Write(int8Path, [
-                KeyValuePair.Create(name, new SafeTensor("I8", [table.Rows, table.Cols], MemoryMarshal.AsBytes(table.Values.AsSpan()).ToArray())),
-                KeyValuePair.Create(name + ScaleSuffix, new SafeTensor("F32", [table.Rows], MemoryMarshal.AsBytes(table.Scales.AsSpan()).ToArray())),
-            ], new Dictionary<string, string> { ["format"] = Format + "-int8-embeddings", ["format_version"] = version });
-        }
+            Int8Folder.WriteTable(int8Path, Int8EncoderWeights.WordEmbeddingsName, table,
+                new Dictionary<string, string> { ["format"] = Format + "-int8-embeddings", ["format_version"] = version });
         else File.Delete(int8Path);                                   // a stale table would shadow the float one
         AtomicFile.WriteText(Path.Combine(dir, ConfigFile), weights.Config.ToJson());
         AtomicFile.WriteText(Path.Combine(dir, VocabFile), weights.Tokenizer.VocabText);
@@ -118,34 +110,10 @@ public static class Int8EncoderFile
             length, vocabPath);
         tokenizer.CheckFits(config.VocabSize, config.MaxPositionEmbeddings, dir);
         bool normalize = JsonKeys.Bool(runtime, "normalize", runtimePath) ?? true;
-        string fp32Path = Path.Combine(dir, Fp32File);
-        var (tensors, _) = Safetensors.Read(fp32Path);
-        var fp32 = new Dictionary<string, FloatTensor>();
-        foreach (var (name, e) in tensors)
-        {
-            if (e.Dtype != "F32") throw new DistillSharpException($"{fp32Path}: tensor '{name}' is {e.Dtype} {e.ShapeText}, expected F32");
-            e.RequireFinite($"{fp32Path}: tensor '{name}'");
-            fp32[name] = new FloatTensor(MemoryMarshal.Cast<byte, float>(e.Data).ToArray(), e.Shape);
-        }
+        var fp32 = Int8Folder.ReadFloats(Path.Combine(dir, Fp32File));
         var quantized = QuantizedModelFile.Load(Path.Combine(dir, QuantizedFile));
         string int8Path = Path.Combine(dir, Int8EmbeddingsFile);
-        var int8Table = File.Exists(int8Path) ? ReadInt8Table(int8Path, Int8EncoderWeights.WordEmbeddingsName) : null;
+        var int8Table = File.Exists(int8Path) ? Int8Folder.ReadTable(int8Path, Int8EncoderWeights.WordEmbeddingsName) : null;
         return new Int8EncoderWeights(config, fp32, quantized, tokenizer, pooling, normalize, dir, int8Table).Validate();
-    }
-
-    // Reads table `name` (I8 [rows, cols]) and its scales (`name` + ScaleSuffix, F32 [rows]).
-    internal static Int8EmbeddingTable ReadInt8Table(string path, string name)
-    {
-        var (tensors, _) = Safetensors.Read(path);
-        if (!tensors.TryGetValue(name, out var values) || !tensors.TryGetValue(name + ScaleSuffix, out var scales))
-            throw new DistillSharpException($"{path}: expected tensors '{name}' and '{name}{ScaleSuffix}', found {string.Join(", ", tensors.Keys)}");
-        if (values.Dtype != "I8" || values.Shape.Length != 2)
-            throw new DistillSharpException($"{path}: tensor '{name}' is {values.Dtype} {values.ShapeText}, expected I8 [rows, cols]");
-        if (scales.Dtype != "F32" || scales.Shape.Length != 1 || scales.Shape[0] != values.Shape[0])
-            throw new DistillSharpException($"{path}: tensor '{name}{ScaleSuffix}' is {scales.Dtype} {scales.ShapeText}, expected F32 [{values.Shape[0]}]");
-        if (values.Shape[0] > int.MaxValue || values.Shape[1] > int.MaxValue)
-            throw new DistillSharpException($"{path}: tensor '{name}' {values.ShapeText} is too large for an embedding table");
-        return new Int8EmbeddingTable(MemoryMarshal.Cast<byte, sbyte>(values.Data).ToArray(), MemoryMarshal.Cast<byte, float>(scales.Data).ToArray(),
-            (int)values.Shape[0], (int)values.Shape[1]).Validate($"{path}: tensor '{name}'", (int)values.Shape[0], (int)values.Shape[1]);
     }
 }

@@ -14,12 +14,25 @@ namespace DistillSharp.Runtime.Encoder;
 /// word embeddings are quantized when the encoder is built, and <see cref="Int8Encoder.Save"/> writes
 /// the int8 table. False keeps (or dequantizes to) float word embeddings, as the fp32 model computes them.
 /// </param>
-public sealed record Int8EncoderOptions(int Threads = 1, bool Fuse = true, string? Kernel = null, bool Int8WordEmbeddings = true)
+/// <param name="MaxPassTokens">
+/// Real tokens per pass through the layers (≥ 1): a batch runs as consecutive groups of whole
+/// sequences up to this size (a longer sequence runs alone). Outputs do not depend on it; 256 keeps
+/// a pass of the default 384-wide student inside a 2 MiB L2 cache (measured: docs/BENCHMARKS.md).
+/// </param>
+/// <param name="PerTensorActivations">
+/// Quantize each Linear's input with one asymmetric uint8 scale for the whole pass instead of one
+/// per token (<see cref="Kernels.ActivationQuantization.PerTensorAsymmetricU8"/>, the scheme of ONNX
+/// Runtime's DynamicQuantizeMatMul), for comparing the two schemes on one runtime; set
+/// <paramref name="MaxPassTokens"/> to int.MaxValue for one tensor per batch as ONNX Runtime has.
+/// </param>
+public sealed record Int8EncoderOptions(int Threads = 1, bool Fuse = true, string? Kernel = null, bool Int8WordEmbeddings = true,
+    int MaxPassTokens = 256, bool PerTensorActivations = false)
 {
     /// <summary>Throws <see cref="DistillSharpException"/> naming the bad field.</summary>
     public Int8EncoderOptions Validate()
     {
         if (Threads < 1) throw new DistillSharpException($"INT8 runtime threads must be >= 1, got {Threads}");
+        if (MaxPassTokens < 1) throw new DistillSharpException($"INT8 runtime tokens per pass must be >= 1, got {MaxPassTokens}");
         return this;
     }
 }
@@ -48,33 +61,35 @@ public readonly record struct Int8EncoderOutput(ReadOnlyMemory<float> LastHidden
 /// </summary>
 internal sealed class EncoderWorkspace(int hidden, int ffn)
 {
-    public int[] Ids = [], Positions = [], Types = [], Starts = [], Lengths = [];
+    public int[] Ids = [], Positions = [], Types = [], Starts = [], Lengths = [], SequenceTokens = [];
     public float[] Hidden = [], Attended = [], Projection = [], Context = [], Qkv = [], Ffn = [], LastHidden = [], Pooled = [];
 
-    /// <summary>Bytes of every buffer for <paramref name="tokens"/> real tokens in <paramref name="batch"/> × <paramref name="length"/>.</summary>
-    public static long Bytes(long tokens, long batch, long length, long hidden, long ffn) =>
-        sizeof(int) * (3 * tokens + 2 * batch) + sizeof(float) * (tokens * (7 * hidden + ffn) + batch * length * hidden + batch * hidden);
+    /// <summary>Bytes of every buffer for passes of at most <paramref name="passTokens"/> real tokens over <paramref name="batch"/> × <paramref name="length"/>.</summary>
+    public static long Bytes(long passTokens, long batch, long length, long hidden, long ffn) =>
+        sizeof(int) * (3 * passTokens + 3 * batch) + sizeof(float) * (passTokens * (7 * hidden + ffn) + batch * length * hidden + batch * hidden);
 
-    /// <summary>Grows every buffer that is too small for <paramref name="tokens"/> real tokens in <paramref name="batch"/> × <paramref name="length"/> (sizes checked by the caller; overflow throws).</summary>
-    public void Ensure(int tokens, int batch, int length)
+    /// <summary>Grows the outputs for <paramref name="batch"/> × <paramref name="length"/> (sizes checked by the caller with <see cref="Bytes"/>).</summary>
+    public void EnsureOutputs(int batch, int length)
     {
-        checked
-        {
-            _ = tokens * 3 * hidden + tokens * ffn + batch * length * hidden;
-        }
+        Grow(ref SequenceTokens, batch);
+        Grow(ref LastHidden, batch * length * hidden);
+        Grow(ref Pooled, batch * hidden);
+    }
+
+    /// <summary>Grows the per-pass buffers for <paramref name="tokens"/> real tokens in <paramref name="sequences"/> sequences.</summary>
+    public void EnsurePass(int tokens, int sequences)
+    {
         Grow(ref Ids, tokens);
         Grow(ref Positions, tokens);
         Grow(ref Types, tokens);
-        Grow(ref Starts, batch);
-        Grow(ref Lengths, batch);
+        Grow(ref Starts, sequences);
+        Grow(ref Lengths, sequences);
         Grow(ref Hidden, tokens * hidden);
         Grow(ref Attended, tokens * hidden);
         Grow(ref Projection, tokens * hidden);
         Grow(ref Context, tokens * hidden);
         Grow(ref Qkv, tokens * 3 * hidden);
         Grow(ref Ffn, tokens * ffn);
-        Grow(ref LastHidden, batch * length * hidden);
-        Grow(ref Pooled, batch * hidden);
     }
 
     static void Grow<T>(ref T[] array, int needed)

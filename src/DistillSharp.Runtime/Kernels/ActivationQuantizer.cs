@@ -27,25 +27,63 @@ public static class ActivationQuantizer
 
     static void Run(ReadOnlySpan<float> x, int rows, QuantizedActivations dst, bool simd)
     {
+        Prepare(x, rows, dst);
+        QuantizeRows(x, 0, rows, dst, simd);
+    }
+
+    /// <summary>True for schemes whose parameters depend on the row alone (so rows can be quantized one by one, anywhere).</summary>
+    internal static bool IsPerRow(ActivationQuantization scheme) => scheme != ActivationQuantization.PerTensorAsymmetricU8;
+
+    /// <summary>Checks the shapes and sizes <paramref name="dst"/> for <paramref name="rows"/> rows.</summary>
+    internal static void Prepare(ReadOnlySpan<float> x, int rows, QuantizedActivations dst)
+    {
         ArgumentNullException.ThrowIfNull(dst);
         int cols = dst.Cols;
         if (rows < 0 || x.Length != (long)rows * cols)
             throw new DistillSharpException($"Activation input has {x.Length} floats; expected rows ({rows}) × cols ({cols}).");
         dst.SetRows(rows);
-        bool symmetric = dst.Scheme == ActivationQuantization.SymmetricS8;
-        Span<byte> data = dst.Data;
-        for (int r = 0; r < rows; r++)
+    }
+
+    /// <summary>Rows [r0, r1) of a <see cref="Prepare"/>d buffer; rows are independent, so ranges may run on different threads.</summary>
+    internal static void QuantizeRows(ReadOnlySpan<float> x, int r0, int r1, QuantizedActivations dst, bool simd)
+    {
+        int cols = dst.Cols;
+        if (!IsPerRow(dst.Scheme))
         {
-            var row = x.Slice(r * cols, cols);
-            var (min, max) = simd ? MinMax(row) : MinMaxScalar(row);
-            var (scale, zp) = ChooseParams(min, max, symmetric);
-            dst.Scales[r] = scale;
-            dst.ZeroPoints[r] = zp;
-            int lo = symmetric ? 1 : 0;
-            var outRow = data.Slice(r * dst.Stride, cols);
-            int done = simd ? QuantizeSimd(row, outRow, 1f / scale, zp, lo) : 0;
-            QuantizeTail(row, outRow, done, 1f / scale, zp, lo);
+            // One (scale, zero point) from all rows [r0, r1) — the whole call, as the callers pass it.
+            float min = float.PositiveInfinity, max = float.NegativeInfinity;
+            for (int r = r0; r < r1; r++)
+            {
+                var (lo, hi) = simd ? MinMax(x.Slice(r * cols, cols)) : MinMaxScalar(x.Slice(r * cols, cols));
+                min = MathF.Min(min, lo);
+                max = MathF.Max(max, hi);
+            }
+            var (s, z) = ChooseParams(min, max, symmetric: false);
+            for (int r = r0; r < r1; r++) QuantizeRow(x.Slice(r * cols, cols), r, dst, simd, s, z);
+            return;
         }
+        for (int r = r0; r < r1; r++) QuantizeRow(x.Slice(r * cols, cols), r, dst, simd);
+    }
+
+    /// <summary>Quantizes <paramref name="row"/> (<c>dst.Cols</c> floats) into row <paramref name="r"/> of a <see cref="Prepare"/>d buffer.</summary>
+    internal static void QuantizeRow(ReadOnlySpan<float> row, int r, QuantizedActivations dst, bool simd)
+    {
+        if (!IsPerRow(dst.Scheme)) throw new InvalidOperationException($"{dst.Scheme} needs all rows at once");
+        bool symmetric = dst.Scheme == ActivationQuantization.SymmetricS8;
+        var (min, max) = simd ? MinMax(row) : MinMaxScalar(row);
+        var (scale, zp) = ChooseParams(min, max, symmetric);
+        QuantizeRow(row, r, dst, simd, scale, zp);
+    }
+
+    static void QuantizeRow(ReadOnlySpan<float> row, int r, QuantizedActivations dst, bool simd, float scale, int zp)
+    {
+        bool symmetric = dst.Scheme == ActivationQuantization.SymmetricS8;
+        dst.Scales[r] = scale;
+        dst.ZeroPoints[r] = zp;
+        int lo = symmetric ? 1 : 0;
+        var outRow = dst.Data.Slice(r * dst.Stride, dst.Cols);
+        int done = simd ? QuantizeSimd(row, outRow, 1f / scale, zp, lo) : 0;
+        QuantizeTail(row, outRow, done, 1f / scale, zp, lo);
     }
 
     /// <summary>Scale and zero point of a row with the given min and max (the rule in the remarks).</summary>
@@ -72,22 +110,43 @@ public static class ActivationQuantizer
         return (min, max);
     }
 
+    // Native vminps/vmaxps (the IEEE Vector.Min/Max cost three dependent instructions each on AVX-512)
+    // in two independent accumulators: the min and max of finite values do not depend on the order,
+    // and a ±0 tie cannot change the parameters (ChooseParams widens to include 0).
     static (float, float) MinMax(ReadOnlySpan<float> row)
     {
         int i = 0;
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         ref float p = ref MemoryMarshal.GetReference(row);
-        if (Vector256.IsHardwareAccelerated && row.Length >= 8)
+        if (Vector512.IsHardwareAccelerated && row.Length >= 32)
         {
-            var vmin = Vector256.Create(min);
-            var vmax = Vector256.Create(max);
-            for (; i <= row.Length - 8; i += 8)
+            var min0 = Vector512.Create(min); var min1 = min0;
+            var max0 = Vector512.Create(max); var max1 = max0;
+            for (; i <= row.Length - 32; i += 32)
             {
-                var v = Vector256.LoadUnsafe(ref p, (nuint)i);
-                vmin = Vector256.Min(vmin, v);
-                vmax = Vector256.Max(vmax, v);
+                var a = Vector512.LoadUnsafe(ref p, (nuint)i);
+                var b = Vector512.LoadUnsafe(ref p, (nuint)i + 16);
+                min0 = Vector512.MinNative(min0, a); max0 = Vector512.MaxNative(max0, a);
+                min1 = Vector512.MinNative(min1, b); max1 = Vector512.MaxNative(max1, b);
             }
-            for (int j = 0; j < 8; j++) { min = MathF.Min(min, vmin[j]); max = MathF.Max(max, vmax[j]); }
+            var vmin = Vector512.MinNative(min0, min1);
+            var vmax = Vector512.MaxNative(max0, max1);
+            min = HorizontalMinMax.Min(Vector256.MinNative(vmin.GetLower(), vmin.GetUpper()));
+            max = HorizontalMinMax.Max(Vector256.MaxNative(vmax.GetLower(), vmax.GetUpper()));
+        }
+        else if (Vector256.IsHardwareAccelerated && row.Length >= 16)
+        {
+            var min0 = Vector256.Create(min); var min1 = min0;
+            var max0 = Vector256.Create(max); var max1 = max0;
+            for (; i <= row.Length - 16; i += 16)
+            {
+                var a = Vector256.LoadUnsafe(ref p, (nuint)i);
+                var b = Vector256.LoadUnsafe(ref p, (nuint)i + 8);
+                min0 = Vector256.MinNative(min0, a); max0 = Vector256.MaxNative(max0, a);
+                min1 = Vector256.MinNative(min1, b); max1 = Vector256.MaxNative(max1, b);
+            }
+            min = HorizontalMinMax.Min(Vector256.MinNative(min0, min1));
+            max = HorizontalMinMax.Max(Vector256.MaxNative(max0, max1));
         }
         for (; i < row.Length; i++) { min = MathF.Min(min, row[i]); max = MathF.Max(max, row[i]); }
         return (min, max);

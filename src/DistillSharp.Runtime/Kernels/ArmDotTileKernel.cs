@@ -12,7 +12,8 @@ namespace DistillSharp.Runtime.Kernels;
 internal static unsafe class ArmDotTileKernel
 {
     /// <summary>Same contract as <see cref="Int8TileKernels.Scalar"/>.</summary>
-    public static void Tile(byte* a, nint lda, sbyte* b, int kGroups, int rows, int* acc)
+    public static void Tile(byte* a, nint lda, sbyte* b, int kGroups, int rows, int blocks, nint blockStride, int* acc,
+        int* negCorrections, int* columnSums)
     {
         var flip = Vector128.Create((byte)0x80);
         for (int r0 = 0; r0 < rows; r0 += 2)

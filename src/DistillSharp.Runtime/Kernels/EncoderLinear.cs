@@ -1,10 +1,9 @@
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>
-/// One Linear layer of <see cref="Int8Encoder"/>, y = x·Wᵀ + b: int8 (packed weights, per-channel
+/// One Linear layer of <c>Int8Encoder</c>, y = x·Wᵀ + b: int8 (packed weights, per-channel
 /// scales, activations quantized per token at run time) or fp32 (the fallback for layers the
 /// <see cref="QuantizedModel"/> does not hold, and for weight-only models).
 /// </summary>
@@ -60,27 +59,69 @@ internal sealed class EncoderLinear
         var timer = kernels.Timer;
         x = x[..(rows * In)];
         y = y[..(rows * Out)];
-        bool fuse = kernels.Fuse;
-        var epilogue = fuse && act == FfnActivation.Gelu ? GemmActivation.Gelu : GemmActivation.None;
-        ReadOnlySpan<float> bias = fuse ? Bias : default;
         if (Int8 is not null)
         {
             var qa = kernels.Activations(In);
             double t0 = timer.Mark();
-            ActivationQuantizer.Quantize(x, rows, qa);
+            kernels.Quantizer.Quantize(x, rows, qa);
             timer.Add(EncoderOp.Quantize, t0);
-            t0 = timer.Mark();
-            kernels.Int8.Multiply(qa, Int8, bias, y, epilogue);
-            timer.Add(op, t0);
+            Forward(kernels, qa, y, act, op);
+            return;
         }
-        else
-        {
-            double t0 = timer.Mark();
-            Fp32Gemm.Multiply(x, rows, Fp32!, bias, y, epilogue, kernels.Pool, kernels.Fp32Job);
-            timer.Add(op, t0);
-        }
+        bool fuse = kernels.Fuse;
         double t1 = timer.Mark();
-        if (!fuse) kernels.Rows.BiasActivation(y, rows, Bias, act);
+        Fp32Gemm.Multiply(x, rows, Fp32!, fuse ? Bias : default, y, fuse && act == FfnActivation.Gelu ? GemmActivation.Gelu : GemmActivation.None,
+            kernels.Pool, kernels.Fp32Job);
+        timer.Add(op, t1);
+        Activate(kernels, y, rows, act);
+    }
+
+    /// <summary>As <see cref="Forward(EncoderKernels, ReadOnlySpan{float}, int, Span{float}, FfnActivation, EncoderOp)"/> on already quantized input (int8 layers only).</summary>
+    public void Forward(EncoderKernels kernels, QuantizedActivations input, Span<float> y, FfnActivation act, EncoderOp op)
+    {
+        var timer = kernels.Timer;
+        int rows = input.Rows;
+        y = y[..(rows * Out)];
+        bool fuse = kernels.Fuse;
+        double t0 = timer.Mark();
+        kernels.Int8.Multiply(input, Int8!, fuse ? Bias : default, y, Epilogue(fuse, act));
+        timer.Add(op, t0);
+        Activate(kernels, y, rows, act);
+    }
+
+    /// <summary>
+    /// True when <see cref="ForwardQuantize"/> can run this layer: int8, fused, an activation the
+    /// GEMM epilogue applies (none or GELU), and per-row activation quantization.
+    /// </summary>
+    public bool CanQuantizeOutput(EncoderKernels kernels, FfnActivation act) =>
+        Int8 is not null && kernels.Fuse && act is (FfnActivation.None or FfnActivation.Gelu) && kernels.PerRowActivations;
+
+    /// <summary>
+    /// The outputs <see cref="Forward(EncoderKernels, ReadOnlySpan{float}, int, Span{float}, FfnActivation, EncoderOp)"/>
+    /// would write, quantized per row into <paramref name="output"/> (for a next layer that is int8):
+    /// the same bytes, without the fp32 matrix going through memory. Needs <see cref="CanQuantizeOutput"/>.
+    /// </summary>
+    public void ForwardQuantize(EncoderKernels kernels, ReadOnlySpan<float> x, int rows, QuantizedActivations output, FfnActivation act, EncoderOp op)
+    {
+        if (!CanQuantizeOutput(kernels, act)) throw new InvalidOperationException($"{Name}: output quantization needs a fused int8 layer with no or GELU activation");
+        var timer = kernels.Timer;
+        var qa = kernels.Activations(In);
+        double t0 = timer.Mark();
+        kernels.Quantizer.Quantize(x[..(rows * In)], rows, qa);
+        timer.Add(EncoderOp.Quantize, t0);
+        t0 = timer.Mark();
+        kernels.Int8.MultiplyQuantize(qa, Int8!, Bias, output, Epilogue(true, act));
+        timer.Add(op, t0);
+    }
+
+    static GemmActivation Epilogue(bool fuse, FfnActivation act) => fuse && act == FfnActivation.Gelu ? GemmActivation.Gelu : GemmActivation.None;
+
+    // The passes the GEMM epilogue did not do: bias + activation when unfused, activations other than GELU.
+    void Activate(EncoderKernels kernels, Span<float> y, int rows, FfnActivation act)
+    {
+        var timer = kernels.Timer;
+        double t1 = timer.Mark();
+        if (!kernels.Fuse) kernels.Rows.BiasActivation(y, rows, Bias, act);
         else if (act is not (FfnActivation.None or FfnActivation.Gelu)) kernels.Rows.BiasActivation(y, rows, default, act);
         timer.Add(EncoderOp.BiasActivation, t1);
     }

@@ -6,11 +6,16 @@ namespace DistillSharp.Runtime.Kernels;
 /// <summary>One int8 GEMM micro-kernel: its name, whether this CPU runs it, and its entry point.</summary>
 public sealed unsafe class Int8Kernel
 {
-    internal Int8Kernel(string name, Func<bool> isSupported, int inputOffset, int tileRows,
-        delegate*<byte*, nint, sbyte*, int, int, int*, void> tile)
+    internal Int8Kernel(string name, Func<bool> isSupported, int inputOffset, int tileRows, int tileBlocks,
+        delegate*<byte*, nint, sbyte*, int, int, int, nint, int*, int*, int*, void> tile, bool foldsCorrection = false,
+        int kGroupMultiple = 1, string? fallback = null)
     {
+        KGroupMultiple = kGroupMultiple;
+        Fallback = fallback;
+        FoldsCorrection = foldsCorrection;
         Name = name;
         TileRows = tileRows;
+        TileBlocks = tileBlocks;
         _isSupported = isSupported;
         InputOffset = inputOffset;
         Tile = tile;
@@ -30,7 +35,28 @@ public sealed unsafe class Int8Kernel
     /// <summary>Rows per micro-kernel call (the driver passes fewer only at the bottom edge).</summary>
     public int TileRows { get; }
 
-    internal delegate*<byte*, nint, sbyte*, int, int, int*, void> Tile { get; }
+    /// <summary>16-column weight blocks per micro-kernel call (fewer only at the right edge).</summary>
+    public int TileBlocks { get; }
+
+    /// <summary>The kernel runs weights whose k-group count is a multiple of this (1 = any K).</summary>
+    public int KGroupMultiple { get; }
+
+    /// <summary>Registry name of the kernel the GEMM uses instead for other K (null when <see cref="KGroupMultiple"/> is 1).</summary>
+    public string? Fallback { get; }
+
+    /// <summary>This kernel for <paramref name="weights"/> if it can run them, else its fallback (recursively).</summary>
+    public Int8Kernel For(PackedInt8Weights weights) =>
+        weights.KGroups % KGroupMultiple == 0 || Fallback is null ? this : Int8KernelRegistry.Get(Fallback).For(weights);
+
+    /// <summary>
+    /// True when the kernel starts its accumulators at <c>negCorrections[r]·columnSums[c]</c>, so its
+    /// sums are already zero-point corrected; the others ignore those two arguments.
+    /// </summary>
+    public bool FoldsCorrection { get; }
+
+    /// <summary>(activations, row stride, first block, k groups, rows, blocks, bytes between blocks, accumulators,
+    /// −(zp − offset) per row, column sums of the first block).</summary>
+    internal delegate*<byte*, nint, sbyte*, int, int, int, nint, int*, int*, int*, void> Tile { get; }
 
     /// <inheritdoc/>
     public override string ToString() => Name;
@@ -47,14 +73,18 @@ public static unsafe class Int8KernelRegistry
 
     static readonly Dictionary<string, Int8Kernel> Kernels = new()
     {
-        ["avx-vnni"] = new("avx-vnni", () => AvxVnni.IsSupported, 0, Avx512F.IsSupported ? 8 : 4, &Int8TileKernels.AvxVnni256),
-        ["avx512bw"] = new("avx512bw", () => Avx512BW.IsSupported, 128, 4, &Int8TileKernels.Avx512Sign),
-        ["avx2"] = new("avx2", () => Avx2.IsSupported, 128, 4, &Int8TileKernels.Avx2Sign),
-        ["arm64-dot"] = new("arm64-dot", () => Dp.IsSupported, 128, 4, &ArmDotTileKernel.Tile),
-        ["scalar"] = new("scalar", () => true, 0, 4, &Int8TileKernels.Scalar),
+        ["amx-int8"] = new("amx-int8", () => AmxTiles.IsSupported, 0, AmxTiles.MaxRows, AmxTiles.MaxBlocks, &AmxTiles.Tile,
+            kGroupMultiple: AmxTiles.KGroupMultiple, fallback: "avx512-vnni"),
+        ["avx512-vnni"] = new("avx512-vnni", () => Avx512VnniTiles.IsSupported, 0, Avx512VnniTiles.MaxRows, Avx512VnniTiles.MaxBlocks,
+            &Avx512VnniTiles.Tile, foldsCorrection: true),
+        ["avx-vnni"] = new("avx-vnni", () => AvxVnni.IsSupported, 0, Avx512F.IsSupported ? 8 : 4, 1, &Int8TileKernels.AvxVnni256),
+        ["avx512bw"] = new("avx512bw", () => Avx512BW.IsSupported, 128, 4, 1, &Int8TileKernels.Avx512Sign),
+        ["avx2"] = new("avx2", () => Avx2.IsSupported, 128, 4, 1, &Int8TileKernels.Avx2Sign),
+        ["arm64-dot"] = new("arm64-dot", () => Dp.IsSupported, 128, 4, 1, &ArmDotTileKernel.Tile),
+        ["scalar"] = new("scalar", () => true, 0, 4, 1, &Int8TileKernels.Scalar),
     };
 
-    static readonly string[] Preference = ["avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"];
+    static readonly string[] Preference = ["amx-int8", "avx512-vnni", "avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"];
 
     /// <summary>Every registered kernel, supported here or not, in order of preference.</summary>
     public static IReadOnlyList<Int8Kernel> All { get; } = Preference.Select(n => Kernels[n]).ToArray();
@@ -68,6 +98,7 @@ public static unsafe class Int8KernelRegistry
     static Int8Kernel? _best;
 
     /// <summary>The kernel named <paramref name="name"/>; fails if unknown or unsupported on this CPU.</summary>
+    /// <remarks>A fallback must be supported wherever its kernel is (avx512-vnni wherever amx-int8 is: both need AVX-512 on Linux x64).</remarks>
     public static Int8Kernel Get(string name)
     {
         if (!Kernels.TryGetValue(name, out var kernel))

@@ -9,9 +9,10 @@ namespace DistillSharp.Runtime.Kernels;
 /// columns of raw int32 dot products between activation bytes and one packed weight block.
 /// </summary>
 /// <remarks>
-/// Contract (see <see cref="Int8KernelRegistry"/>): <c>acc[r·16 + c] = Σ_k (a[r·lda + k] − offset)·w[k, c]</c>
-/// where offset is the kernel's input offset (0 for kernels that take activations as u8, 128 for
-/// kernels that work on signed bytes). The driver turns that into Σ (a − zp)·w exactly.
+/// Contract (see <see cref="Int8KernelRegistry"/>): <c>acc[r·16·TileBlocks + j·16 + c] = Σ_k (a[r·lda + k] − offset)·w_j[k, c]</c>
+/// for block j &lt; blocks (at <c>b + j·blockStride</c>), where offset is the kernel's input offset (0 for
+/// kernels that take activations as u8, 128 for kernels that work on signed bytes). The driver turns
+/// that into Σ (a − zp)·w exactly. The kernels here take one block per call (TileBlocks 1).
 /// </remarks>
 internal static unsafe class Int8TileKernels
 {
@@ -19,7 +20,8 @@ internal static unsafe class Int8TileKernels
     public const int MaxRows = 8;
 
     /// <summary>Plain loops over the packed layout.</summary>
-    public static void Scalar(byte* a, nint lda, sbyte* b, int kGroups, int rows, int* acc)
+    public static void Scalar(byte* a, nint lda, sbyte* b, int kGroups, int rows, int blocks, nint blockStride, int* acc,
+        int* negCorrections, int* columnSums)
     {
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < 16; c++)
@@ -37,7 +39,8 @@ internal static unsafe class Int8TileKernels
     /// saturation. Full tiles are 8 rows × 16 columns when AVX-512 is present (16 accumulators;
     /// the JIT then uses ymm16–31 via EVEX), else 4 rows × 16 columns; leftover rows run one by one.
     /// </summary>
-    public static void AvxVnni256(byte* a, nint lda, sbyte* b, int kGroups, int rows, int* acc)
+    public static void AvxVnni256(byte* a, nint lda, sbyte* b, int kGroups, int rows, int blocks, nint blockStride, int* acc,
+        int* negCorrections, int* columnSums)
     {
         if (rows == 8) { Vnni8Rows(a, lda, b, kGroups, acc); return; }
         int r = 0;
@@ -131,7 +134,8 @@ internal static unsafe class Int8TileKernels
     /// the negation never wraps), hence each pair is at most 2·128·127 = 32512 &lt; 32767 — no
     /// saturation is possible. vpmaddwd with ones then widens pairs to int32. Input offset 128.
     /// </summary>
-    public static void Avx2Sign(byte* a, nint lda, sbyte* b, int kGroups, int rows, int* acc)
+    public static void Avx2Sign(byte* a, nint lda, sbyte* b, int kGroups, int rows, int blocks, nint blockStride, int* acc,
+        int* negCorrections, int* columnSums)
     {
         var flip = Vector256.Create((byte)0x80);
         var ones = Vector256.Create((short)1);
@@ -164,7 +168,8 @@ internal static unsafe class Int8TileKernels
     /// There is no 512-bit vpsignb, so ±w is chosen with a byte mask (s &lt; 0) between w and −w.
     /// Input offset 128.
     /// </summary>
-    public static void Avx512Sign(byte* a, nint lda, sbyte* b, int kGroups, int rows, int* acc)
+    public static void Avx512Sign(byte* a, nint lda, sbyte* b, int kGroups, int rows, int blocks, nint blockStride, int* acc,
+        int* negCorrections, int* columnSums)
     {
         var flip = Vector512.Create((byte)0x80);
         var ones = Vector512.Create((short)1);

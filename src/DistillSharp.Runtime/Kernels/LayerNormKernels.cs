@@ -9,9 +9,9 @@ namespace DistillSharp.Runtime.Kernels;
 /// reads each row once from memory and keeps it in L1 for the remaining passes.
 /// </summary>
 /// <remarks>
-/// Mean and variance use two passes (sum, then Σ(h − mean)²). The SIMD path sums in 8 lanes, so
-/// it differs from the sequential <c>*Scalar</c> reference only by summation order: for rows of
-/// O(1) values the outputs agree within 1e-5·(1 + |y|) (tested).
+/// Mean and variance use two passes (sum, then Σ(h − mean)²). Both sums run in 8 lanes combined in
+/// <see cref="LaneOrder"/>'s order; the <c>*Scalar</c> reference emulates those lanes, so SIMD and
+/// scalar outputs are bit-identical (tested).
 /// </remarks>
 public static class LayerNormKernels
 {
@@ -66,16 +66,25 @@ public static class LayerNormKernels
         for (int i = 0; i < dst.Length; i++) dst[i] = a[i] + b[i];
     }
 
+    // Sums as LaneOrder: eight running lanes over the whole 8-blocks, combined in its order, then the tail.
     static float Sum(ReadOnlySpan<float> h, bool vec)
     {
         int i = 0;
         float s = 0;
-        if (vec && h.Length >= 8)
+        if (h.Length >= LaneOrder.Lanes && vec)
         {
             ref float p = ref MemoryMarshal.GetReference(h);
             var acc = Vector256<float>.Zero;
             for (; i <= h.Length - 8; i += 8) acc += Vector256.LoadUnsafe(ref p, (nuint)i);
-            s = Vector256.Sum(acc);
+            s = LaneOrder.Sum(acc);
+        }
+        else if (h.Length >= LaneOrder.Lanes)
+        {
+            Span<float> lanes = stackalloc float[LaneOrder.Lanes];
+            lanes.Clear();
+            for (; i <= h.Length - 8; i += 8)
+                for (int j = 0; j < 8; j++) lanes[j] += h[i + j];
+            s = LaneOrder.Sum(lanes);
         }
         for (; i < h.Length; i++) s += h[i];
         return s;
@@ -85,7 +94,7 @@ public static class LayerNormKernels
     {
         int i = 0;
         float s = 0;
-        if (vec && h.Length >= 8)
+        if (h.Length >= LaneOrder.Lanes && vec)
         {
             ref float p = ref MemoryMarshal.GetReference(h);
             var acc = Vector256<float>.Zero;
@@ -95,7 +104,15 @@ public static class LayerNormKernels
                 var d = Vector256.LoadUnsafe(ref p, (nuint)i) - m;
                 acc = Vector256.FusedMultiplyAdd(d, d, acc);
             }
-            s = Vector256.Sum(acc);
+            s = LaneOrder.Sum(acc);
+        }
+        else if (h.Length >= LaneOrder.Lanes)
+        {
+            Span<float> lanes = stackalloc float[LaneOrder.Lanes];
+            lanes.Clear();
+            for (; i <= h.Length - 8; i += 8)
+                for (int j = 0; j < 8; j++) { float d = h[i + j] - mean; lanes[j] = MathF.FusedMultiplyAdd(d, d, lanes[j]); }
+            s = LaneOrder.Sum(lanes);
         }
         for (; i < h.Length; i++) { float d = h[i] - mean; s = MathF.FusedMultiplyAdd(d, d, s); }
         return s;

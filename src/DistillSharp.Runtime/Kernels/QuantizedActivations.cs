@@ -1,12 +1,18 @@
 namespace DistillSharp.Runtime.Kernels;
 
-/// <summary>How activations are quantized per row (token).</summary>
+/// <summary>How activations are quantized: per row (token), or one scale for the whole matrix.</summary>
 public enum ActivationQuantization
 {
     /// <summary>uint8 with a per-row zero point: q = clamp(round(x/s) + zp, 0, 255).</summary>
     AsymmetricU8,
     /// <summary>int8 without zero point: q = clamp(round(x/s), −127, 127).</summary>
     SymmetricS8,
+    /// <summary>
+    /// uint8 with one scale and zero point from the min and max of all rows of the call (ONNX
+    /// <c>DynamicQuantizeLinear</c>, what ONNX Runtime's fused DynamicQuantizeMatMul computes); every row
+    /// stores the same parameters. For comparisons: coarser than per row.
+    /// </summary>
+    PerTensorAsymmetricU8,
 }
 
 /// <summary>
@@ -18,13 +24,18 @@ public enum ActivationQuantization
 /// Both schemes are stored as unsigned bytes so every GEMM kernel has one input path: symmetric
 /// int8 values are stored offset by 128 (byte = q + 128) with zero point 128. The integer a row
 /// element stands for is always <c>byte − zeroPoint</c>, and the real value is that times the
-/// row scale. Capacity only grows, so steady-state use does not allocate.
+/// row scale. Capacity only grows, so steady-state use does not allocate. The storage keeps
+/// <see cref="SlackRows"/> more rows than asked for, so a kernel that loads whole 16-row tiles
+/// (<see cref="AmxTiles"/>) never reads past the array.
 /// </remarks>
 public sealed class QuantizedActivations
 {
     byte[] _data;
     float[] _scales;
     int[] _zeroPoints;
+
+    /// <summary>Rows of readable bytes past the last row (contents unspecified).</summary>
+    public const int SlackRows = 16;
 
     /// <summary>Creates a buffer for up to <paramref name="rowCapacity"/> rows of <paramref name="cols"/> values.</summary>
     public QuantizedActivations(int rowCapacity, int cols, ActivationQuantization scheme)
@@ -36,7 +47,7 @@ public sealed class QuantizedActivations
         Cols = cols;
         Stride = (cols + 3) & ~3;
         Scheme = scheme;
-        _data = new byte[rowCapacity * Stride];
+        _data = new byte[(rowCapacity + SlackRows) * Stride];
         _scales = new float[rowCapacity];
         _zeroPoints = new int[rowCapacity];
     }
@@ -71,7 +82,7 @@ public sealed class QuantizedActivations
         if (rows < 0) throw new DistillSharpException($"rows must be >= 0, got {rows}.");
         if (rows > _scales.Length)
         {
-            Array.Resize(ref _data, rows * Stride);
+            Array.Resize(ref _data, (rows + SlackRows) * Stride);
             Array.Resize(ref _scales, rows);
             Array.Resize(ref _zeroPoints, rows);
         }

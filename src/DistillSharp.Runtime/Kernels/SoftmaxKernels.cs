@@ -10,8 +10,8 @@ namespace DistillSharp.Runtime.Kernels;
 /// </summary>
 /// <remarks>
 /// The SIMD path and the <see cref="SoftmaxScalar"/> reference compute identical exponentials
-/// (<see cref="FastMath.Exp(float)"/>); they differ only in the order of the row sum, so
-/// probabilities agree within 1e-6 relative (tested). exp error: see <see cref="FastMath"/>.
+/// (<see cref="FastMath.Exp(float)"/>) and sum them in the same 8-lane order (<see cref="LaneOrder"/>),
+/// so they agree bit for bit (tested). exp error: see <see cref="FastMath"/>.
 /// </remarks>
 public static class SoftmaxKernels
 {
@@ -22,6 +22,77 @@ public static class SoftmaxKernels
     /// <summary>Scalar reference of <see cref="Softmax"/>.</summary>
     public static void SoftmaxScalar(Span<float> scores, int cols, ReadOnlySpan<float> mask, float scale = 1f) =>
         Rows(scores, cols, mask, scale, simd: false);
+
+    /// <summary>
+    /// One unmasked row in place, p = softmax(x·scale): exactly what <see cref="Softmax"/> computes
+    /// for it (same products, exponentials and 8-lane sum order), with 512-bit registers where
+    /// available and no per-call checks — the attention kernels' inner step. n ≥ 1.
+    /// </summary>
+    internal static unsafe void Row(float* x, int n, float scale)
+    {
+        if (!Vector256.IsHardwareAccelerated || n < 8)
+        {
+            Rows(new Span<float>(x, n), n, default, scale, simd: false);
+            return;
+        }
+        bool v512 = Vector512.IsHardwareAccelerated;
+        int i = 0;
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        if (v512)
+        {
+            var s16 = Vector512.Create(scale);
+            var m16 = Vector512.Create(float.NegativeInfinity);
+            for (; i + 16 <= n; i += 16)
+            {
+                var t = Vector512.Load(x + i) * s16;
+                t.Store(x + i);
+                m16 = Vector512.MaxNative(m16, t);
+            }
+            vmax = Vector256.MaxNative(m16.GetLower(), m16.GetUpper());
+        }
+        var s8 = Vector256.Create(scale);
+        for (; i + 8 <= n; i += 8)
+        {
+            var t = Vector256.Load(x + i) * s8;
+            t.Store(x + i);
+            vmax = Vector256.MaxNative(vmax, t);
+        }
+        float max = HorizontalMinMax.Max(vmax);
+        for (; i < n; i++) { float t = x[i] * scale; x[i] = t; max = MathF.Max(max, t); }
+        if (float.IsNegativeInfinity(max)) { new Span<float>(x, n).Clear(); return; }
+        i = 0;
+        var acc = Vector256<float>.Zero;
+        if (v512)
+        {
+            var m16 = Vector512.Create(max);
+            for (; i + 16 <= n; i += 16)
+            {
+                var e = FastMath.Exp(Vector512.Load(x + i) - m16);
+                e.Store(x + i);
+                acc += e.GetLower();   // lane j sums elements j, j + 8, j + 16, … in order, as the 8-lane loop
+                acc += e.GetUpper();
+            }
+        }
+        var m8 = Vector256.Create(max);
+        for (; i + 8 <= n; i += 8)
+        {
+            var e = FastMath.Exp(Vector256.Load(x + i) - m8);
+            e.Store(x + i);
+            acc += e;
+        }
+        float sum = LaneOrder.Sum(acc);
+        for (; i < n; i++) { float e = FastMath.Exp(x[i] - max); x[i] = e; sum += e; }
+        float inv = 1f / sum;
+        i = 0;
+        if (v512)
+        {
+            var f16 = Vector512.Create(inv);
+            for (; i + 16 <= n; i += 16) (Vector512.Load(x + i) * f16).Store(x + i);
+        }
+        var f8 = Vector256.Create(inv);
+        for (; i + 8 <= n; i += 8) (Vector256.Load(x + i) * f8).Store(x + i);
+        for (; i < n; i++) x[i] *= inv;
+    }
 
     static void Rows(Span<float> scores, int cols, ReadOnlySpan<float> mask, float scale, bool simd)
     {
@@ -55,9 +126,9 @@ public static class SoftmaxKernels
                 var t = Vector256.LoadUnsafe(ref p, (nuint)i) * s;
                 if (!mask.IsEmpty) t += Vector256.LoadUnsafe(ref pm, (nuint)i);
                 t.StoreUnsafe(ref p, (nuint)i);
-                vmax = Vector256.Max(vmax, t);
+                vmax = Vector256.MaxNative(vmax, t); // finite or −∞ scores: same max as MathF.Max (a ±0 tie gives equal differences below)
             }
-            for (int j = 0; j < 8; j++) max = MathF.Max(max, vmax[j]);
+            max = HorizontalMinMax.Max(vmax);
         }
         for (; i < row.Length; i++)
         {
@@ -69,6 +140,7 @@ public static class SoftmaxKernels
         return max;
     }
 
+    // The exponentials' sum in LaneOrder: eight running lanes over the whole 8-blocks, then the tail.
     static float ExpSum(Span<float> row, float max, bool vec)
     {
         int i = 0;
@@ -84,7 +156,15 @@ public static class SoftmaxKernels
                 e.StoreUnsafe(ref p, (nuint)i);
                 acc += e;
             }
-            sum = Vector256.Sum(acc);
+            sum = LaneOrder.Sum(acc);
+        }
+        else if (row.Length >= 8)
+        {
+            Span<float> lanes = stackalloc float[LaneOrder.Lanes];
+            lanes.Clear();
+            for (; i <= row.Length - 8; i += 8)
+                for (int j = 0; j < 8; j++) { float e = FastMath.Exp(row[i + j] - max); row[i + j] = e; lanes[j] += e; }
+            sum = LaneOrder.Sum(lanes);
         }
         for (; i < row.Length; i++) { float e = FastMath.Exp(row[i] - max); row[i] = e; sum += e; }
         return sum;

@@ -1,5 +1,5 @@
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
-
 namespace DistillSharp.Serving.Backends;
 
 /// <summary>

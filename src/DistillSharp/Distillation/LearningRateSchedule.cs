@@ -1,7 +1,3 @@
-using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-
 namespace DistillSharp.Distillation;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Quantization;

@@ -1,8 +1,5 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Distillation;
 

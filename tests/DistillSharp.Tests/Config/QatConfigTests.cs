@@ -1,7 +1,6 @@
 using DistillSharp.Config;
 using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
 
 namespace DistillSharp.Tests.Config;

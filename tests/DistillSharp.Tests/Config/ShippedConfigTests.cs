@@ -1,5 +1,4 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Tests.Config;

@@ -1,16 +1,13 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Diagnostics;
-using DistillSharp.Data;
 using DistillSharp.Distillation;
-using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Distillation;

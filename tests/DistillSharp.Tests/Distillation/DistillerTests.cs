@@ -1,12 +1,9 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Data;
 using DistillSharp.Distillation;
-using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Distillation;

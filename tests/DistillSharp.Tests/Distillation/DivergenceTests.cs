@@ -2,7 +2,6 @@ using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Distillation.Divergences;
 using DistillSharp.Distillation.Encoder.Losses;
-using DistillSharp.Models;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Tests.Distillation;

@@ -1,16 +1,14 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Data;
 using DistillSharp.Distillation;
-using DistillSharp.Data.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Runtime.Quantization;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Distillation;

@@ -1,9 +1,10 @@
 using DistillSharp.Export.Encoder;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using Google.Protobuf;
 using Onnx;
 using static DistillSharp.Tests.Export.ExportTestKit;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Export;
 

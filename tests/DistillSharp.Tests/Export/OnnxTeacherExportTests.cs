@@ -2,11 +2,12 @@ using System.Diagnostics;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Tests.Models;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Export.ExportTestKit;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Export;
 

@@ -1,5 +1,4 @@
 using DistillSharp.Data.Decoder;
-using DistillSharp.Distillation.Decoder;
 
 namespace DistillSharp.Tests.LanguageModels;
 

@@ -1,12 +1,9 @@
 using DistillSharp.Distillation.Divergences;
-using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Data;
 using DistillSharp.Distillation;
 using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Models.Decoder;
 using DistillSharp.Evaluation.Decoder;
 using static TorchSharp.torch;
 

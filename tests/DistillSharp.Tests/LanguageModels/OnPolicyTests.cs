@@ -1,8 +1,4 @@
 using DistillSharp.Distillation.Divergences;
-using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Models.Decoder;

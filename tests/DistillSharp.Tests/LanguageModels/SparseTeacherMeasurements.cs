@@ -1,5 +1,4 @@
 using DistillSharp.Distillation.Divergences;
-using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
 using Xunit.Abstractions;

@@ -1,7 +1,7 @@
 using DistillSharp.Distillation.Divergences;
-using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Models.Decoder;
 using DistillSharp.Tests.Distillation;
 using static TorchSharp.torch;
 

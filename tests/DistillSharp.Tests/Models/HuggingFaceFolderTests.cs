@@ -1,5 +1,6 @@
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Models;

@@ -1,6 +1,4 @@
 using DistillSharp.Config;
-using DistillSharp.Config.Yaml;
-using DistillSharp.Pipeline;
 using DistillSharp.Config.Encoder;
 
 namespace DistillSharp.Tests.Pipeline;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using DistillSharp.Data;
 using DistillSharp.Distillation;
 using DistillSharp.Models.Encoder;
 

@@ -1,5 +1,4 @@
 using DistillSharp.Benchmarks.Decoder;
-using DistillSharp.Config.Decoder;
 using DistillSharp.Pipeline.Decoder;
 using DistillSharp.Reports.Decoder;
 

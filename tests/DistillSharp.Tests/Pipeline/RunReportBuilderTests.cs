@@ -1,6 +1,4 @@
 using DistillSharp.Benchmarks;
-using DistillSharp.Data.Encoder;
-using DistillSharp.Distillation.Encoder;
 using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Distillation;
 

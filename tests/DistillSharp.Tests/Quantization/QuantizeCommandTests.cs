@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Quantization;

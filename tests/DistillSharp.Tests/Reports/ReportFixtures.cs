@@ -1,4 +1,3 @@
-using DistillSharp.Data;
 using DistillSharp.Distillation;
 using DistillSharp.Reports.Encoder;
 

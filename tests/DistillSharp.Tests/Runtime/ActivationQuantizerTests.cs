@@ -7,6 +7,7 @@ public class ActivationQuantizerTests
     [Theory]
     [InlineData(ActivationQuantization.AsymmetricU8)]
     [InlineData(ActivationQuantization.SymmetricS8)]
+    [InlineData(ActivationQuantization.PerTensorAsymmetricU8)]
     public void SimdMatchesScalarBitForBit(ActivationQuantization scheme)
     {
         var rng = new Random(11);
@@ -23,6 +24,20 @@ public class ActivationQuantizerTests
                 Assert.Equal(scalar.Scales.ToArray(), simd.Scales.ToArray());
                 Assert.Equal(scalar.ZeroPoints.ToArray(), simd.ZeroPoints.ToArray());
             }
+    }
+
+    [Fact]
+    public void PerTensor_is_the_asymmetric_row_rule_applied_to_the_whole_matrix()
+    {
+        // Rows [-1, 0.5] and [0.25, 2.5]: the matrix's min −1 and max 2.5 give every row
+        // s = 3.5/255 and zp = 73 (ONNX DynamicQuantizeLinear's rule), unlike per row.
+        float[] x = [-1f, 0.5f, 0.25f, 2.5f];
+        var q = new QuantizedActivations(2, 2, ActivationQuantization.PerTensorAsymmetricU8);
+        ActivationQuantizer.Quantize(x, 2, q);
+        Assert.Equal([3.5f / 255f, 3.5f / 255f], q.Scales.ToArray());
+        Assert.Equal([73, 73], q.ZeroPoints.ToArray());
+        float inv = 1f / (3.5f / 255f);
+        Assert.Equal([0, (byte)(MathF.Round(0.5f * inv) + 73), (byte)(MathF.Round(0.25f * inv) + 73), 255], q.Data.ToArray().Where((_, i) => i % q.Stride < 2));
     }
 
     [Fact]

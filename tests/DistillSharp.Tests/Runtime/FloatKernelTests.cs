@@ -20,6 +20,14 @@ public class FloatKernelTests
                 $"{what}: [{i}] expected {expected[i]:R}, got {actual[i]:R}");
     }
 
+    // The scalar references emulate the SIMD code's 8-lane sums (LaneOrder), so the two agree bit for bit.
+    static void AssertBitEqual(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{what}: [{i}] scalar {expected[i]:R}, SIMD {actual[i]:R}");
+    }
+
     [Fact]
     public void GeluAndBiasGeluAreBitIdenticalToScalar()
     {
@@ -46,7 +54,7 @@ public class FloatKernelTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void LayerNormMatchesScalarAndDouble(bool gelu)
+    public void LayerNormEqualsScalarAndMatchesDouble(bool gelu)
     {
         foreach (int cols in new[] { 1, 7, 33, 384 })
         {
@@ -61,7 +69,7 @@ public class FloatKernelTests
             else LayerNormKernels.ResidualLayerNorm(x, r, gamma, beta, eps, fused);
             var scalar = new float[x.Length];
             LayerNormKernels.LayerNormScalar(x, r, gamma, beta, eps, scalar, gelu);
-            AssertClose(scalar, fused, 1e-5, $"SIMD vs scalar, cols={cols}");
+            AssertBitEqual(scalar, fused, $"SIMD vs scalar, cols={cols}");
             // Unfused path: residual add, LayerNorm, GELU as separate kernels.
             var unfused = new float[x.Length];
             ElementwiseKernels.ResidualAdd(x, r, unfused);
@@ -88,7 +96,7 @@ public class FloatKernelTests
     }
 
     [Fact]
-    public void SoftmaxWithMaskMatchesScalarAndDouble()
+    public void SoftmaxWithMaskEqualsScalarAndMatchesDouble()
     {
         foreach (int cols in new[] { 1, 7, 33, 64, 384 })
         {
@@ -99,7 +107,7 @@ public class FloatKernelTests
             var simd = (float[])x.Clone(); var scalar = (float[])x.Clone();
             SoftmaxKernels.Softmax(simd, cols, mask, 0.125f);
             SoftmaxKernels.SoftmaxScalar(scalar, cols, mask, 0.125f);
-            AssertClose(scalar, simd, 1e-6, $"SIMD vs scalar, cols={cols}");
+            AssertBitEqual(scalar, simd, $"SIMD vs scalar, cols={cols}");
             for (int row = 0; row < rows; row++)
             {
                 double max = double.NegativeInfinity, sum = 0;

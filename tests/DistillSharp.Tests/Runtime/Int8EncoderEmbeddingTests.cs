@@ -2,10 +2,11 @@ using System.Text.Json.Nodes;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Runtime.Encoder;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Export.ExportTestKit;
 using DistillSharp.Quantization.Encoder;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Runtime;
 

@@ -2,9 +2,10 @@ using System.Text.Json.Nodes;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Runtime.Encoder;
 using static DistillSharp.Tests.Export.ExportTestKit;
 using DistillSharp.Quantization.Encoder;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Runtime;
 

@@ -3,9 +3,10 @@ using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Quantization;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Runtime.Encoder;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Export.ExportTestKit;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Runtime;
 

@@ -41,6 +41,9 @@ public class Int8GemmTests
         int seed = 0;
         var shapes = from m in new[] { 1, 3, 17 } from n in new[] { 1, 7, 33, 384 } from k in new[] { 1, 5, 64, 385 } select (m, n, k);
         shapes = shapes.Append((13, 33, 385)); // 8-row tile + a 4-row tail + 1 row
+        shapes = shapes.Append((9, 80, 68));   // 5 blocks: a 3-block and a 2-block group (avx512-vnni), 8 + 1 rows
+        shapes = shapes.Append((50, 80, 128)); // K = 2·64: amx-int8 runs it (32 + 18 rows: two and two row tiles, 2 + 2 + 1 blocks)
+        shapes = shapes.Append((17, 48, 64));  // one 64-deep step, 16 + 1 rows
         foreach (var scheme in new[] { ActivationQuantization.AsymmetricU8, ActivationQuantization.SymmetricS8 })
             foreach (var (m, n, k) in shapes)
                     {
@@ -84,6 +87,32 @@ public class Int8GemmTests
         // Row 0: 255·127·64 scaled by the row scale (255/255 = 1).
         Assert.Equal(255f * 127 * 64 * q.Scales[0], actual[0]);
         Assert.Equal(-255f * 127 * 64 * q.Scales[0], actual[1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelNames))]
+    public void MultiplyQuantize_equals_multiply_then_quantize(string kernel)
+    {
+        if (!Int8KernelRegistry.All.First(k => k.Name == kernel).IsSupported) return;
+        using var pool = new KernelThreadPool(2);
+        var gemm = new Int8Gemm(kernel, pool);
+        foreach (var scheme in new[] { ActivationQuantization.AsymmetricU8, ActivationQuantization.SymmetricS8 })
+            foreach (var (m, n, k) in new[] { (1, 7, 5), (17, 80, 64), (37, 100, 33) })
+            {
+                var (x, w, scales, bias) = Problem(m, n, k, m + n + k);
+                var q = new QuantizedActivations(m, k, scheme);
+                ActivationQuantizer.Quantize(x, m, q);
+                var packed = new PackedInt8Weights(w, scales, n, k);
+                var y = new float[m * n];
+                gemm.Multiply(q, packed, bias, y, GemmActivation.Gelu);
+                var expected = new QuantizedActivations(m, n, scheme);
+                ActivationQuantizer.QuantizeScalar(y, m, expected);
+                var actual = new QuantizedActivations(0, n, scheme);
+                gemm.MultiplyQuantize(q, packed, bias, actual, GemmActivation.Gelu);
+                Assert.Equal(expected.Data.ToArray(), actual.Data.ToArray());
+                Assert.Equal(expected.Scales.ToArray(), actual.Scales.ToArray());
+                Assert.Equal(expected.ZeroPoints.ToArray(), actual.ZeroPoints.ToArray());
+            }
     }
 
     [Fact]
@@ -136,7 +165,7 @@ public class Int8GemmTests
     [Fact]
     public void RegistryListsEveryKernelAndPicksASupportedOne()
     {
-        Assert.Equal(["avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"], Int8KernelRegistry.All.Select(k => k.Name));
+        Assert.Equal(["amx-int8", "avx512-vnni", "avx-vnni", "avx512bw", "avx2", "arm64-dot", "scalar"], Int8KernelRegistry.All.Select(k => k.Name));
         Assert.True(Int8KernelRegistry.Best.IsSupported);
         Assert.Contains(Int8KernelRegistry.Available, k => k.Name == "scalar");
         Assert.Same(Int8KernelRegistry.Available[0], Int8KernelRegistry.Resolve("auto"));

@@ -31,6 +31,21 @@ public class KernelThreadPoolTests
             }
     }
 
+    [Theory]
+    [InlineData(0)]     // workers sleep at once: every job goes through the semaphore
+    [InlineData(200)]   // the default: workers spin between jobs
+    public void JobsAfterTheWorkersFellAsleepStillRunEveryChunk(int spinMicroseconds)
+    {
+        using var pool = new KernelThreadPool(3, spinMicroseconds);
+        for (int call = 0; call < 40; call++)
+        {
+            if (call % 8 == 0) Thread.Sleep(2); // longer than the spin: the workers block
+            var job = new CountingJob(9);
+            pool.Run(job, 9);
+            Assert.All(job.Hits, h => Assert.Equal(1, h));
+        }
+    }
+
     [Fact]
     public void AChunkExceptionReachesTheCallerAndThePoolStaysUsable()
     {

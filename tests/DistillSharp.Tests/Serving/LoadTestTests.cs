@@ -1,4 +1,3 @@
-using DistillSharp.Serving;
 using DistillSharp.Serving.LoadTesting;
 using static DistillSharp.Tests.Serving.ServingTestKit;
 

@@ -2,9 +2,7 @@ using DistillSharp.Serving.Generation;
 using DistillSharp.Cli.Serving;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Quantization.Encoder;
-using DistillSharp.Quantization.Decoder;
 using DistillSharp.Tests.Runtime;
 using static DistillSharp.Tests.Serving.ServingTestKit;
 

@@ -3,15 +3,15 @@ using System.Text.Json;
 using DistillSharp.Data;
 using DistillSharp.Serving.Generation;
 using DistillSharp.Runtime.Tokenization;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Quantization.Decoder;
 using DistillSharp.Runtime.Decoder;
 using DistillSharp.Serving;
 using DistillSharp.Serving.Backends;
-using DistillSharp.Serving.Batching;
 using DistillSharp.Tests.Models.Decoder;
 using DistillSharp.Tests.Runtime;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Tests.Serving;
 

@@ -1,7 +1,17 @@
 using System.Diagnostics;
-using DistillSharp.Config.Decoder;
 
 namespace DistillSharp.Benchmarks.Decoder;
+
+/// <summary>Prefill/decode benchmark settings.</summary>
+/// <param name="Batch">Batch sizes (default 1 and 8).</param>
+/// <param name="PromptTokens">Prompt length for prefill.</param>
+/// <param name="NewTokens">Decoded tokens per run.</param>
+/// <param name="Runs">Timed runs per setting (after one warm-up).</param>
+public sealed record LmBenchConfig(IReadOnlyList<int>? Batch = null, int PromptTokens = 64, int NewTokens = 32, int Runs = 3)
+{
+    /// <summary>Batch sizes.</summary>
+    public IReadOnlyList<int> Batches => Batch ?? [1, 8];
+}
 
 /// <summary>
 /// A decoder that can be timed: prefill a batch of prompts, then decode greedily token by token.

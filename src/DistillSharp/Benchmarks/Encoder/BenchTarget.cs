@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Quantization.Encoder;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Benchmarks.Encoder;

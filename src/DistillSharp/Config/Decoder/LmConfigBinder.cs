@@ -1,10 +1,9 @@
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Distillation.Decoder.Losses;
 using DistillSharp.Distillation.Divergences;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Config.Yaml;
+using DistillSharp.Benchmarks.Decoder;
 
 namespace DistillSharp.Config.Decoder;
 

@@ -1,3 +1,4 @@
+using DistillSharp.Benchmarks.Decoder;
 namespace DistillSharp.Config.Decoder;
 
 /// <summary>
@@ -178,15 +179,4 @@ public sealed record LmEvalConfig(int MaxBlocks = 64, IReadOnlyList<string>? Pro
 {
     /// <summary>The sample prompts (default three fixed openings).</summary>
     public IReadOnlyList<string> SamplePrompts => Prompts ?? ["Call me", "The whale", "Fellow citizens, the state of the Union"];
-}
-
-/// <summary>Prefill/decode benchmark settings.</summary>
-/// <param name="Batch">Batch sizes (default 1 and 8).</param>
-/// <param name="PromptTokens">Prompt length for prefill.</param>
-/// <param name="NewTokens">Decoded tokens per run.</param>
-/// <param name="Runs">Timed runs per setting (after one warm-up).</param>
-public sealed record LmBenchConfig(IReadOnlyList<int>? Batch = null, int PromptTokens = 64, int NewTokens = 32, int Runs = 3)
-{
-    /// <summary>Batch sizes.</summary>
-    public IReadOnlyList<int> Batches => Batch ?? [1, 8];
 }

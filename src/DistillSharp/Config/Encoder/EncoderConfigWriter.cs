@@ -1,9 +1,7 @@
 using static DistillSharp.Config.ConfigWriter;
 using DistillSharp.Distillation.Encoder.Losses;
 using YamlDotNet.RepresentationModel;
-using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Config.Encoder;

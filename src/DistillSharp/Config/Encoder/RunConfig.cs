@@ -1,4 +1,3 @@
-using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Quantization;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Distillation.Encoder;

@@ -1,7 +1,7 @@
 using DistillSharp.Data;
 using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder.Losses;
-using TorchSharp;
+using DistillSharp.Models.Decoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Decoder;

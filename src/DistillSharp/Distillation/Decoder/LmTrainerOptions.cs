@@ -1,6 +1,3 @@
-using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Distillation.Decoder.Losses;
 
 namespace DistillSharp.Distillation.Decoder;

@@ -1,7 +1,6 @@
 using static TorchSharp.torch;
 using DistillSharp.Data.Decoder;
-using DistillSharp.Distillation.Decoder;
-using DistillSharp.Distillation.Decoder.Losses;
+using DistillSharp.Models.Decoder;
 
 namespace DistillSharp.Evaluation.Decoder;
 

@@ -1,7 +1,8 @@
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using static DistillSharp.Export.OnnxGraphBuilder;
 using DataType = Onnx.TensorProto.Types.DataType;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;
 
@@ -35,8 +36,12 @@ internal static class BertOnnxGraph
             ["relu"] = (g, x, hint) => g.Node("Relu", [x], hint),
         };
 
-    /// <summary>Appends the whole encoder to <paramref name="g"/> and declares inputs and outputs.</summary>
-    public static void Write(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer, Pooling pooling, bool normalize)
+    /// <summary>
+    /// Appends the whole encoder to <paramref name="g"/> and declares inputs and outputs; with
+    /// <paramref name="distillation"/> also every hidden state, attention map and Q/K/V (see <see cref="OnnxTeacherForward"/>).
+    /// </summary>
+    public static void Write(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer, Pooling pooling, bool normalize,
+        bool distillation = false)
     {
         if (!Activations.TryGetValue(c.HiddenAct, out var activation))
             throw new DistillSharpException($"cannot export hidden_act '{c.HiddenAct}' to ONNX; supported: {string.Join(", ", Activations.Keys)}");
@@ -61,8 +66,21 @@ internal static class BertOnnxGraph
         string mask4 = g.Node("Unsqueeze", [maskF, g.Longs(1, 2)], "mask/b11t");
         string additive = g.Node("Mul", [g.Node("Sub", [g.Scalar(1f), mask4], "mask/inverted"), g.Scalar(float.MinValue)], "mask/additive");
 
+        string H = c.HiddenSize.ToString(), heads = c.NumAttentionHeads.ToString(), d = c.HeadDim.ToString();
+        if (distillation) g.Output(hidden, OnnxTeacherForward.OutputName(OnnxTeacherForward.HiddenState, 0), DataType.Float, "batch", "sequence", H);
         for (int i = 0; i < c.NumHiddenLayers; i++)
-            hidden = Layer(g, c, w, writer, activation, $"encoder.layer.{i}", hidden, additive, eps);
+        {
+            var layer = Layer(g, c, w, writer, activation, $"encoder.layer.{i}", hidden, additive, eps);
+            hidden = layer.Output;
+            if (!distillation) continue;
+            g.Output(hidden, OnnxTeacherForward.OutputName(OnnxTeacherForward.HiddenState, i + 1), DataType.Float, "batch", "sequence", H);
+            g.Output(layer.Probs, OnnxTeacherForward.OutputName(OnnxTeacherForward.Attention, i), DataType.Float, "batch", heads, "sequence", "sequence");
+            g.Output(layer.Q, OnnxTeacherForward.OutputName(OnnxTeacherForward.Query, i), DataType.Float, "batch", heads, "sequence", d);
+            // Keys enter the scores transposed (B, h, d, T); the distillation output is (B, h, T, d) like Q and V.
+            string k = g.Node("Transpose", [layer.KT], $"encoder.layer.{i}/k_bhtd", Attr("perm", new long[] { 0, 1, 3, 2 }));
+            g.Output(k, OnnxTeacherForward.OutputName(OnnxTeacherForward.Key, i), DataType.Float, "batch", heads, "sequence", d);
+            g.Output(layer.V, OnnxTeacherForward.OutputName(OnnxTeacherForward.Value, i), DataType.Float, "batch", heads, "sequence", d);
+        }
         g.Output(hidden, "last_hidden_state", DataType.Float, "batch", "sequence", c.HiddenSize.ToString());
 
         string pooled = pooling == Pooling.Cls
@@ -78,7 +96,8 @@ internal static class BertOnnxGraph
         g.Output(pooled, "sentence_embedding", DataType.Float, "batch", c.HiddenSize.ToString());
     }
 
-    static string Layer(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer,
+    // One encoder layer: its output and, for distillation outputs, the values inside attention.
+    static (string Output, string Probs, string Q, string KT, string V) Layer(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer,
         Func<OnnxGraphBuilder, string, string, string> activation, string p, string x, string additive, float eps)
     {
         long[] split = [0, 0, c.NumAttentionHeads, c.HeadDim];                                      // 0 = keep B, T
@@ -100,7 +119,7 @@ internal static class BertOnnxGraph
 
         string inter = activation(g, writer.Linear(g, $"{p}.intermediate.dense", attended), $"{p}/intermediate_act");
         string ffnOut = writer.Linear(g, $"{p}.output.dense", inter);
-        return LayerNorm(g, w, g.Node("Add", [ffnOut, attended], $"{p}/output_residual"), $"{p}.output.LayerNorm", eps);
+        return (LayerNorm(g, w, g.Node("Add", [ffnOut, attended], $"{p}/output_residual"), $"{p}.output.LayerNorm", eps), probs, q, kT, v);
     }
 
     static string LayerNorm(OnnxGraphBuilder g, WeightTable w, string x, string name, float eps)

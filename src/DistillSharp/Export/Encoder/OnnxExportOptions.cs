@@ -1,3 +1,5 @@
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;
@@ -26,12 +28,18 @@ public enum OnnxDynamicActivations
 /// <param name="Normalize">L2-normalise <c>sentence_embedding</c>; null = the encoder's own (true for a bare model).</param>
 /// <param name="QuantizeWordEmbeddings">INT8 export only: store the word embedding table as int8 with one scale per row.</param>
 /// <param name="DynamicActivations">INT8 export of a dynamic model only: see <see cref="OnnxDynamicActivations"/>.</param>
+/// <param name="DistillationOutputs">
+/// Also output what distillation losses read from a teacher, named as <see cref="OnnxTeacherForward"/>
+/// expects: every hidden state (embedding output, then each layer's), every layer's attention
+/// probabilities, and its queries, keys and values in heads layout (B, h, T, d).
+/// </param>
 public sealed record OnnxExportOptions(
     int Opset = 17,
     Pooling? Pooling = null,
     bool? Normalize = null,
     bool QuantizeWordEmbeddings = true,
-    OnnxDynamicActivations DynamicActivations = OnnxDynamicActivations.OrtPerTensor)
+    OnnxDynamicActivations DynamicActivations = OnnxDynamicActivations.OrtPerTensor,
+    bool DistillationOutputs = false)
 {
     /// <summary>Lowest opset we write (LayerNormalization was added in 17).</summary>
     public const int MinOpset = 17;

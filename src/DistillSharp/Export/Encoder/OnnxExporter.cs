@@ -1,9 +1,10 @@
 using Google.Protobuf;
 using Onnx;
 using DistillSharp.Models.Encoder;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;
 
@@ -85,7 +86,7 @@ public static class OnnxExporter
     static ModelProto Build(BertConfig config, WeightTable weights, IOnnxWeightWriter writer, OnnxExportOptions options)
     {
         var g = new OnnxGraphBuilder();
-        BertOnnxGraph.Write(g, config, weights, writer, options.Pooling ?? Pooling.Mean, options.Normalize ?? true);
+        BertOnnxGraph.Write(g, config, weights, writer, options.Pooling ?? Pooling.Mean, options.Normalize ?? true, options.DistillationOutputs);
         var model = g.Build("bert_encoder", options.Opset, Producer);
         model.Graph.DocString = $"BERT encoder: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, {config.NumAttentionHeads} heads, " +
                                 $"ffn {config.IntermediateSize}, {config.HiddenAct}; sentence_embedding = {options.Pooling ?? Pooling.Mean} pooling" +

@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 namespace DistillSharp.Models.Encoder;
 
@@ -23,7 +24,7 @@ public sealed record BuiltinTeacher(
     public string NuGetAssemblyPath => Path.Combine(
         CachePaths.NuGetPackages, PackageId.ToLowerInvariant(), PackageVersion, "lib", "netstandard2.1", AssemblyName + ".dll");
 
-    /// <summary>Where the build copies the assembly next to our own (see DistillSharp.csproj).</summary>
+    /// <summary>Where the build copies the assembly next to our own (see the library's project file).</summary>
     public string LocalAssemblyPath => Path.Combine(AppContext.BaseDirectory, "teachers", AssemblyName + ".dll");
 
     /// <summary>Reads the embedded ONNX model and vocabulary without running any of the package's code.</summary>

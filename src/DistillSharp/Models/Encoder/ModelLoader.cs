@@ -1,7 +1,8 @@
 using DistillSharp.Runtime.Formats;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Tokenization;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Models.Encoder;
 

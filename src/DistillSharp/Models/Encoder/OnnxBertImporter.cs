@@ -1,6 +1,7 @@
 using Onnx;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Models.Checkpoints;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Models.Encoder;
 

@@ -3,6 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Onnx;
 using DistillSharp.Runtime.Tokenization;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 using DistillSharp.Models.Checkpoints;
 

@@ -1,6 +1,7 @@
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Models.Encoder;
 

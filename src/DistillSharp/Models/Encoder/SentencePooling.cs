@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Models.Encoder;

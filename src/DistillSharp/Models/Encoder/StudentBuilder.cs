@@ -1,5 +1,6 @@
-using DistillSharp.Runtime.Encoder;
 using static TorchSharp.torch;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Models.Encoder;
 

@@ -1,6 +1,5 @@
 using DistillSharp.Diagnostics;
 using DistillSharp.Data.Decoder;
-using DistillSharp.Distillation.Decoder;
 using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Models.Decoder.Generation;

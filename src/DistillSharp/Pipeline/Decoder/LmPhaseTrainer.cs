@@ -1,7 +1,3 @@
-using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
-using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using DistillSharp.Data;
 using DistillSharp.Data.Decoder;
-using DistillSharp.Distillation.Decoder;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Config.Decoder;
 

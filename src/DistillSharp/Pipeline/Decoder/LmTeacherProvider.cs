@@ -2,7 +2,6 @@ using DistillSharp.Runtime.Decoder;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using DistillSharp.Data.Decoder;
 using DistillSharp.Distillation.Decoder;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Reports.Decoder;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using DistillSharp.Runtime;
 using DistillSharp.Data.Decoder;
-using DistillSharp.Distillation.Decoder;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Models.Decoder.Generation;
 using DistillSharp.Runtime.Decoder.Generation;

@@ -2,13 +2,13 @@ using System.Text.Json;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Data.Encoder;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Quantization;
-using DistillSharp.Runtime.Encoder;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Distillation;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Pipeline.Encoder;
 

@@ -1,6 +1,4 @@
 using DistillSharp.Config.Encoder;
-using DistillSharp.Distillation.Encoder;
-using DistillSharp.Quantization;
 using DistillSharp.Data;
 using DistillSharp.Evaluation;
 

@@ -3,18 +3,17 @@ using DistillSharp.Pipeline;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
-using DistillSharp.Data;
 using DistillSharp.Distillation;
-using DistillSharp.Data.Encoder;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Formats;
 using DistillSharp.Reports.Encoder;
-using DistillSharp.Runtime.Encoder;
 using static TorchSharp.torch;
 using DistillSharp.Quantization.Encoder;
 using DistillSharp.Benchmarks.Encoder;
+using DistillSharp.Runtime.Kernels;
+using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Pipeline.Encoder;
 

@@ -1,5 +1,3 @@
-using DistillSharp.Data.Encoder;
-using DistillSharp.Distillation.Encoder;
 using DistillSharp.Reports.Encoder;
 using DistillSharp.Distillation;
 

@@ -1,10 +1,8 @@
 using DistillSharp.Data.Decoder;
-using DistillSharp.Distillation.Decoder;
 using DistillSharp.Evaluation.Decoder;
 using DistillSharp.Models.Decoder;
 using DistillSharp.Runtime.Decoder;
 using DistillSharp.Benchmarks.Decoder;
-using DistillSharp.Config.Decoder;
 using Xunit.Abstractions;
 using static DistillSharp.Tests.Runtime.Decoder.TinyDecoders;
 using static TorchSharp.torch;

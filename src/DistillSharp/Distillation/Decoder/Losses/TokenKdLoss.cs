@@ -1,4 +1,5 @@
 using DistillSharp.Distillation.Divergences;
+using DistillSharp.Models.Decoder;
 using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Decoder.Losses;
@@ -39,19 +40,10 @@ public sealed class TokenKdLoss
     {
         var (logP, logQ) = teacher.Align(studentLogits, Temperature);  // (B, T, S) each
         var perToken = PerToken(logP, logQ);                            // (B, T)
-        return MaskedMean(perToken, lossMask) * (Temperature * Temperature);
+        return NextTokenCrossEntropy.MaskedMean(perToken, lossMask) * (Temperature * Temperature);
     }
 
     /// <summary>The divergence per position over the last axis: (B, T, S) log-probs → (B, T).</summary>
     public Tensor PerToken(Tensor logP, Tensor logQ) => Divergence.PerPosition(logP, logQ);
 
-    /// <summary>Mean of (B, T) values where <paramref name="mask"/> is set; 0 when nothing is.</summary>
-    public static Tensor MaskedMean(Tensor values, Tensor mask)
-    {
-        if (values.dim() != 2 || !values.shape.SequenceEqual(mask.shape))
-            throw new DistillSharpException($"per-token values ({string.Join(", ", values.shape)}) and loss mask ({string.Join(", ", mask.shape)}) must both be (B, T)");
-        var keep = mask.dtype == ScalarType.Bool ? mask : mask.gt(0);
-        var sum = where(keep, values, zeros_like(values)).sum();
-        return sum / keep.sum().clamp_min(1).to_type(values.dtype);
-    }
 }

@@ -1,4 +1,3 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Yaml;
 using YamlDotNet.RepresentationModel;
 

@@ -1,5 +1,4 @@
 using DistillSharp.Distillation.Divergences;
-using DistillSharp.Config;
 using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

@@ -1,4 +1,3 @@
-using DistillSharp.Config;
 using DistillSharp.Config.Yaml;
 
 namespace DistillSharp.Distillation.Encoder.Losses;

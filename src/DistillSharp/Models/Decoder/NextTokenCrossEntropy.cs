@@ -2,7 +2,7 @@
 //   CE = mean over scored positions (b, t) of −log softmax(z_{b,t})[y_{b,t}].
 using static TorchSharp.torch;
 
-namespace DistillSharp.Distillation.Decoder.Losses;
+namespace DistillSharp.Models.Decoder;
 
 /// <summary>Masked next-token cross-entropy (mean negative log-likelihood per scored token).</summary>
 public static class NextTokenCrossEntropy
@@ -18,5 +18,15 @@ public static class NextTokenCrossEntropy
 
     /// <summary>Mean NLL over positions where <paramref name="lossMask"/> is set: a scalar.</summary>
     public static Tensor Compute(Tensor logits, Tensor targets, Tensor lossMask) =>
-        TokenKdLoss.MaskedMean(PerToken(logits, targets), lossMask);
+        MaskedMean(PerToken(logits, targets), lossMask);
+
+    /// <summary>Mean of (B, T) values where <paramref name="mask"/> is set; 0 when nothing is.</summary>
+    public static Tensor MaskedMean(Tensor values, Tensor mask)
+    {
+        if (values.dim() != 2 || !values.shape.SequenceEqual(mask.shape))
+            throw new DistillSharpException($"per-token values ({string.Join(", ", values.shape)}) and loss mask ({string.Join(", ", mask.shape)}) must both be (B, T)");
+        var keep = mask.dtype == ScalarType.Bool ? mask : mask.gt(0);
+        var sum = where(keep, values, zeros_like(values)).sum();
+        return sum / keep.sum().clamp_min(1).to_type(values.dtype);
+    }
 }

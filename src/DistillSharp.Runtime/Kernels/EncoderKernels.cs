@@ -1,10 +1,9 @@
-using DistillSharp.Runtime.Kernels;
 
-namespace DistillSharp.Runtime.Encoder;
+namespace DistillSharp.Runtime.Kernels;
 
 /// <summary>
-/// The compute objects one <see cref="Int8Encoder"/> owns: the int8 GEMM (with its own worker
-/// threads), a kernel thread pool for everything else, the reusable per-call job objects and the
+/// The compute objects one <c>Int8Encoder</c> owns: one kernel thread pool shared by the
+/// int8 GEMM and everything else (so every job finds the same, already spinning workers), the reusable per-call job objects and the
 /// quantized-activation buffers (one per input width). Owning them means a forward pass allocates
 /// nothing once the buffers have grown to the batch shape.
 /// </summary>
@@ -15,12 +14,17 @@ internal sealed class EncoderKernels : IDisposable
     public EncoderKernels(int threads, string? kernel, bool fuse, ActivationQuantization scheme, IEnumerable<int> inputWidths)
     {
         Fuse = fuse;
-        Int8 = new Int8Gemm(new Int8GemmOptions(kernel, threads));
         Pool = threads > 1 ? new KernelThreadPool(threads) : null;
+        Int8 = new Int8Gemm(kernel, Pool);
         Rows = new RowKernels(Pool);
+        Quantizer = new ParallelQuantizer(Pool);
         Attention = new AttentionKernel(Pool);
         _activations = inputWidths.Distinct().Select(cols => new QuantizedActivations(0, cols, scheme)).ToArray();
+        PerRowActivations = ActivationQuantizer.IsPerRow(scheme);
     }
+
+    /// <summary>True unless activations are quantized per tensor (then a GEMM cannot quantize its own output rows).</summary>
+    public bool PerRowActivations { get; }
 
     /// <summary>Fused epilogues (bias+GELU in the GEMM, residual+LayerNorm in one kernel) or separate passes.</summary>
     public bool Fuse { get; }
@@ -28,11 +32,14 @@ internal sealed class EncoderKernels : IDisposable
     /// <summary>The int8 GEMM.</summary>
     public Int8Gemm Int8 { get; }
 
-    /// <summary>Pool for the fp32 GEMM, attention and row kernels; null with one thread.</summary>
+    /// <summary>Pool for every kernel (int8 and fp32 GEMM, attention, row kernels); null with one thread.</summary>
     public KernelThreadPool? Pool { get; }
 
     /// <summary>Job state of the fp32 GEMM.</summary>
     public Fp32Gemm.Job Fp32Job { get; } = new();
+
+    /// <summary>Dynamic activation quantization over the pool.</summary>
+    public ParallelQuantizer Quantizer { get; }
 
     /// <summary>Row-wise kernels.</summary>
     public RowKernels Rows { get; }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 
-namespace DistillSharp.Runtime.Encoder;
+namespace DistillSharp.Runtime.Kernels;
 
-/// <summary>The steps of an <see cref="Int8Encoder"/> forward pass that its profiler times separately.</summary>
+/// <summary>The steps of an <c>Int8Encoder</c> forward pass that its profiler times separately.</summary>
 public enum EncoderOp
 {
     /// <summary>Embedding lookup + LayerNorm.</summary>
