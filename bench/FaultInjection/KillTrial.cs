@@ -23,19 +23,31 @@ sealed record TrialResult(string Kind, int Trial, string Moment, double? KilledA
 /// One trial: start `distill run`, SIGKILL it at the trial's moment, then `distill run --resume`
 /// until it completes (at most three times), and compare the compared files with the uninterrupted run.
 /// </summary>
-sealed class KillTrial(RunKind kind, string work, string cacheRoot, double referenceSeconds, string referenceDir)
+sealed class KillTrial(RunKind kind, string work, string sharedCacheRoot, double referenceSeconds, string referenceDir)
 {
+    // A new, empty cache root that shares the fetched datasets of the shared one.
+    string ColdCache(int trial)
+    {
+        string root = $"{sharedCacheRoot}-cold-{trial:D2}";
+        Directory.CreateDirectory(root);
+        string npm = Path.Combine(sharedCacheRoot, "npm");
+        if (Path.Exists(npm) && !Path.Exists(Path.Combine(root, "npm"))) Directory.CreateSymbolicLink(Path.Combine(root, "npm"), new FileInfo(npm).LinkTarget ?? npm);
+        return root;
+    }
+
     static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
     public TrialResult Run(int trial, Moment moment, Random random)
     {
         string runDir = Path.Combine(work, $"{kind.Name}-trial-{trial:D2}");
         string[] args = ["run", kind.Config, "--out", runDir];
+        // The shared cache is warm after the first trial; a kill during a teacher-cache write needs a cold one.
+        string cacheRoot = moment == Moment.TeacherCacheWrite ? ColdCache(trial) : sharedCacheRoot;
         double? killedAt = null;
         string? during = null;
         using (var first = new ChildRun(args, cacheRoot))
         {
-            (killedAt, during) = KillAt(first, moment, random, runDir);
+            (killedAt, during) = KillAt(first, moment, random, runDir, cacheRoot);
             if (killedAt is null && first.Wait(Timeout) is not 0)
                 return new(kind.Name, trial, moment.ToString(), null, null, 0, false, false, "the uninterrupted run failed: " + Tail(first.Output));
         }
@@ -62,7 +74,7 @@ sealed class KillTrial(RunKind kind, string work, string cacheRoot, double refer
     }
 
     // Kills at the moment (or returns nulls when the run ended first). "During" names the write in progress.
-    (double? At, string? During) KillAt(ChildRun child, Moment moment, Random random, string runDir)
+    (double? At, string? During) KillAt(ChildRun child, Moment moment, Random random, string runDir, string cacheRoot)
     {
         if (moment is Moment.Random or Moment.KillTheResume)
         {

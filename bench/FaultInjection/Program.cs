@@ -4,7 +4,8 @@
 // run's and that no kill left a folder that cannot resume. Encoder and LM kinds, tiny configs.
 // With --storage (root: it mounts small tmpfs folders) it also fills the disk part-way through runs
 // and turns run folders read-only before --resume (StorageTrial).
-// Usage: dotnet run -c Release --project bench/FaultInjection [-- --kinds encoder,lm --trials 10 --seed 1 --work DIR --storage]
+// Usage: dotnet run -c Release --project bench/FaultInjection [-- --kinds encoder,lm --trials 10 --seed 1 --work DIR --storage
+//        --moments Random,CheckpointWrite,TeacherCacheWrite,Export,KillTheResume (default: all, in turn)]
 // Prints one JSON object (per kind: trials, killed, identical, resumed; and every trial).
 using System.Diagnostics;
 using System.Text.Json;
@@ -40,7 +41,7 @@ foreach (string name in kinds)
         if (reference.Wait(TimeSpan.FromMinutes(15)) is not 0) throw new InvalidOperationException($"the uninterrupted {name} run failed:\n{reference.Output}");
     double seconds = clock.Elapsed.TotalSeconds;
     var runner = new KillTrial(kind, work, CacheRoot($"{name}-cache-trials"), seconds, referenceDir);
-    var moments = Enum.GetValues<Moment>();
+    var moments = Arg("--moments") is { } only ? only.Split(',').Select(Enum.Parse<Moment>).ToArray() : Enum.GetValues<Moment>();
     var kindResults = Enumerable.Range(0, trials).Select(t =>
     {
         var r = runner.Run(t, moments[t % moments.Length], random);

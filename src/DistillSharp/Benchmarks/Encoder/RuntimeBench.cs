@@ -1,3 +1,4 @@
+using DistillSharp.Runtime;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -74,7 +75,7 @@ public static class RuntimeBench
     {
         options.Validate();
         using var target = BenchTargets.Open(options.Model, options.Runtime, options.Seq, options.Threads, options.Fuse);
-        long available = DistillSharp.Runtime.MemoryBudget.Bytes;
+        long available = MemoryBudget.Bytes;
         foreach (int batch in options.BatchSizes)
             if (target.WorkingBytes(batch, options.Seq) is var need && need > available)
                 throw new DistillSharpException(
