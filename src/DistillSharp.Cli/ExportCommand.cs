@@ -18,11 +18,24 @@ static class ExportCommand
         var format = new Option<string>("--format", "-f") { Description = "safetensors (Hugging Face folder), onnx (fp32) or onnx-int8.", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "Output folder (safetensors) or .onnx file.", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "safetensors weight type: F32, F16 or BF16.", DefaultValueFactory = _ => "F32" };
-        var command = new Command("export", "Export a student as a Hugging Face folder or as ONNX (fp32 or INT8) for ONNX Runtime.") { model, format, output, dtype };
+        var activations = new Option<string>("--activations")
+        {
+            Description = "onnx-int8 of a dynamic model: model (its own recipe; per token for int8-dynamic), per-tensor " +
+                "(its *-dynamic-per-tensor twin: ONNX Runtime's fused DynamicQuantizeMatMul) or per-token.",
+            DefaultValueFactory = _ => "model",
+        };
+        var command = new Command("export", "Export a student as a Hugging Face folder or as ONNX (fp32 or INT8) for ONNX Runtime.") { model, format, output, dtype, activations };
         command.SetAction(CommandRunner.Guard(parse =>
         {
             string fmt = parse.GetValue(format)!;
             if (!Formats.Contains(fmt)) throw new DistillSharpException($"--format '{fmt}' is not known; use {string.Join(", ", Formats)}");
+            var dynamic = parse.GetValue(activations) switch
+            {
+                "model" => OnnxDynamicActivations.Model,
+                "per-tensor" => OnnxDynamicActivations.OrtPerTensor,
+                "per-token" => OnnxDynamicActivations.PerToken,
+                var a => throw new DistillSharpException($"--activations '{a}' is not known; use model, per-tensor, per-token"),
+            };
             string spec = parse.GetValue(model)!, path = parse.GetValue(output)!, weightType = parse.GetValue(dtype)!;
             if (fmt == "safetensors" && weightType is not ("F32" or "F16" or "BF16"))
                 throw new DistillSharpException($"--dtype '{weightType}' is not known; use F32, F16 or BF16");
@@ -44,7 +57,7 @@ static class ExportCommand
                     Console.WriteLine($"wrote {fp32.Path} ({fp32.FileBytes / 1e6:F1} MB)");
                     break;
                 default:
-                    var int8 = OnnxExporter.ExportInt8(encoder, quantized!, path);
+                    var int8 = OnnxExporter.ExportInt8(encoder, quantized!, path, new OnnxExportOptions(DynamicActivations: dynamic));
                     Console.WriteLine($"wrote {int8.Path} ({int8.FileBytes / 1e6:F1} MB, {int8.Scheme})");
                     break;
             }

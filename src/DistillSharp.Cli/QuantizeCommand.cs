@@ -24,7 +24,7 @@ static class QuantizeCommand
         var output = new Option<string>("--out", "-o") { Description = "Output folder (INT8 model + sensitivity.json/.md + quantize.json).", Required = true };
         var observer = new Option<string>("--observer") { Description = "Activation observer: " + string.Join(", ", ObserverRegistry.Names) + ".", DefaultValueFactory = _ => d.Observer };
         var calib = new Option<int>("--calib") { Description = "Calibration batches (of 16 training texts).", DefaultValueFactory = _ => d.CalibBatches };
-        var mode = new Option<string>("--mode") { Description = "static or dynamic activations.", DefaultValueFactory = _ => d.Mode };
+        var mode = new Option<string>("--mode") { Description = "static, dynamic (per token) or dynamic-per-tensor activations (docs/QUANTIZATION.md: recipes).", DefaultValueFactory = _ => d.Mode };
         var scheme = new Option<string>("--scheme") { Description = "symmetric or asymmetric activations.", DefaultValueFactory = _ => d.Scheme };
         var qat = new Option<bool>("--qat") { Description = "Quantization-aware training guided by --teacher before export." };
         var steps = new Option<int>("--steps") { Description = "QAT steps.", DefaultValueFactory = _ => d.QatSteps };
@@ -45,6 +45,11 @@ static class QuantizeCommand
                 parse.GetValue(mode)!, parse.GetValue(scheme)!, parse.GetValue(qat), parse.GetValue(steps), parse.GetValue(lr), parse.GetValue(ranges)!,
                 parse.GetValue(teacher)!, parse.GetValue(tolerance), parse.GetValue(metric)!, parse.GetValue(corpus)!);
             Check(options);
+            // An option the chosen mode never reads is an error, as in a config's quantize: section.
+            if (options.Mode != "static" && !options.Qat && !parse.GetValue(sweep))
+                foreach (var (given, name) in new[] { (parse.GetResult(observer) is { Implicit: false }, "--observer"), (parse.GetResult(calib) is { Implicit: false }, "--calib") })
+                    if (given)
+                        throw new DistillSharpException($"{name} has no effect with --mode {options.Mode} (activation scales are computed at run time, nothing is calibrated); drop it or use --mode static");
             OutputPath.Folder(options.OutDir, "--out");
             var log = Console.Error;
             var data = RunData.Load(new RunConfig

@@ -4,19 +4,6 @@ using DistillSharp.Runtime.Kernels;
 
 namespace DistillSharp.Runtime.Decoder;
 
-/// <summary>Feed-forward gate activation of a Llama-family decoder (<c>hidden_act</c>).</summary>
-public enum GateActivation
-{
-    /// <summary>x·σ(x) ("silu", "swish").</summary>
-    Silu,
-    /// <summary>Exact erf GELU ("gelu").</summary>
-    Gelu,
-    /// <summary>tanh GELU ("gelu_new", "gelu_pytorch_tanh").</summary>
-    GeluTanh,
-    /// <summary>max(0, x) ("relu").</summary>
-    Relu,
-}
-
 /// <summary>
 /// Row-wise fp32 passes of the decoder spread over the kernel thread pool in chunks of token rows:
 /// residual add + RMSNorm (or LayerNorm), rotary positions (with the K/V cache write) and the gated
@@ -39,7 +26,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool, bool simd
     float* _x, _add, _out, _weight, _bias, _cos, _sin;
     bool _rotate;
     float _eps;
-    GateActivation _act;
+    Activation _act;
     // Rotary: qkv rows of width (heads + 2·kvHeads)·d; cache rows [b][g][pos][d].
     int _heads, _kvHeads, _headDim, _capacity;
     int* _seq, _pos;
@@ -78,7 +65,7 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool, bool simd
     }
 
     /// <summary>out[r, j] ← act(gu[r, j]) · gu[r, F + j] for rows of [gate (F) | up (F)].</summary>
-    public void Gate(float[] gateUp, int rows, int ffn, GateActivation act, float[] output)
+    public void Gate(float[] gateUp, int rows, int ffn, Activation act, float[] output)
     {
         fixed (float* pg = gateUp) fixed (float* po = output)
         {
@@ -209,32 +196,23 @@ internal sealed unsafe class DecoderRowKernels(KernelThreadPool? pool, bool simd
     {
         int f = _cols, i = 0;
         float* g = _x + (nint)r * 2 * f, u = g + f, o = _out + (nint)r * f;
-        if (_vec && _act == GateActivation.Silu)
+        if (_vec && _act == Activation.Silu)
             for (; i <= f - 8; i += 8)
             {
                 var x = Vector256.Load(g + i);
                 (x / (Vector256<float>.One + FastMath.Exp(-x)) * Vector256.Load(u + i)).Store(o + i);
             }
-        else if (_vec && _act == GateActivation.Gelu)
+        else if (_vec && _act == Activation.Gelu)
             for (; i <= f - 8; i += 8) (FastMath.Gelu(Vector256.Load(g + i)) * Vector256.Load(u + i)).Store(o + i);
         for (; i < f; i++) o[i] = Activate(g[i], _act) * u[i];
     }
 
-    static float Activate(float x, GateActivation act) => act switch
+    static float Activate(float x, Activation act) => act switch
     {
-        GateActivation.Silu => x / (1f + FastMath.Exp(-x)),
-        GateActivation.Gelu => FastMath.Gelu(x),
-        GateActivation.GeluTanh => 0.5f * x * (1f + MathF.Tanh(0.7978845608028654f * (x + 0.044715f * x * x * x))),
-        _ => MathF.Max(x, 0f),
-    };
-
-    /// <summary>Maps a Llama-family hidden_act name.</summary>
-    public static GateActivation ParseActivation(string name) => name switch
-    {
-        "silu" or "swish" => GateActivation.Silu,
-        "gelu" => GateActivation.Gelu,
-        "gelu_new" or "gelu_pytorch_tanh" => GateActivation.GeluTanh,
-        "relu" => GateActivation.Relu,
-        _ => throw new DistillSharpException($"hidden_act '{name}' is not supported by the INT8 decoder runtime; known: silu, swish, gelu, gelu_new, gelu_pytorch_tanh, relu"),
+        Activation.Silu => x / (1f + FastMath.Exp(-x)),
+        Activation.Gelu => FastMath.Gelu(x),
+        Activation.GeluTanh => 0.5f * x * (1f + MathF.Tanh(0.7978845608028654f * (x + 0.044715f * x * x * x))),
+        Activation.Relu => MathF.Max(x, 0f),
+        _ => x,                                  // None: a bilinear gate
     };
 }

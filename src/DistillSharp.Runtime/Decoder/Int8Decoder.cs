@@ -36,8 +36,8 @@ public sealed class Int8Decoder : IDisposable
     readonly Int8EmbeddingTable? _embedInt8;
     readonly RotaryFrequencies _rotary;
     readonly float _eps;
-    readonly GateActivation _act;
-    readonly FfnActivation _ffnAct; // GPT-2's c_fc activation
+    readonly Activation _act;
+    readonly Activation _ffnAct; // GPT-2's c_fc activation
     readonly bool _gpt2;
 
     /// <summary>Builds the runtime from <paramref name="weights"/> (packs every Linear once).</summary>
@@ -50,8 +50,8 @@ public sealed class Int8Decoder : IDisposable
         bool int8 = Options.Mode == Int8DecoderMode.Dynamic;
         _eps = (float)c.NormEps;
         _gpt2 = c.IsGpt2;
-        if (_gpt2) _ffnAct = RowKernels.ParseActivation(c.HiddenAct);
-        else _act = DecoderRowKernels.ParseActivation(c.HiddenAct);
+        if (_gpt2) _ffnAct = Activations.Parse(c.HiddenAct);
+        else _act = Activations.Parse(c.HiddenAct);
         _embedInt8 = weights.Int8Embeddings;
         _embed = _embedInt8 is null ? weights.Tensor(weights.EmbeddingsName, c.VocabSize, c.HiddenSize) : null;
         _positions = _gpt2 ? weights.Tensor(Int8DecoderWeights.PositionsName, c.MaxPositions, c.HiddenSize) : null;
@@ -233,23 +233,23 @@ public sealed class Int8Decoder : IDisposable
         {
             var layer = _layers[l];
             Norm(s.Hidden, l == 0 ? null : s.Projection, n, layer.InputNorm, s.Normed);                           // x += mlp(previous)
-            layer.Qkv.Forward(k, s.Normed, n, s.Qkv, FfnActivation.None, EncoderOp.QkvGemm);                  // (N, (h + 2kvh)·d)
+            layer.Qkv.Forward(k, s.Normed, n, s.Qkv, Activation.None, EncoderOp.QkvGemm);                  // (N, (h + 2kvh)·d)
             _rows.Rotary(s.Qkv, n, s.Cos, s.Sin, s.Seq, s.Pos, c.NumHeads, c.NumKvHeads, d, s.Keys[l], s.Values[l], s.Capacity, rotate: !_gpt2);
             _attention.Run(s.Qkv, qkvWidth, s.Keys[l], s.Values[l], s.Capacity, s.Context, s.Scores, s.Starts, s.Counts, s.Past,
                 s.Batch, c.NumHeads, c.NumKvHeads, d, c.SlidingWindow);
-            layer.Output.Forward(k, s.Context, n, s.Projection, FfnActivation.None, EncoderOp.AttentionOutputGemm);
+            layer.Output.Forward(k, s.Context, n, s.Projection, Activation.None, EncoderOp.AttentionOutputGemm);
             Norm(s.Hidden, s.Projection, n, layer.PostNorm, s.Normed);                                             // x += attn
             if (_gpt2) layer.Up.Forward(k, s.Normed, n, s.Gated, _ffnAct, EncoderOp.FfnInGemm);                 // (N, F), bias + activation
             else
             {
-                layer.Up.Forward(k, s.Normed, n, s.GateUp, FfnActivation.None, EncoderOp.FfnInGemm);              // (N, 2F): gate | up
+                layer.Up.Forward(k, s.Normed, n, s.GateUp, Activation.None, EncoderOp.FfnInGemm);              // (N, 2F): gate | up
                 _rows.Gate(s.GateUp, n, c.IntermediateSize, _act, s.Gated);
             }
-            layer.Down.Forward(k, s.Gated, n, s.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+            layer.Down.Forward(k, s.Gated, n, s.Projection, Activation.None, EncoderOp.FfnOutGemm);
         }
         Norm(s.Hidden, s.Projection, n, _finalNorm, s.Normed);
         for (int i = 0; i < outputs; i++) s.Normed.AsSpan(outputRows[i] * h, h).CopyTo(s.LastRows.AsSpan(i * h, h));
-        _lmHead.Forward(k, s.LastRows, outputs, logits, FfnActivation.None, EncoderOp.FfnOutGemm);
+        _lmHead.Forward(k, s.LastRows, outputs, logits, Activation.None, EncoderOp.FfnOutGemm);
     }
 
     void Norm(float[] x, float[]? add, int n, (float[] Weight, float[]? Bias) norm, float[] output) =>

@@ -93,8 +93,7 @@ public sealed record Int8DecoderWeights(
         c.Validate(Source);
         if (Quantized.WeightBits is not (8 or 4))
             throw new DistillSharpException($"{Source}: weight_bits {Quantized.WeightBits} is not supported by the INT8 runtime; allowed: 8, 4");
-        if (c.IsGpt2) RowKernels.ParseActivation(c.HiddenAct);
-        else DecoderRowKernels.ParseActivation(c.HiddenAct);
+        Activations.Parse(c.HiddenAct);
         if (Int8Embeddings is { } table)
         {
             table.Validate($"{Source}: int8 table '{EmbeddingsName}'", c.VocabSize, c.HiddenSize);

@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Kernels;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DistillSharp.Runtime.Formats;
@@ -20,7 +21,7 @@ public sealed record BertConfig
     public int NumAttentionHeads { get; init; } = 12;
     /// <summary>Feed-forward width.</summary>
     public int IntermediateSize { get; init; } = 1536;
-    /// <summary>Feed-forward activation: "gelu" (exact, erf) or "gelu_new"/"gelu_pytorch_tanh" (tanh approximation) or "relu".</summary>
+    /// <summary>Feed-forward activation, a name of the activation table (<see cref="Kernels.Activations"/>): "gelu" (exact, erf), "gelu_new"/"gelu_pytorch_tanh" (tanh approximation), "relu", "silu".</summary>
     public string HiddenAct { get; init; } = "gelu";
     /// <summary>Position embedding rows.</summary>
     public int MaxPositionEmbeddings { get; init; } = 512;
@@ -82,8 +83,7 @@ public sealed record BertConfig
         Range("intermediate_size", IntermediateSize, MaxIntermediate);
         Range("max_position_embeddings", MaxPositionEmbeddings, MaxPositions);
         Range("type_vocab_size", TypeVocabSize, MaxTypeVocab);
-        Require(HiddenAct is "gelu" or "gelu_new" or "gelu_pytorch_tanh" or "relu",
-            $"hidden_act '{HiddenAct}' is not supported; use gelu, gelu_new, gelu_pytorch_tanh or relu");
+        Require(Activations.TryParse(HiddenAct, out _), $"hidden_act '{HiddenAct}' is not supported; use {string.Join(", ", Activations.Names)}");
         Require(LayerNormEps > 0 && LayerNormEps < 1, $"layer_norm_eps must be in (0, 1), got {LayerNormEps}");
         Require(HiddenDropoutProb is >= 0 and < 1, $"hidden_dropout_prob must be in [0, 1), got {HiddenDropoutProb}");
         Require(AttentionProbsDropoutProb is >= 0 and < 1, $"attention_probs_dropout_prob must be in [0, 1), got {AttentionProbsDropoutProb}");

@@ -11,13 +11,13 @@ namespace DistillSharp.Runtime.Encoder;
 /// is false; gathered rows are dequantized), the other embeddings, LayerNorms, attention and softmax in fp32; pooling and normalisation as the
 /// <c>SentenceEncoder</c> it was made from. The semantics are those of
 /// <c>BertEncoderModel</c> (post-LayerNorm BERT, exact erf GELU) with the quantized Linears
-/// of <c>Pipeline.EncoderQuantizer.Simulated</c>.
+/// of <c>QuantizedLinearSimulation</c>.
 /// </summary>
 /// <remarks>
-/// <para>Activations are always quantized dynamically per token (per row): a static model's
-/// calibrated input scales are ignored. Dynamic per-token is what the pipeline's default
-/// (<c>mode: dynamic</c>) computes and is at least as accurate as a static per-tensor scale.
-/// A weight-only model (activation_bits 0) runs its dequantized weights in fp32; a Linear missing
+/// <para>Activations are quantized as the model's <see cref="QuantRecipe"/> says: per token at run
+/// time (<c>int8-dynamic</c>, the default), with each Linear's calibrated per-tensor scale and zero
+/// point (static recipes), or with one run-time scale for all real tokens of the batch
+/// (<c>*-dynamic-per-tensor</c>; such a batch runs as one pass). A weight-only model (activation_bits 0) runs its dequantized weights in fp32; a Linear missing
 /// from the quantized model runs in fp32 (<see cref="Fp32Gemm"/>).</para>
 /// <para>Sequences are packed without padding (every Linear runs over the real tokens only;
 /// attention covers each sequence's own tokens), so a padded batch gives exactly the embeddings
@@ -38,7 +38,8 @@ public sealed class Int8Encoder : IDisposable
     readonly float[]? _word;                 // float word embeddings, or
     readonly Int8EmbeddingTable? _wordInt8;  // int8 per-row word embeddings (rows dequantized as gathered)
     readonly float _eps;
-    readonly FfnActivation _act;
+    readonly Activation _act;
+    readonly bool _perTensor;                // one activation scale per pass (a per-tensor recipe's model runs a batch as one pass)
 
     /// <summary>Builds the runtime from <paramref name="weights"/> (packs every Linear once).</summary>
     public Int8Encoder(Int8EncoderWeights weights, Int8EncoderOptions? options = null)
@@ -48,7 +49,7 @@ public sealed class Int8Encoder : IDisposable
         weights = weights.Validate();
         Weights = weights = Options.Int8WordEmbeddings ? weights.WithInt8WordEmbeddings() : weights.WithFp32WordEmbeddings();
         var c = weights.Config;
-        _act = RowKernels.ParseActivation(c.HiddenAct);
+        _act = Activations.Parse(c.HiddenAct);
         _eps = (float)c.LayerNormEps;
         _wordInt8 = weights.Int8WordEmbeddings;
         _word = _wordInt8 is null ? weights.Tensor(Int8EncoderWeights.WordEmbeddingsName, c.VocabSize, c.HiddenSize) : null;
@@ -57,7 +58,12 @@ public sealed class Int8Encoder : IDisposable
         _embGamma = weights.Tensor("embeddings.LayerNorm.weight", c.HiddenSize);
         _embBeta = weights.Tensor("embeddings.LayerNorm.bias", c.HiddenSize);
         _layers = Enumerable.Range(0, c.NumHiddenLayers).Select(i => BuildLayer(weights, i)).ToArray();
-        var scheme = Options.PerTensorActivations ? ActivationQuantization.PerTensorAsymmetricU8
+        var mode = weights.Quantized.Mode;
+        if (Options.PerTensorActivations && mode == ActivationMode.Static && weights.Quantized.ActivationBits != 0)
+            throw new DistillSharpException($"{weights.Source}: per-tensor run-time activations were asked for, but the model's recipe " +
+                $"{weights.Quantized.Recipe.Name} has calibrated static scales");
+        _perTensor = Options.PerTensorActivations || mode == ActivationMode.DynamicPerTensor;
+        var scheme = _perTensor ? ActivationQuantization.PerTensorAsymmetricU8
             : weights.Quantized.ActivationSymmetric ? ActivationQuantization.SymmetricS8 : ActivationQuantization.AsymmetricU8;
         _kernels = new EncoderKernels(Options.Threads, Options.Kernel, Options.Fuse, scheme, [c.HiddenSize, c.IntermediateSize]);
         _ws = new EncoderWorkspace(c.HiddenSize, c.IntermediateSize);
@@ -65,6 +71,10 @@ public sealed class Int8Encoder : IDisposable
         Int8Layers = all.Where(l => l.IsInt8).Select(l => l.Name).ToList();
         Fp32Layers = all.Where(l => !l.IsInt8).Select(l => l.Name).ToList();
     }
+
+    // A per-tensor recipe's model quantizes over the whole batch (as its simulation and ONNX do); the
+    // comparison option PerTensorActivations keeps the configured passes.
+    int PassTokens => _perTensor && !Options.PerTensorActivations ? int.MaxValue : Options.MaxPassTokens;
 
     /// <summary>What the runtime was built from.</summary>
     public Int8EncoderWeights Weights { get; }
@@ -113,7 +123,7 @@ public sealed class Int8Encoder : IDisposable
         for (int s0 = 0; s0 < b;)
         {
             int s1 = s0, tokens = 0;
-            while (s1 < b && (s1 == s0 || tokens + ws.SequenceTokens[s1] <= Options.MaxPassTokens)) tokens += ws.SequenceTokens[s1++];
+            while (s1 < b && (s1 == s0 || tokens + ws.SequenceTokens[s1] <= PassTokens)) tokens += ws.SequenceTokens[s1++];
             double t0 = timer.Mark();
             Pack(batch, s0, s1, tokens);
             fixed (int* ids = ws.Ids) fixed (int* pos = ws.Positions) fixed (int* types = ws.Types)
@@ -212,7 +222,7 @@ public sealed class Int8Encoder : IDisposable
         double t0;
         if (layer.Qkv is { } qkv)
         {
-            qkv.Forward(k, ws.Hidden, tokens, ws.Qkv, FfnActivation.None, EncoderOp.QkvGemm);   // (N, 3H): Q | K | V per row
+            qkv.Forward(k, ws.Hidden, tokens, ws.Qkv, Activation.None, EncoderOp.QkvGemm);   // (N, 3H): Q | K | V per row
             t0 = k.Timer.Mark();
             k.Attention.Run(ws.Qkv, 0, h, 2 * h, 3 * h, ws.Context, h, ws.Starts, ws.Lengths, sequences, heads, d);
         }
@@ -220,26 +230,26 @@ public sealed class Int8Encoder : IDisposable
         {
             int plane = tokens * h;                                                              // three (N, H) planes
             for (int p = 0; p < 3; p++)
-                layer.QkvParts[p].Forward(k, ws.Hidden, tokens, ws.Qkv.AsSpan(p * plane), FfnActivation.None, EncoderOp.QkvGemm);
+                layer.QkvParts[p].Forward(k, ws.Hidden, tokens, ws.Qkv.AsSpan(p * plane), Activation.None, EncoderOp.QkvGemm);
             t0 = k.Timer.Mark();
             k.Attention.Run(ws.Qkv, 0, plane, 2 * plane, h, ws.Context, h, ws.Starts, ws.Lengths, sequences, heads, d);
         }
         k.Timer.Add(EncoderOp.Attention, t0);
-        layer.AttentionOutput.Forward(k, ws.Context, tokens, ws.Projection, FfnActivation.None, EncoderOp.AttentionOutputGemm);
+        layer.AttentionOutput.Forward(k, ws.Context, tokens, ws.Projection, Activation.None, EncoderOp.AttentionOutputGemm);
         t0 = k.Timer.Mark();
         k.Rows.ResidualLayerNorm(ws.Projection, ws.Hidden, tokens, layer.AttentionGamma, layer.AttentionBeta, _eps, ws.Attended, k.Fuse);
         k.Timer.Add(EncoderOp.LayerNorm, t0);
-        if (layer.Intermediate.CanQuantizeOutput(k, _act) && layer.Output.IsInt8)
+        if (layer.Intermediate.CanQuantizeOutput(k, _act) && layer.Output.IsInt8 && layer.Output.StaticInput is null)
         {
             // The FFN's (N, F) activations go straight from the first GEMM's tiles to int8 rows for the second.
             var ffn = k.Activations(layer.Output.In);
             layer.Intermediate.ForwardQuantize(k, ws.Attended, tokens, ffn, _act, EncoderOp.FfnInGemm);
-            layer.Output.Forward(k, ffn, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+            layer.Output.Forward(k, ffn, ws.Projection, Activation.None, EncoderOp.FfnOutGemm);
         }
         else
         {
             layer.Intermediate.Forward(k, ws.Attended, tokens, ws.Ffn, _act, EncoderOp.FfnInGemm);
-            layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, FfnActivation.None, EncoderOp.FfnOutGemm);
+            layer.Output.Forward(k, ws.Ffn, tokens, ws.Projection, Activation.None, EncoderOp.FfnOutGemm);
         }
         t0 = k.Timer.Mark();
         k.Rows.ResidualLayerNorm(ws.Projection, ws.Attended, tokens, layer.OutputGamma, layer.OutputBeta, _eps, ws.Hidden, k.Fuse);

@@ -64,7 +64,7 @@ public sealed record Int8EncoderWeights(
         {
             if (q.OutFeatures != outFeatures || q.InFeatures != inFeatures)
                 throw new DistillSharpException($"{Source}: quantized layer '{name}' is [{q.OutFeatures}, {q.InFeatures}], the config needs [{outFeatures}, {inFeatures}]");
-            return LinearSource.FromQuantized(q.Validate(Quantized.WeightBits), Quantized.ActivationBits != 0);
+            return LinearSource.FromQuantized(q.Validate(Quantized.WeightBits), Quantized.ActivationBits != 0, Quantized.Mode == ActivationMode.Static);
         }
         return LinearSource.FromFloat(name, Tensor(name + ".weight", outFeatures, inFeatures), Tensor(name + ".bias", outFeatures), outFeatures, inFeatures);
     }
@@ -77,7 +77,7 @@ public sealed record Int8EncoderWeights(
         if (Quantized.ActivationBits is not (8 or 0))
             throw new DistillSharpException($"{Source}: activation_bits {Quantized.ActivationBits} is not supported; allowed: 8, 0 (weight-only)");
         Tokenizer.CheckFits(Config.VocabSize, Config.MaxPositionEmbeddings, Source);
-        RowKernels.ParseActivation(Config.HiddenAct);
+        Activations.Parse(Config.HiddenAct);
         var c = Config;
         if (Int8WordEmbeddings is { } table)
         {

@@ -65,6 +65,17 @@ public static class ActivationQuantizer
         for (int r = r0; r < r1; r++) QuantizeRow(x.Slice(r * cols, cols), r, dst, simd);
     }
 
+    /// <summary>
+    /// Rows [r0, r1) with fixed parameters (a static recipe's calibrated scale and zero point; for a
+    /// symmetric buffer pass the stored zero point 128). Rows are independent, as in <see cref="QuantizeRows"/>.
+    /// </summary>
+    internal static void QuantizeRowsFixed(ReadOnlySpan<float> x, int r0, int r1, QuantizedActivations dst, bool simd, float scale, int zeroPoint)
+    {
+        if (!(scale > 0) || !float.IsFinite(scale)) throw new DistillSharpException($"static activation scale must be finite and > 0, got {scale}");
+        int cols = dst.Cols;
+        for (int r = r0; r < r1; r++) QuantizeRow(x.Slice(r * cols, cols), r, dst, simd, scale, zeroPoint);
+    }
+
     /// <summary>Quantizes <paramref name="row"/> (<c>dst.Cols</c> floats) into row <paramref name="r"/> of a <see cref="Prepare"/>d buffer.</summary>
     internal static void QuantizeRow(ReadOnlySpan<float> row, int r, QuantizedActivations dst, bool simd)
     {

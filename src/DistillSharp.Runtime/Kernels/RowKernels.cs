@@ -1,19 +1,6 @@
 
 namespace DistillSharp.Runtime.Kernels;
 
-/// <summary>Activation after the FFN's first Linear (BERT's <c>hidden_act</c>).</summary>
-public enum FfnActivation
-{
-    /// <summary>No activation.</summary>
-    None,
-    /// <summary>Exact GELU, x·Φ(x) with erf ("gelu").</summary>
-    Gelu,
-    /// <summary>tanh approximation ("gelu_new", "gelu_pytorch_tanh").</summary>
-    GeluTanh,
-    /// <summary>max(0, x) ("relu").</summary>
-    Relu,
-}
-
 /// <summary>
 /// Row-wise fp32 passes of the encoder spread over the kernel thread pool in chunks of rows:
 /// embedding lookup + LayerNorm, residual + LayerNorm (fused, or add then normalize), and bias +
@@ -29,7 +16,7 @@ internal sealed unsafe class RowKernels(KernelThreadPool? pool) : IParallelJob
     float* _x, _residual, _gamma, _beta, _out, _bias;
     float _eps;
     bool _fuse;
-    FfnActivation _act;
+    Activation _act;
     int* _ids, _positions, _types;
     float* _word, _position, _type, _wordScales;
     sbyte* _wordValues;
@@ -84,7 +71,7 @@ internal sealed unsafe class RowKernels(KernelThreadPool? pool) : IParallelJob
     }
 
     /// <summary>y ← act(y + bias) as separate passes (bias may be empty: activation only).</summary>
-    public void BiasActivation(Span<float> y, int rows, ReadOnlySpan<float> bias, FfnActivation act)
+    public void BiasActivation(Span<float> y, int rows, ReadOnlySpan<float> bias, Activation act)
     {
         if (rows == 0) return;
         fixed (float* py = y) fixed (float* pb = bias)
@@ -156,27 +143,21 @@ internal sealed unsafe class RowKernels(KernelThreadPool? pool) : IParallelJob
         }
     }
 
-    static void Activate(Span<float> y, FfnActivation act)
+    static void Activate(Span<float> y, Activation act)
     {
         switch (act)
         {
-            case FfnActivation.Gelu: ElementwiseKernels.Gelu(y); break;
-            case FfnActivation.Relu:
+            case Activation.Gelu: ElementwiseKernels.Gelu(y); break;
+            case Activation.Relu:
                 foreach (ref float v in y) v = MathF.Max(v, 0f);
                 break;
-            case FfnActivation.GeluTanh:
+            case Activation.GeluTanh:
                 const float c = 0.7978845608028654f; // √(2/π)
                 foreach (ref float v in y) v = 0.5f * v * (1f + MathF.Tanh(c * (v + 0.044715f * v * v * v)));
                 break;
+            case Activation.Silu:
+                foreach (ref float v in y) v /= 1f + FastMath.Exp(-v);
+                break;
         }
     }
-
-    /// <summary>Maps BERT's hidden_act name.</summary>
-    public static FfnActivation ParseActivation(string name) => name switch
-    {
-        "gelu" => FfnActivation.Gelu,
-        "gelu_new" or "gelu_pytorch_tanh" => FfnActivation.GeluTanh,
-        "relu" => FfnActivation.Relu,
-        _ => throw new DistillSharpException($"hidden_act '{name}' is not supported by the INT8 runtime; known: gelu, gelu_new, gelu_pytorch_tanh, relu"),
-    };
 }

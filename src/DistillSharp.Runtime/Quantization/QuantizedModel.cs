@@ -51,6 +51,12 @@ public enum ActivationMode
 
     /// <summary>Scale/zero point computed per token (row of the input) at run time.</summary>
     Dynamic,
+
+    /// <summary>
+    /// One asymmetric uint8 scale/zero point computed at run time from the whole input tensor of a
+    /// call (ONNX <c>DynamicQuantizeLinear</c>, what ONNX Runtime's DynamicQuantizeMatMul fuses).
+    /// </summary>
+    DynamicPerTensor,
 }
 
 /// <summary>
@@ -67,4 +73,7 @@ public sealed record QuantizedModel(
 {
     /// <summary>The activation spec (per tensor for static, per token for dynamic).</summary>
     public QuantSpec ActivationSpec => new(ActivationBits, ActivationSymmetric);
+
+    /// <summary>The named recipe this model was made with (see <see cref="QuantRecipes"/>).</summary>
+    public QuantRecipe Recipe => QuantRecipes.Of(WeightBits, ActivationBits, Mode, ActivationSymmetric);
 }

@@ -28,7 +28,8 @@ public static class QuantizedModelFile
             ["format"] = Format, ["format_version"] = Version,
             ["weight_bits"] = Str(model.WeightBits), ["activation_bits"] = Str(model.ActivationBits),
             ["activation_scheme"] = model.ActivationSymmetric ? "symmetric" : "asymmetric",
-            ["activation_mode"] = model.Mode == ActivationMode.Static ? "static" : "dynamic",
+            ["activation_mode"] = QuantRecipes.ModeName(model.Mode),
+            ["recipe"] = model.Recipe.Name,
             ["observer"] = model.Observer,
         };
         var tensors = new List<KeyValuePair<string, SafeTensor>>();
@@ -66,8 +67,9 @@ public static class QuantizedModelFile
         var weightBits = Int(meta, "weight_bits", path);
         var model = new QuantizedModel(new Dictionary<string, QuantizedLinearWeights>(), weightBits, Int(meta, "activation_bits", path),
             Get(meta, "activation_scheme", path) == "symmetric",
-            Get(meta, "activation_mode", path) == "static" ? ActivationMode.Static : ActivationMode.Dynamic,
+            QuantRecipes.ParseMode(Get(meta, "activation_mode", path), $"{path}: metadata activation_mode"),
             Get(meta, "observer", path));
+        _ = QuantRecipes.Of(model.WeightBits, model.ActivationBits, model.Mode, model.ActivationSymmetric, path);
         var layers = (Dictionary<string, QuantizedLinearWeights>)model.Layers;
         var used = new HashSet<string>();
         foreach (var scaleKey in tensors.Keys.Where(k => k.EndsWith(".weight_scale", StringComparison.Ordinal)).ToList())

@@ -22,7 +22,15 @@ public sealed record PtqOptions(
     ObserverOptions? ObserverOptions = null,
     ActivationMode Mode = ActivationMode.Static,
     int CalibrationBatches = 32,
-    IReadOnlySet<string>? Fp32Layers = null);
+    IReadOnlySet<string>? Fp32Layers = null)
+{
+    /// <summary>The options of a named recipe; observer settings matter for static recipes only.</summary>
+    public static PtqOptions For(QuantRecipe recipe, string observer = "percentile", ObserverOptions? observerOptions = null, int calibrationBatches = 32) =>
+        new(recipe.WeightBits, recipe.ActivationBits, recipe.ActivationSymmetric, observer, observerOptions, recipe.Mode, calibrationBatches);
+
+    /// <summary>The recipe these options make (throws when no recipe has them).</summary>
+    public QuantRecipe Recipe => QuantRecipes.Of(WeightBits, ActivationBits, Mode, ActivationSymmetric, "post-training quantization");
+}
 
 /// <summary>
 /// Post-training quantization of every Linear in a module tree: weights symmetric per output
@@ -39,6 +47,7 @@ public sealed class PostTrainingQuantizer
         if (options.ActivationBits != 0) _ = new QuantSpec(options.ActivationBits, options.ActivationSymmetric).Validate();
         if (!ObserverRegistry.Contains(options.Observer))
             throw new DistillSharpException($"unknown observer '{options.Observer}'; known observers: {string.Join(", ", ObserverRegistry.Names)}");
+        _ = options.Recipe;
         if (options.CalibrationBatches < 1)
             throw new DistillSharpException($"calibration batches must be ≥ 1, got {options.CalibrationBatches}");
     }

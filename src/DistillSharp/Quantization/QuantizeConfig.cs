@@ -6,10 +6,12 @@ using DistillSharp.Runtime.Quantization;
 namespace DistillSharp.Quantization;
 
 /// <summary>
-/// The <c>quantize:</c> section of a config. Keys (aliases from the INT8 article in brackets):
-/// weight_bits [weight_bit], activation_bits [activation_bit], scheme [quant_method],
-/// observer [observer_type], percentile, per_channel, qat, mode, calib_batches,
-/// freeze_observers_after.
+/// The <c>quantize:</c> section of a config. <c>recipe</c> names a <see cref="QuantRecipe"/>
+/// (int8-dynamic, int8-static, int8-weight-only, …); the lower-level keys (aliases from the INT8
+/// article in brackets) weight_bits [weight_bit], activation_bits [activation_bit], scheme
+/// [quant_method] and mode say the same thing piece by piece and must agree with a named recipe.
+/// observer [observer_type], percentile and calib_batches calibrate static recipes only; per_channel,
+/// qat, freeze_observers_after. A key that would have no effect under the recipe is an error.
 /// </summary>
 public sealed record QuantizeConfig
 {
@@ -17,7 +19,7 @@ public sealed record QuantizeConfig
     public static readonly IReadOnlyList<string> Schemes = ["symmetric", "asymmetric"];
 
     /// <summary>Allowed activation modes.</summary>
-    public static readonly IReadOnlyList<string> Modes = ["static", "dynamic"];
+    public static readonly IReadOnlyList<string> Modes = ["static", "dynamic", "dynamic-per-tensor"];
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
     {
@@ -39,7 +41,7 @@ public sealed record QuantizeConfig
     public bool PerChannel { get; init; } = true;
     /// <summary>Quantization-aware training instead of post-training quantization only.</summary>
     public bool Qat { get; init; }
-    /// <summary>"static" or "dynamic" activations.</summary>
+    /// <summary>"static", "dynamic" (per token) or "dynamic-per-tensor" activations.</summary>
     public string Mode { get; init; } = "static";
     /// <summary>Calibration batches (≥ 1).</summary>
     public int CalibBatches { get; init; } = 32;
@@ -58,13 +60,19 @@ public sealed record QuantizeConfig
         if (!Modes.Contains(Mode)) throw Bad(path, "mode", Mode, string.Join(", ", Modes));
         if (CalibBatches < 1) throw Bad(path, "calib_batches", CalibBatches, "an integer ≥ 1");
         if (FreezeObserversAfter is < 0) throw Bad(path, "freeze_observers_after", FreezeObserversAfter, "an integer ≥ 0 or absent");
-        if (Qat && Mode == "dynamic") throw Bad(path, "mode", Mode, "static when qat is true (QAT learns static activation ranges)");
+        if (Qat && Mode != "static") throw Bad(path, "mode", Mode, "static when qat is true (QAT learns static activation ranges)");
+        _ = QuantRecipes.Of(WeightBits, ActivationBits, ActivationMode, Scheme == "symmetric", path);
         return this;
     }
 
+    /// <summary>The named recipe these settings make.</summary>
+    public QuantRecipe Recipe => QuantRecipes.Of(WeightBits, ActivationBits, ActivationMode, Scheme == "symmetric");
+
+    ActivationMode ActivationMode => QuantRecipes.ParseMode(Mode, "quantize.mode");
+
     /// <summary>Post-training quantization options.</summary>
     public PtqOptions ToPtqOptions() => new(WeightBits, ActivationBits, Scheme == "symmetric", Observer,
-        new ObserverOptions(Percentile: Percentile), Mode == "static" ? ActivationMode.Static : ActivationMode.Dynamic, CalibBatches);
+        new ObserverOptions(Percentile: Percentile), ActivationMode, CalibBatches);
 
     /// <summary>QAT options (EMA activation observer).</summary>
     public FakeQuantOptions ToFakeQuantOptions() => new(WeightBits, ActivationBits, Scheme == "symmetric");
@@ -104,10 +112,57 @@ public sealed record QuantizeConfig
                 "mode" => c with { Mode = value ?? "" },
                 "calib_batches" => c with { CalibBatches = ParseInt(p, value) },
                 "freeze_observers_after" => c with { FreezeObserversAfter = string.IsNullOrEmpty(value) || value == "null" ? null : ParseInt(p, value) },
-                _ => throw new DistillSharpException($"unknown key {p}; known keys: weight_bits, activation_bits, scheme, observer, percentile, per_channel, qat, mode, calib_batches, freeze_observers_after (aliases: {string.Join(", ", Aliases.Keys)})"),
+                "recipe" => c,
+                _ => throw new DistillSharpException($"unknown key {p}; known keys: recipe, weight_bits, activation_bits, scheme, observer, percentile, per_channel, qat, mode, calib_batches, freeze_observers_after (aliases: {string.Join(", ", Aliases.Keys)})"),
             };
         }
-        return c.Validate(path);
+        if (seen.TryGetValue("recipe", out var recipeKey))
+            c = WithRecipe(c, QuantRecipes.Get(map[recipeKey] ?? "", $"{path}.recipe"), seen, path);
+        c = c.Validate(path);
+        CheckEffects(c, seen, path);
+        return c;
+    }
+
+    // The recipe's settings; a lower-level key given next to it must say the same.
+    static QuantizeConfig WithRecipe(QuantizeConfig c, QuantRecipe r, Dictionary<string, string> seen, string path)
+    {
+        var fromRecipe = new QuantizeConfig
+        {
+            WeightBits = r.WeightBits, ActivationBits = r.ActivationBits,
+            Scheme = r.QuantizesActivations ? (r.ActivationSymmetric ? "symmetric" : "asymmetric") : c.Scheme,
+            Mode = r.QuantizesActivations ? QuantRecipes.ModeName(r.Mode) : c.Mode,
+        };
+        void Agree(string key, object given, object wanted)
+        {
+            if (seen.TryGetValue(key, out var raw) && !Equals(given, wanted))
+                throw new DistillSharpException($"{path}.{raw} is '{given}' but {path}.recipe {r.Name} has {wanted}; drop one of them");
+        }
+        Agree("weight_bits", c.WeightBits, fromRecipe.WeightBits);
+        Agree("activation_bits", c.ActivationBits, fromRecipe.ActivationBits);
+        if (r.QuantizesActivations)
+        {
+            Agree("scheme", c.Scheme, fromRecipe.Scheme);
+            Agree("mode", c.Mode, fromRecipe.Mode);
+        }
+        return c with { WeightBits = fromRecipe.WeightBits, ActivationBits = fromRecipe.ActivationBits, Scheme = fromRecipe.Scheme, Mode = fromRecipe.Mode };
+    }
+
+    // A key that the recipe never reads is a mistake in the config, not a silent no-op.
+    static void CheckEffects(QuantizeConfig c, Dictionary<string, string> seen, string path)
+    {
+        var r = c.Recipe;
+        string why = !r.QuantizesActivations ? "activations stay float"
+            : r.Mode == ActivationMode.Static ? "" : "activation scales are computed at run time, nothing is calibrated";
+        void NoEffect(string key, string reason)
+        {
+            if (seen.TryGetValue(key, out var raw))
+                throw new DistillSharpException($"{path}.{raw} has no effect with recipe {r.Name} ({reason}); drop it" +
+                    (r.QuantizesActivations && r.Mode != ActivationMode.Static ? " or choose a static recipe (e.g. int8-static)" : ""));
+        }
+        if (!r.Calibrates && !c.Qat)
+            foreach (var key in new[] { "observer", "percentile", "calib_batches" }) NoEffect(key, why);
+        if (!r.QuantizesActivations) NoEffect("scheme", why);
+        if (c.Observer != "percentile") NoEffect("percentile", $"it is the percentile observer's setting and the observer is {c.Observer}");
     }
 
     private static int ParseInt(string p, string? v) =>

@@ -6,7 +6,8 @@ namespace DistillSharp.Quantization;
 /// <summary>
 /// Runs one <see cref="QuantizedLinearWeights"/> in float32 exactly as the integer runtime would
 /// round: y = dq(q(x)) · dq(Wq)ᵀ + b, with static per-tensor or dynamic per-token activation
-/// parameters. Used to measure quantization error (SQNR, sensitivity) without the INT8 kernels.
+/// parameters, or dynamic per-tensor ones (one range over the whole input, as ONNX
+/// DynamicQuantizeLinear). Used to measure quantization error (SQNR, sensitivity) without the INT8 kernels.
 /// </summary>
 public sealed class QuantizedLinearSimulation : nn.Module<Tensor, Tensor>
 {
@@ -44,7 +45,8 @@ public sealed class QuantizedLinearSimulation : nn.Module<Tensor, Tensor>
                 throw new DistillSharpException($"layer '{_layer.Name}' has no static input_scale; calibrate or use mode dynamic");
             return TensorQuant.FakeQuantize(x, QuantParams.PerTensor(s, _layer.InputZeroPoint ?? 0, spec));
         }
-        var rows = x.reshape(-1, x.shape[^1]);                    // (tokens, in)
+        // Per token: one row per token; per tensor: the whole input as one row.
+        var rows = _model.Mode == ActivationMode.DynamicPerTensor ? x.reshape(1, -1) : x.reshape(-1, x.shape[^1]);
         var (mins, maxs) = TensorQuant.MinMax(rows, 0);
         var p = QuantReference.ChooseQParams(mins, maxs, spec.WithAxis(0));
         return TensorQuant.FakeQuantize(rows, p).reshape(x.shape);

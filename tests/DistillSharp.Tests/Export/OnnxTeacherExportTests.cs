@@ -79,7 +79,7 @@ public sealed class OnnxTeacherExportTests(ITestOutputHelper log) : IDisposable
     }
 
     [Theory]
-    [InlineData(ActivationMode.Static, OnnxDynamicActivations.OrtPerTensor, true, 0.93)]
+    [InlineData(ActivationMode.Static, OnnxDynamicActivations.Model, true, 0.93)]
     [InlineData(ActivationMode.Dynamic, OnnxDynamicActivations.OrtPerTensor, true, 0.96)]
     [InlineData(ActivationMode.Dynamic, OnnxDynamicActivations.PerToken, true, 0.98)]
     [InlineData(ActivationMode.Dynamic, OnnxDynamicActivations.PerToken, false, 0.98)]

@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Distillation.Encoder;
@@ -139,8 +140,11 @@ public static class ConfigBinder
             throw new ConfigException($"stages[{last}].qat", "is set but quantize.qat is false; drop one of them");
         if (flag == "true" && stages[last].Qat is null)
             stages = [.. stages.Take(last), stages[last] with { Qat = new QatConfig() }];
-        if (stages[last].Qat is not null && quantize.TryGetValue("mode", out var mode) && mode?.ToString() == "dynamic")
-            throw new ConfigException($"stages[{last}].qat", "needs quantize.mode: static (QAT learns static per-tensor activation ranges), got quantize.mode: dynamic");
+        if (stages[last].Qat is not null && quantize.TryGetValue("mode", out var mode) && mode?.ToString() is { } m && m != "static")
+            throw new ConfigException($"stages[{last}].qat", $"needs quantize.mode: static (QAT learns static per-tensor activation ranges), got quantize.mode: {m}");
+        if (stages[last].Qat is not null && quantize.TryGetValue("recipe", out var recipe) && recipe?.ToString() is { } rn
+            && QuantRecipes.Contains(rn) && QuantRecipes.Get(rn).Mode != ActivationMode.Static)
+            throw new ConfigException($"stages[{last}].qat", $"needs a static recipe (QAT learns static per-tensor activation ranges), got quantize.recipe: {rn}");
         return stages;
     }
 }

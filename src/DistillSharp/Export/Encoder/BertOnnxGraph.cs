@@ -26,14 +26,15 @@ internal interface IOnnxWeightWriter
 /// </summary>
 internal static class BertOnnxGraph
 {
-    /// <summary>FFN activations by <see cref="BertConfig.HiddenAct"/> name.</summary>
-    internal static readonly IReadOnlyDictionary<string, Func<OnnxGraphBuilder, string, string, string>> Activations =
-        new Dictionary<string, Func<OnnxGraphBuilder, string, string, string>>(StringComparer.Ordinal)
+    /// <summary>The ONNX form of every entry of the activation table (<see cref="Runtime.Kernels.Activations"/>).</summary>
+    internal static readonly IReadOnlyDictionary<Activation, Func<OnnxGraphBuilder, string, string, string>> ActivationGraphs =
+        new Dictionary<Activation, Func<OnnxGraphBuilder, string, string, string>>
         {
-            ["gelu"] = GeluErf,
-            ["gelu_new"] = GeluTanh,
-            ["gelu_pytorch_tanh"] = GeluTanh,
-            ["relu"] = (g, x, hint) => g.Node("Relu", [x], hint),
+            [Activation.None] = (g, x, hint) => g.Node("Identity", [x], hint),
+            [Activation.Gelu] = GeluErf,
+            [Activation.GeluTanh] = GeluTanh,
+            [Activation.Relu] = (g, x, hint) => g.Node("Relu", [x], hint),
+            [Activation.Silu] = (g, x, hint) => g.Node("Mul", [x, g.Node("Sigmoid", [x], hint + "_sigmoid")], hint),
         };
 
     /// <summary>
@@ -43,8 +44,7 @@ internal static class BertOnnxGraph
     public static void Write(OnnxGraphBuilder g, BertConfig c, WeightTable w, IOnnxWeightWriter writer, Pooling pooling, bool normalize,
         bool distillation = false)
     {
-        if (!Activations.TryGetValue(c.HiddenAct, out var activation))
-            throw new DistillSharpException($"cannot export hidden_act '{c.HiddenAct}' to ONNX; supported: {string.Join(", ", Activations.Keys)}");
+        var activation = ActivationGraphs[Activations.Parse(c.HiddenAct)];
 
         string ids = g.Input("input_ids", DataType.Int64, "batch", "sequence");
         string mask = g.Input("attention_mask", DataType.Int64, "batch", "sequence");

@@ -7,15 +7,16 @@ namespace DistillSharp.Export.Encoder;
 /// <summary>
 /// INT8 weights for ONNX Runtime. Every quantized Linear stores its weight transposed to [in, out]
 /// as int8 ("&lt;layer&gt;.weight_t_quantized") with one float scale per output column
-/// ("&lt;layer&gt;.weight_scale", zero point 0). Activations follow the quantized model:
+/// ("&lt;layer&gt;.weight_scale", zero point 0). Activations follow the recipe the graph computes
+/// (<see cref="Recipe"/>: the model's own, or its per-tensor twin on request):
 /// <list type="bullet">
 /// <item>static: QDQ — QuantizeLinear/DequantizeLinear(x, s, zp) as <b>uint8</b> (a symmetric int8
 /// scale s becomes zero point 128, the same grid), DequantizeLinear(W, per-column scales, axis 1),
 /// MatMul, Add bias. ORT's x86 QDQ fusion only accepts uint8 activations (signed int8 activations are
 /// left unfused on x86), and turns this group into MatMulIntegerToFloat (u8×s8).</item>
-/// <item>dynamic, <see cref="OnnxDynamicActivations.OrtPerTensor"/>: DynamicQuantizeLinear →
+/// <item>*-dynamic-per-tensor: DynamicQuantizeLinear →
 /// MatMulInteger → Cast → Mul(x_scale·w_scale) → Add bias: the pattern ORT fuses into DynamicQuantizeMatMul.</item>
-/// <item>dynamic, <see cref="OnnxDynamicActivations.PerToken"/>: s_row = max(max|x_row|/127, ε),
+/// <item>int8-dynamic (per token): s_row = max(max|x_row|/127, ε),
 /// q = Clip(Round(x/s_row), ±127) + 128 as uint8 → MatMulInteger(zero point 128) → Cast → ·s_row·w_scale → Add bias.</item>
 /// <item>weight-only (activation_bits 0): DequantizeLinear(W) → MatMul → Add bias.</item>
 /// </list>
@@ -28,12 +29,33 @@ internal sealed class Int8WeightWriter(WeightTable weights, QuantizedModel quant
     public List<string> Int8Layers { get; } = [];
     public List<string> Fp32Layers { get; } = [];
 
-    /// <summary>One line naming the scheme, for reports and docs.</summary>
-    public string Scheme => quantized.ActivationBits == 0 ? "int8 weight-only (DequantizeLinear → MatMul)"
-        : quantized.Mode == ActivationMode.Static ? "int8 QDQ static (uint8 per-tensor activations, int8 per-channel weights)"
-        : options.DynamicActivations == OnnxDynamicActivations.OrtPerTensor
-            ? "int8 dynamic (DynamicQuantizeLinear uint8 per-tensor activations, int8 per-channel weights)"
-            : "int8 dynamic per-token (symmetric per-row activations, int8 per-channel weights)";
+    /// <summary>The recipe the graph computes (the model's, or its per-tensor twin); refuses what ONNX cannot express.</summary>
+    public QuantRecipe Recipe { get; } = ExportedRecipe(quantized, options, source);
+
+    /// <summary>One line naming the recipe and its graph form, for reports and docs.</summary>
+    public string Scheme => $"{Recipe.Name}: {Recipe.Meaning}" + (Recipe != quantized.Recipe ? $" (exported from a {quantized.Recipe.Name} model)" : "");
+
+    static QuantRecipe ExportedRecipe(QuantizedModel quantized, OnnxExportOptions options, string source)
+    {
+        var own = quantized.Recipe;
+        var asked = options.DynamicActivations;
+        if (!own.QuantizesActivations || own.Mode == ActivationMode.Static)
+        {
+            if (asked != OnnxDynamicActivations.Model)
+                throw new DistillSharpException($"{source}: ONNX dynamic activations {asked} apply to dynamic recipes; the model's recipe is {own.Name}");
+            return own;
+        }
+        if (asked == OnnxDynamicActivations.OrtPerTensor || own.Mode == ActivationMode.DynamicPerTensor)
+        {
+            if (asked == OnnxDynamicActivations.PerToken)
+                throw new DistillSharpException($"{source}: the model's recipe {own.Name} is per tensor; a per-token graph would compute another model");
+            return QuantRecipes.Of(own.WeightBits, own.ActivationBits, ActivationMode.DynamicPerTensor, false);
+        }
+        if (!own.ExportsToOnnx)
+            throw new DistillSharpException($"{source}: recipe {own.Name} has no ONNX form (MatMulInteger takes one activation zero point per tensor); " +
+                $"quantize with {QuantRecipes.Of(own.WeightBits, 8, ActivationMode.Dynamic, true).Name} or export with per-tensor activations");
+        return own;
+    }
 
     /// <inheritdoc/>
     public string Linear(OnnxGraphBuilder g, string layer, string x)
@@ -56,7 +78,7 @@ internal sealed class Int8WeightWriter(WeightTable weights, QuantizedModel quant
             product = g.Node("MatMul", [x, DequantizeWeight(g, w, wScale, hint)], hint + "/matmul");
         else if (quantized.Mode == ActivationMode.Static)
             product = StaticQdq(g, layer, q, x, w, wScale, hint);
-        else if (options.DynamicActivations == OnnxDynamicActivations.OrtPerTensor)
+        else if (Recipe.Mode == ActivationMode.DynamicPerTensor)
             product = DynamicPerTensor(g, x, w, wScale, hint);
         else
             product = DynamicPerToken(g, x, w, wScale, hint);
@@ -111,8 +133,6 @@ internal sealed class Int8WeightWriter(WeightTable weights, QuantizedModel quant
 
     string DynamicPerToken(OnnxGraphBuilder g, string x, string w, string wScale, string hint)
     {
-        if (!quantized.ActivationSymmetric)
-            throw new DistillSharpException($"{source}: per-token ONNX export needs symmetric activations (ORT's MatMulInteger takes one zero point); use {nameof(OnnxDynamicActivations.OrtPerTensor)} or scheme symmetric");
         string absX = g.Node("Abs", [x], hint + "/input_abs");
         string amax = options.Opset >= 18
             ? g.Node("ReduceMax", [absX, g.Longs(-1)], hint + "/input_amax", Attr("keepdims", 1L))

@@ -1,23 +1,32 @@
+using DistillSharp.Runtime.Quantization;
 using DistillSharp.Runtime.Kernels;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Encoder;
 
 namespace DistillSharp.Export.Encoder;
 
-/// <summary>How an INT8 graph quantizes the activations of a dynamically quantized model
-/// (<see cref="Runtime.Quantization.ActivationMode.Dynamic"/>); static models always use their calibrated scales.</summary>
+/// <summary>
+/// How an INT8 graph quantizes the activations of a dynamically quantized model. The graph computes
+/// a named <see cref="QuantRecipe"/>: by default the model's own; the per-tensor option writes the
+/// model's per-tensor twin (same weights, <c>*-dynamic-per-tensor</c>), and the export result names it.
+/// Static and weight-only models always export their own recipe.
+/// </summary>
 public enum OnnxDynamicActivations
 {
+    /// <summary>The model's recipe: per token for <c>int8-dynamic</c> (our runtime's arithmetic exactly),
+    /// per tensor for <c>*-dynamic-per-tensor</c>.</summary>
+    Model,
+
     /// <summary>
-    /// ONNX <c>DynamicQuantizeLinear</c>: one asymmetric uint8 scale per tensor (the whole batch),
-    /// computed at run time. ONNX Runtime fuses it with the following MatMulInteger into
-    /// <c>DynamicQuantizeMatMul</c>, its fastest x86 path. Coarser than our per-token reference.
+    /// ONNX <c>DynamicQuantizeLinear</c>: one asymmetric uint8 scale per tensor (the whole padded batch),
+    /// computed at run time — recipe <c>int8-dynamic-per-tensor</c>. ONNX Runtime fuses it with the
+    /// following MatMulInteger into <c>DynamicQuantizeMatMul</c>, its fastest x86 path.
     /// </summary>
     OrtPerTensor,
 
     /// <summary>
-    /// Our reference exactly: one symmetric scale per token (row), max|x|/127, built from standard ops
-    /// (ReduceMax, Div, Round, Clip) before MatMulInteger. More accurate, less fused (slower).
+    /// One symmetric scale per token (row), max|x|/127, built from standard ops (ReduceMax, Div, Round,
+    /// Clip) before MatMulInteger — recipe <c>int8-dynamic</c>. Less fused in ONNX Runtime (slower).
     /// </summary>
     PerToken,
 }
@@ -38,7 +47,7 @@ public sealed record OnnxExportOptions(
     Pooling? Pooling = null,
     bool? Normalize = null,
     bool QuantizeWordEmbeddings = true,
-    OnnxDynamicActivations DynamicActivations = OnnxDynamicActivations.OrtPerTensor,
+    OnnxDynamicActivations DynamicActivations = OnnxDynamicActivations.Model,
     bool DistillationOutputs = false)
 {
     /// <summary>Lowest opset we write (LayerNormalization was added in 17).</summary>
@@ -63,7 +72,9 @@ public sealed record OnnxExportOptions(
 /// <summary>What an export wrote.</summary>
 /// <param name="Path">The .onnx file.</param>
 /// <param name="FileBytes">Its size in bytes.</param>
-/// <param name="Scheme">"fp32", or the INT8 scheme (e.g. "int8 QDQ static (uint8 activations, per-channel int8 weights)").</param>
+/// <param name="Scheme">"fp32", or the INT8 recipe with its graph form (e.g. "int8-static: … (QDQ)").</param>
 /// <param name="Int8Layers">Linear layers stored as int8.</param>
 /// <param name="Fp32Layers">Linear layers kept in float32 (absent from the quantized model).</param>
-public sealed record OnnxExportResult(string Path, long FileBytes, string Scheme, IReadOnlyList<string> Int8Layers, IReadOnlyList<string> Fp32Layers);
+/// <param name="Recipe">The quantization recipe the graph computes; null for fp32.</param>
+public sealed record OnnxExportResult(string Path, long FileBytes, string Scheme, IReadOnlyList<string> Int8Layers, IReadOnlyList<string> Fp32Layers,
+    string? Recipe = null);

@@ -41,7 +41,7 @@ public static class OnnxExporter
     public static OnnxExportResult ExportInt8(BertEncoderModel model, QuantizedModel quantized, string path, OnnxExportOptions? options = null)
     {
         var (proto, writer) = BuildInt8Core(model, quantized, options);
-        return Write(proto, path, writer.Scheme, writer.Int8Layers, writer.Fp32Layers);
+        return Write(proto, path, writer.Scheme, writer.Int8Layers, writer.Fp32Layers) with { Recipe = writer.Recipe.Name };
     }
 
     /// <summary>The float32 graph as an in-memory ONNX model.</summary>

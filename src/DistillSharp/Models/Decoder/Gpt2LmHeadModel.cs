@@ -1,3 +1,4 @@
+using DistillSharp.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -70,7 +71,7 @@ public sealed class Gpt2Mlp : Module<Tensor, Tensor>
     {
         c_fc = new Conv1D(c.HiddenSize, c.IntermediateSize);
         c_proj = new Conv1D(c.IntermediateSize, c.HiddenSize);
-        _act = Activations.Get(c.HiddenAct);
+        _act = TorchActivations.Get(c.HiddenAct);
         RegisterComponents();
     }
 

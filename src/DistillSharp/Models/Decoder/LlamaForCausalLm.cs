@@ -1,3 +1,4 @@
+using DistillSharp.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -84,7 +85,7 @@ public sealed class LlamaMlp : Module<Tensor, Tensor>
         gate_proj = Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
         up_proj = Linear(c.HiddenSize, c.IntermediateSize, hasBias: false);
         down_proj = Linear(c.IntermediateSize, c.HiddenSize, hasBias: false);
-        _act = Activations.Get(c.HiddenAct);
+        _act = TorchActivations.Get(c.HiddenAct);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using DistillSharp.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -135,32 +136,19 @@ public sealed class BertAttention : Module
 public sealed class BertIntermediate : Module
 {
     readonly Module<Tensor, Tensor> dense;
-    readonly string _act;
+    readonly Func<Tensor, Tensor> _act;
 
     public BertIntermediate(BertConfig c) : base(nameof(BertIntermediate))
     {
         dense = Linear(c.HiddenSize, c.IntermediateSize);
-        _act = c.HiddenAct;
+        _act = TorchActivations.Get(c.HiddenAct);
         RegisterComponents();
     }
 
     public Tensor forward(Tensor x)
     {
         using var h = dense.forward(x);
-        return _act switch
-        {
-            "gelu" => functional.gelu(h), // exact: x·Φ(x) with erf
-            "relu" => functional.relu(h),
-            _ => GeluTanh(h),
-        };
-    }
-
-    static Tensor GeluTanh(Tensor x)
-    {
-        using var cube = x.pow(3);
-        using var inner = (x + cube * 0.044715) * Math.Sqrt(2.0 / Math.PI);
-        using var t = inner.tanh();
-        return x * (t + 1) * 0.5;
+        return _act(h);
     }
 }
 

@@ -102,6 +102,7 @@ public static class RunPipeline
         // Every runtime gets the same number of threads as libtorch, so the comparison is fair.
         int threads = get_num_threads();
         string int8OnnxPath = Path.Combine(runDir, "student-int8.onnx"), fp32OnnxPath = Path.Combine(runDir, "student.onnx");
+        string? int8OnnxRecipe = null;
         Phase("quantize", () =>
         {
             // A completed QAT stage already exported the model it trained; otherwise post-training quantization.
@@ -120,11 +121,15 @@ public static class RunPipeline
             using var int8 = EncoderToRuntime.Build(student, quantized, threads);
             int8.Save(int8Dir);
             OnnxExporter.ExportFp32(student, fp32OnnxPath);
-            OnnxExporter.ExportInt8(student, quantized, int8OnnxPath);
+            // The ONNX Runtime row runs ORT's own dynamic path (DynamicQuantizeLinear, fused into
+            // DynamicQuantizeMatMul): a per-token model exports its per-tensor twin, and the row says so.
+            int8OnnxRecipe = OnnxExporter.ExportInt8(student, quantized, int8OnnxPath,
+                new OnnxExportOptions(DynamicActivations: quantized.Recipe.Mode == ActivationMode.Dynamic ? OnnxDynamicActivations.OrtPerTensor : OnnxDynamicActivations.Model)).Recipe;
             // Quality of the INT8 student = what our C# INT8 runtime computes.
             var quality = VariantMeasurer.Quality(t => int8.Embed(t), evalTasks, data.Eval, teacherEmbed, log);
             var (b1, bn) = EncoderSpeed.Measure("student_int8", int8.Runner(), student.Tokenizer, bench.Seq, batchN, bench.Runs);
-            variants["student_int8"] = new VariantMeasurement(Params(student.Model), Int8EncoderFile.Bytes(int8Dir), quality, b1, bn, "distillsharp-int8");
+            variants["student_int8"] = new VariantMeasurement(Params(student.Model), Int8EncoderFile.Bytes(int8Dir), quality, b1, bn, "distillsharp-int8",
+                quantized.Recipe.Name);
         });
         // The exported files as a user deploys them: task metrics and speed under ONNX Runtime.
         Phase("evaluate onnxruntime", () =>
@@ -134,7 +139,8 @@ public static class RunPipeline
                 using var ort = new OnnxRuntimeEncoder(path, threads: threads);
                 var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), evalTasks, data.Eval, teacherEmbed, log);
                 var (b1, bn) = EncoderSpeed.Measure(name, ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
-                variants[name] = new VariantMeasurement(Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime);
+                variants[name] = new VariantMeasurement(Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime,
+                    path == int8OnnxPath ? int8OnnxRecipe : null);
             }
         });
         ticker?.Dispose();

@@ -34,6 +34,7 @@ public static class RunReportBuilder
     {
         Params = v.Params,
         FileBytes = v.FileBytes,
+        Recipe = v.Recipe,
         Quality = v.Quality.ToDictionary(t => t.Key, t => t.Value.ToDictionary(m => m.Key, m => (double?)Math.Round(m.Value, 5))),
         LatencyMs = v.Batch1 is null ? null : new LatencyReport { P50 = Math.Round(v.Batch1.P50Ms, 3), P90 = Math.Round(v.Batch1.P90Ms, 3), P99 = Math.Round(v.Batch1.P99Ms, 3) },
         Throughput = v.Batch32 is null ? null : new ThroughputReport { SequencesPerS = Math.Round(v.Batch32.SequencesPerSecond, 1), TokensPerS = Math.Round(v.Batch32.TokensPerSecond, 0) },

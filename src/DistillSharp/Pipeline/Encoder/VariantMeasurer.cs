@@ -4,10 +4,11 @@ using DistillSharp.Evaluation.Encoder;
 
 namespace DistillSharp.Pipeline.Encoder;
 
-/// <summary>One model variant's measurements, as report.json holds them.</summary>
+/// <summary>One model variant's measurements, as report.json holds them; <paramref name="Recipe"/> names
+/// the quantization recipe a quantized variant computes.</summary>
 public sealed record VariantMeasurement(
     long? Params, long? FileBytes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Quality,
-    BenchResult? Batch1, BenchResult? Batch32, string Runtime);
+    BenchResult? Batch1, BenchResult? Batch32, string Runtime, string? Recipe = null);
 
 /// <summary>Measures quality (evaluation tasks) and speed (latency, throughput) of a variant.</summary>
 public static class VariantMeasurer

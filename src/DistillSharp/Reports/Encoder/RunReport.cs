@@ -38,6 +38,9 @@ public sealed record VariantReport
     /// <summary>Size of the saved model on disk, in bytes.</summary>
     public long? FileBytes { get; init; }
 
+    /// <summary>The quantization recipe a quantized variant computes (e.g. <c>int8-dynamic</c>); null for float variants.</summary>
+    public string? Recipe { get; init; }
+
     /// <summary>task → metric → value, e.g. <c>wordnet_retrieval → r10 → 0.63</c>.</summary>
     public Dictionary<string, Dictionary<string, double?>>? Quality { get; init; }
 

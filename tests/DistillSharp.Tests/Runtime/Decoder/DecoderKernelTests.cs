@@ -78,11 +78,11 @@ public class DecoderKernelTests
     }
 
     [Theory]
-    [InlineData(GateActivation.Silu)]
-    [InlineData(GateActivation.Gelu)]
-    [InlineData(GateActivation.GeluTanh)]
-    [InlineData(GateActivation.Relu)]
-    public void Gate_equals_its_scalar_twin_and_the_formula(GateActivation act)
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.GeluTanh)]
+    [InlineData(Activation.Relu)]
+    public void Gate_equals_its_scalar_twin_and_the_formula(Activation act)
     {
         using var pool = new KernelThreadPool(2);
         foreach (int ffn in Widths)
@@ -99,9 +99,9 @@ public class DecoderKernelTests
                     double g = gu[r * 2 * ffn + j], u = gu[r * 2 * ffn + ffn + j];
                     double a = act switch
                     {
-                        GateActivation.Silu => g / (1 + Math.Exp(-g)),
-                        GateActivation.Gelu => 0.5 * g * (1 + Erf(g / Math.Sqrt(2))),
-                        GateActivation.GeluTanh => 0.5 * g * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g))),
+                        Activation.Silu => g / (1 + Math.Exp(-g)),
+                        Activation.Gelu => 0.5 * g * (1 + Erf(g / Math.Sqrt(2))),
+                        Activation.GeluTanh => 0.5 * g * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g))),
                         _ => Math.Max(g, 0),
                     };
                     Assert.True(Math.Abs(a * u - scalar[r * ffn + j]) <= 1e-5 * (1 + Math.Abs(a * u)), $"{act} [{r},{j}] {scalar[r * ffn + j]} vs {a * u}");
