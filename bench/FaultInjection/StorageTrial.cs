@@ -89,8 +89,15 @@ sealed class StorageTrial(RunKind kind, string work, string cacheRoot, string re
     bool Identical(string runDir) => kind.Compared.All(f =>
         File.Exists(Path.Combine(runDir, f)) && File.ReadAllBytes(Path.Combine(runDir, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(referenceDir, f))));
 
-    // The checkpoint `latest` names (if any) has every file, and each safetensors file is whole.
+    // The checkpoint `latest` names (if any) has every file and each safetensors file is whole: the run
+    // folder's own (encoder runs) and each LM phase's (phases/NAME/checkpoints).
     static bool LatestCheckpointIntact(string runDir)
+    {
+        string phases = Path.Combine(runDir, "phases");
+        return CheckpointIntact(runDir) && (!Directory.Exists(phases) || Directory.GetDirectories(phases).All(CheckpointIntact));
+    }
+
+    static bool CheckpointIntact(string runDir)
     {
         string pointer = Path.Combine(runDir, "checkpoints", "latest");
         if (!File.Exists(pointer)) return !Directory.Exists(Path.Combine(runDir, "checkpoints")) || !Directory.GetDirectories(Path.Combine(runDir, "checkpoints"), "step-????????").Any();
