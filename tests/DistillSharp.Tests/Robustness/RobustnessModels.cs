@@ -115,7 +115,7 @@ public sealed class RobustnessModels : IDisposable
             "  - name: align",
             "    steps: 2",
             "    losses: { hidden_mse: 1.0 }",
-            "quantize: { mode: dynamic, calib_batches: 1 }",
+            "quantize: { mode: dynamic }",
             "eval: []",
             "bench: { batch: [1], seq: 16, runs: 1 }",
             "seed: 3",

@@ -33,7 +33,7 @@ public sealed class ModelConfigCases : IBadInputGenerator
         yield return ("max_position_embeddings 10^6", p => SetKey(p, "max_position_embeddings", "1000000"), "max_position_embeddings");
         yield return ("num_attention_heads does not divide", p => SetKey(p, "num_attention_heads", "5"), "num_attention_heads");
         yield return ("intermediate_size negative", p => SetKey(p, "intermediate_size", "-64"), "intermediate_size");
-        yield return ("hidden_act unknown", p => SetKey(p, "hidden_act", "\"swish\""), "hidden_act");
+        yield return ("hidden_act unknown", p => SetKey(p, "hidden_act", "\"telepathy\""), "hidden_act");
         yield return ("hidden_act a number", p => SetKey(p, "hidden_act", "3"), "hidden_act");
         yield return ("layer_norm_eps 0", p => SetKey(p, "layer_norm_eps", "0"), "layer_norm_eps");
         yield return ("layer_norm_eps a string", p => SetKey(p, "layer_norm_eps", "\"1e-12\""), "layer_norm_eps");
