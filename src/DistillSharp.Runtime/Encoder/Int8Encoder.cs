@@ -195,17 +195,17 @@ public sealed class Int8Encoder : IDisposable
     /// <paramref name="length"/> tokens needs (every token real: the most it can need).
     /// </summary>
     public long WorkspaceBytes(int batch, int length) =>
-        EncoderWorkspace.Bytes(PassTokens(batch, length), batch, length, Config.HiddenSize, Config.IntermediateSize);
+        EncoderWorkspace.Bytes(MostPassTokens(batch, length), batch, length, Config.HiddenSize, Config.IntermediateSize);
 
-    // Most real tokens of one pass: MaxPassTokens, or one sequence longer than that, or the whole batch.
-    long PassTokens(long batch, long length) => Math.Min(batch * length, Math.Max(Options.MaxPassTokens, length));
+    // Most real tokens of one pass: PassTokens, or one sequence longer than that, or the whole batch.
+    long MostPassTokens(long batch, long length) => Math.Min(batch * length, Math.Max(PassTokens, length));
 
     // The kernels index the buffers with the sizes checked here: each buffer must fit one array and
     // all of them the memory available, before anything is allocated.
     void CheckSize(int batch, int length)
     {
         var c = Config;
-        long pass = PassTokens(batch, length);
+        long pass = MostPassTokens(batch, length);
         long largest = Math.Max(pass * Math.Max(3L * c.HiddenSize, c.IntermediateSize), (long)batch * length * c.HiddenSize);
         if (largest > Array.MaxLength)
             throw new DistillSharpException(
