@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Cli;
 
@@ -22,6 +23,7 @@ static class EmbedCommand
         command.SetAction(CommandRunner.Guard(parse =>
         {
             string[] inputs = parse.GetValue(texts)!;
+            if (parse.GetValue(maxLength) is { } length) CommandRunner.InRange(length, "--max-length", 3, BertTextTokenizer.MaxSupportedLength);
             using var encoder = ModelLoader.Load(parse.GetValue(model)!, parse.GetValue(maxLength));
             float[][] embeddings = encoder.Embed(inputs);
             if (parse.GetValue(json))

@@ -5,6 +5,7 @@ using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Static;
+using DistillSharp.Runtime.Tokenization;
 
 namespace DistillSharp.Cli;
 
@@ -27,7 +28,7 @@ static class EvalCommand
         {
             string[] names = parse.GetValue(tasks) is { Length: > 0 } t ? t : EvalRegistry.Tasks.Keys.ToArray();
             foreach (string name in names) EvalRegistry.Create(name); // unknown names fail before any work
-            int length = parse.GetValue(maxLength);
+            int length = CommandRunner.InRange(parse.GetValue(maxLength), "--max-length", 3, BertTextTokenizer.MaxSupportedLength);
             string spec = parse.GetValue(model)!;
             // A static student (its folder or a run folder with student-static/) runs in the runtime; everything else through ModelLoader.
             bool isStatic = Directory.Exists(spec) && (StaticEncoderFile.IsFolder(spec) || StaticEncoderFile.IsFolder(Path.Combine(spec, StaticEncoderFile.RunSubfolder)))

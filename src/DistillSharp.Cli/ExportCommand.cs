@@ -1,9 +1,10 @@
 using System.CommandLine;
 using DistillSharp.Export.Encoder;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Runtime.Kernels;
-using DistillSharp.Runtime.Encoder;
 namespace DistillSharp.Cli;
 
 /// <summary>`distill export --model M --format safetensors|onnx|onnx-int8 --out P`.</summary>
@@ -35,12 +36,20 @@ static class ExportCommand
                 "per-token" => OnnxDynamicActivations.PerToken,
                 var a => throw new DistillSharpException($"--activations '{a}' is not known; use model, per-tensor, per-token"),
             };
-            string spec = parse.GetValue(model)!, path = parse.GetValue(output)!;
+            string spec = parse.GetValue(model)!, path = parse.GetValue(output)!, weightType = parse.GetValue(dtype)!;
+            if (fmt == "safetensors" && weightType is not ("F32" or "F16" or "BF16"))
+                throw new DistillSharpException($"--dtype '{weightType}' is not known; use F32, F16 or BF16");
+            string quantizedPath = Path.Combine(spec, "student-int8", Int8EncoderFile.QuantizedFile);
+            if (fmt == "onnx-int8" && !File.Exists(quantizedPath))
+                throw new DistillSharpException($"onnx-int8 needs a run folder with {Path.Combine("student-int8", Int8EncoderFile.QuantizedFile)}; '{spec}' has none (run `distill run` first)");
+            if (fmt == "safetensors") OutputPath.Folder(path, "--out");
+            else OutputPath.File(path, "--out");
+            var quantized = fmt == "onnx-int8" ? QuantizedModelFile.Load(quantizedPath) : null;
             using var encoder = ModelLoader.Load(spec);
             switch (fmt)
             {
                 case "safetensors":
-                    HuggingFaceFolder.Save(encoder, path, parse.GetValue(dtype)!);
+                    HuggingFaceFolder.Save(encoder, path, weightType);
                     Console.WriteLine($"wrote {path}/ (Hugging Face + sentence-transformers layout)");
                     break;
                 case "onnx":
@@ -48,10 +57,7 @@ static class ExportCommand
                     Console.WriteLine($"wrote {fp32.Path} ({fp32.FileBytes / 1e6:F1} MB)");
                     break;
                 default:
-                    string quantizedPath = Path.Combine(spec, "student-int8", Int8EncoderFile.QuantizedFile);
-                    if (!File.Exists(quantizedPath))
-                        throw new DistillSharpException($"onnx-int8 needs a run folder with {Path.Combine("student-int8", Int8EncoderFile.QuantizedFile)}; '{spec}' has none (run `distill run` first)");
-                    var int8 = OnnxExporter.ExportInt8(encoder, QuantizedModelFile.Load(quantizedPath), path, new OnnxExportOptions(DynamicActivations: dynamic));
+                    var int8 = OnnxExporter.ExportInt8(encoder, quantized!, path, new OnnxExportOptions(DynamicActivations: dynamic));
                     Console.WriteLine($"wrote {int8.Path} ({int8.FileBytes / 1e6:F1} MB, {int8.Scheme})");
                     break;
             }

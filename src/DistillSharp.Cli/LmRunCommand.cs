@@ -35,13 +35,11 @@ public static class LmRunCommand
     /// <summary>`distill run` of a kind: lm config.</summary>
     public static int Run(string path, IReadOnlyList<string> overrides, string? outDir, long? maxSteps, bool resume)
     {
-        if (resume)
-            throw new DistillSharpException("--resume is not supported for kind: lm runs; start a new run with --out (a pretrained teacher is reused from the cache)");
         var cfg = Load(path, overrides);
         long? cap = CheckCap(maxSteps);
         LmRunOutcome? outcome = null;
         if (Console.IsOutputRedirected)
-            outcome = LmPipeline.Run(cfg, new LmRunOptions(outDir, cap, PlainProgress(), Console.Out, path));
+            outcome = LmPipeline.Run(cfg, new LmRunOptions(outDir, cap, PlainProgress(), Console.Out, path, Resume: resume));
         else
             AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -52,15 +50,15 @@ public static class LmRunCommand
                     {
                         bar.Value = p.Fraction;
                         bar.Description = Markup.Escape(Describe(p));
-                    }, new MarkupWriter(), path));
+                    }, new MarkupWriter(), path, Resume: resume));
                 });
         Console.WriteLine($"run folder: {outcome!.RunDir} ({outcome.Seconds / 60:F1} min)");
         return CommandRunner.Ok;
     }
 
-    static LmRunConfig Load(string? path, IReadOnlyList<string> overrides) => path is null
-        ? ConfigLoader.Parse<LmRunConfig>(BuiltinConfigs.LmDefault, overrides, "configs/lm-default.yaml (built in)")
-        : ConfigLoader.Load<LmRunConfig>(path, overrides);
+    static LmRunConfig Load(string? path, IReadOnlyList<string> overrides) => CommandRunner.CheckConfigFile(path) is { } file
+        ? ConfigLoader.Load<LmRunConfig>(file, overrides)
+        : ConfigLoader.Parse<LmRunConfig>(BuiltinConfigs.LmDefault, overrides, "configs/lm-default.yaml (built in)");
 
     static long? CheckCap(long? cap) => cap is <= 0 ? throw new DistillSharpException($"--max-steps must be > 0, got {cap}") : cap;
 

@@ -7,6 +7,7 @@ using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Quantization.Observers;
+using DistillSharp.Runtime.Formats;
 
 namespace DistillSharp.Cli;
 
@@ -49,6 +50,7 @@ static class QuantizeCommand
                 foreach (var (given, name) in new[] { (parse.GetResult(observer) is { Implicit: false }, "--observer"), (parse.GetResult(calib) is { Implicit: false }, "--calib") })
                     if (given)
                         throw new DistillSharpException($"{name} has no effect with --mode {options.Mode} (activation scales are computed at run time, nothing is calibrated); drop it or use --mode static");
+            OutputPath.Folder(options.OutDir, "--out");
             var log = Console.Error;
             var data = RunData.Load(new RunConfig
             {
@@ -73,11 +75,11 @@ static class QuantizeCommand
 
     static void Check(QuantizeJobOptions o)
     {
+        if (o.CalibBatches < 1 || o.QatSteps < 1) throw new DistillSharpException($"--calib and --steps must be ≥ 1, got {o.CalibBatches} and {o.QatSteps}");
         _ = QuantizeJob.Config(o);
         if (!QatConfig.RangeMethods.Contains(o.LearnRanges))
             throw new DistillSharpException($"--learn-ranges '{o.LearnRanges}' is not known; use {string.Join(", ", QatConfig.RangeMethods)}");
         if (o.Qat && o.Mode == "dynamic") throw new DistillSharpException("--qat trains static activation ranges; drop --mode dynamic");
-        if (o.CalibBatches < 1 || o.QatSteps < 1) throw new DistillSharpException($"--calib and --steps must be ≥ 1, got {o.CalibBatches} and {o.QatSteps}");
         if (o.FallbackTolerance is < 0 or > 1) throw new DistillSharpException($"--fallback-tolerance must be in [0, 1], got {o.FallbackTolerance}");
         if (o.FallbackMetric != "output-cosine" && (o.FallbackMetric.Split('.') is not [var task, _] || !EvalRegistry.Tasks.ContainsKey(task)))
             throw new DistillSharpException($"--fallback-metric '{o.FallbackMetric}' is not known; use output-cosine or TASK.METRIC with TASK one of {string.Join(", ", EvalRegistry.Tasks.Keys)}");

@@ -21,6 +21,7 @@ public static class RunCommand
         {
             string? path = parse.GetValue(config);
             var overrides = parse.GetValue(set) ?? [];
+            CommandRunner.CheckConfigFile(path);
             if (path is not null && ConfigKinds.FileIs(path, ConfigKinds.Lm))
                 return LmRunCommand.Run(path, overrides, parse.GetValue(outDir), parse.GetValue(maxSteps), parse.GetValue(resume));
             if (path is not null && ConfigKinds.FileIs(path, ConfigKinds.Classify))

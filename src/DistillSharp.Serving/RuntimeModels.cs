@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Formats;
 using System.Text.Json.Nodes;
 using DistillSharp.Runtime.Decoder;
 using DistillSharp.Runtime.Tokenization;
@@ -60,7 +61,15 @@ public static class RuntimeModels
         string folder = new[] { dir, Path.Combine(dir, "student") }.FirstOrDefault(d => File.Exists(Path.Combine(d, "vocab.txt")))
             ?? throw new DistillSharpException($"{file}: no vocab.txt beside it or in student/");
         var (tokenizer, pooling, normalize) = SentenceFolder(folder, maxLength);
-        return Onnx(Id(model), File.ReadAllBytes(file), runtime, tokenizer, pooling, normalize, threads);
+        byte[] bytes = InputFile.ReadBytes(file, InputFile.ProtobufBytes, "ONNX");
+        try
+        {
+            return Onnx(Id(model), bytes, runtime, tokenizer, pooling, normalize, threads);
+        }
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ArgumentException)
+        {
+            throw new DistillSharpException($"{file}: not a servable ONNX encoder ({e.Message.Split('\n')[0].Trim()})");
+        }
     }
 
     /// <summary>An ONNX encoder with its tokenizer and sentence-transformers settings.</summary>
@@ -74,29 +83,21 @@ public static class RuntimeModels
     /// </summary>
     public static (BertTextTokenizer Tokenizer, Pooling Pooling, bool Normalize) SentenceFolder(string dir, int? maxLength)
     {
-        JsonNode? Read(string name)
+        // Every file through the input-file discipline (size-capped, UTF-8, typed keys).
+        (JsonObject? O, string Path) Read(string name)
         {
-            string path = Path.Combine(dir, name);
-            return File.Exists(path) ? JsonKeysOrNull(path) : null;
+            string path = System.IO.Path.Combine(dir, name);
+            return (File.Exists(path) ? InputFile.ReadJsonObject(path, name) : null, path);
         }
-        bool lower = Read("tokenizer_config.json")?["do_lower_case"]?.GetValue<bool>() ?? true;
-        int length = maxLength ?? (int)(Read("sentence_bert_config.json")?["max_seq_length"]?.GetValue<long>() ?? 512);
-        var pooling = Read(Path.Combine("1_Pooling", "config.json"))?["pooling_mode_cls_token"]?.GetValue<bool>() == true ? Pooling.Cls : Pooling.Mean;
-        string modules = Path.Combine(dir, "modules.json");
-        bool normalize = !File.Exists(modules) || File.ReadAllText(modules).Contains("sentence_transformers.models.Normalize");
-        string vocab = Path.Combine(dir, "vocab.txt");
-        return (new BertTextTokenizer(File.ReadAllText(vocab), lower, length, vocab), pooling, normalize);
-    }
-
-    static JsonNode? JsonKeysOrNull(string path)
-    {
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(path));
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new DistillSharpException($"{path}: not valid JSON ({e.Message})");
-        }
+        var tok = Read("tokenizer_config.json");
+        bool lower = tok.O is null || JsonKeys.Bool(tok.O, "do_lower_case", tok.Path) != false;
+        var st = Read("sentence_bert_config.json");
+        int length = maxLength ?? (st.O is null ? null : JsonKeys.Int(st.O, "max_seq_length", st.Path)) ?? 512;
+        var pool = Read(System.IO.Path.Combine("1_Pooling", "config.json"));
+        var pooling = pool.O is not null && JsonKeys.Bool(pool.O, "pooling_mode_cls_token", pool.Path) == true ? Pooling.Cls : Pooling.Mean;
+        string modules = System.IO.Path.Combine(dir, "modules.json");
+        bool normalize = !File.Exists(modules) || InputFile.ReadText(modules, InputFile.ConfigBytes, "modules.json").Contains("sentence_transformers.models.Normalize");
+        string vocab = System.IO.Path.Combine(dir, "vocab.txt");
+        return (new BertTextTokenizer(InputFile.ReadText(vocab, InputFile.ConfigBytes, "vocab.txt"), lower, length, vocab), pooling, normalize);
     }
 }

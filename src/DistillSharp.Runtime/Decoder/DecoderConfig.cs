@@ -60,8 +60,7 @@ public sealed record DecoderConfig
     /// <summary>Reads a config.json file.</summary>
     public static DecoderConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new DistillSharpException($"{path}: file not found");
-        return FromJson(File.ReadAllText(path), path);
+        return FromJson(InputFile.ReadText(path, InputFile.ConfigBytes, "config.json"), path);
     }
 
     /// <summary>Parses config.json text; <paramref name="path"/> only names the source in errors.</summary>
@@ -137,21 +136,36 @@ public sealed record DecoderConfig
     static int Required(JsonObject o, string key, string path) =>
         JsonKeys.Int(o, key, path) ?? throw new DistillSharpException($"{path}: missing required key {key}");
 
+    /// <summary>Upper bounds of the sizes a config may declare (far above any model this runs; they keep a corrupt file from allocating).</summary>
+    public const int MaxVocab = 1 << 22, MaxHidden = 65536, MaxLayers = 1024, MaxHeads = 1024, MaxHeadDim = 1024,
+        MaxIntermediate = 1 << 20, MaxContext = 1 << 24;
+
+    /// <summary>Parameters of the model this config describes (an estimate within a few norms' worth).</summary>
+    public long ParameterCount()
+    {
+        long h = HiddenSize, v = VocabSize, f = IntermediateSize, d = HeadDim;
+        long attention = h * (NumHeads + 2L * NumKvHeads) * d + (long)NumHeads * d * h;
+        long ffn = (IsGpt2 ? 2 : 3) * h * f;
+        return v * h * (TieWordEmbeddings ? 1 : 2) + NumLayers * (attention + ffn + 4 * h) + (IsGpt2 ? (long)MaxPositions * h : 0) + h;
+    }
+
     /// <summary>Checks every size; errors name the key and the bad value.</summary>
     public void Validate(string path = "config")
     {
-        void Positive(string key, int value)
+        void Positive(string key, int value, int max)
         {
             if (value <= 0) throw new DistillSharpException($"{path}: {key} must be > 0, got {value}");
+            if (value > max) throw new DistillSharpException($"{path}: {key} must be at most {max:N0}, got {value:N0}");
         }
-        Positive("vocab_size", VocabSize);
-        Positive(IsGpt2 ? "n_embd" : "hidden_size", HiddenSize);
-        Positive(IsGpt2 ? "n_layer" : "num_hidden_layers", NumLayers);
-        Positive(IsGpt2 ? "n_head" : "num_attention_heads", NumHeads);
-        Positive("num_key_value_heads", NumKvHeads);
-        Positive("head_dim", HeadDim);
-        Positive(IsGpt2 ? "n_inner" : "intermediate_size", IntermediateSize);
-        Positive(IsGpt2 ? "n_positions" : "max_position_embeddings", MaxPositions);
+        Positive("vocab_size", VocabSize, MaxVocab);
+        Positive(IsGpt2 ? "n_embd" : "hidden_size", HiddenSize, MaxHidden);
+        Positive(IsGpt2 ? "n_layer" : "num_hidden_layers", NumLayers, MaxLayers);
+        Positive(IsGpt2 ? "n_head" : "num_attention_heads", NumHeads, MaxHeads);
+        Positive("num_key_value_heads", NumKvHeads, MaxHeads);
+        Positive("head_dim", HeadDim, MaxHeadDim);
+        Positive(IsGpt2 ? "n_inner" : "intermediate_size", IntermediateSize, MaxIntermediate);
+        Positive(IsGpt2 ? "n_positions" : "max_position_embeddings", MaxPositions, MaxContext);
+        MemoryBudget.Require(ParameterCount() * sizeof(float), $"{path}: a model of {ParameterCount():N0} parameters (fp32)");
         if (ModelType == "qwen2" && !AttentionBias)
             throw new DistillSharpException($"{path}: qwen2 always has q/k/v bias; AttentionBias must be true");
         if (IsGpt2 && (NumKvHeads != NumHeads || HeadDim * NumHeads != HiddenSize))
@@ -161,8 +175,8 @@ public sealed record DecoderConfig
         if (IsGpt2 && HiddenSize % NumHeads != 0)
             throw new DistillSharpException($"{path}: n_embd ({HiddenSize}) must be a multiple of n_head ({NumHeads})");
         if (!IsGpt2 && HeadDim % 2 != 0) throw new DistillSharpException($"{path}: head_dim must be even for rotary embeddings, got {HeadDim}");
-        if (!(NormEps > 0)) throw new DistillSharpException($"{path}: {(IsGpt2 ? "layer_norm_epsilon" : "rms_norm_eps")} must be > 0, got {NormEps}");
-        if (!(RopeTheta > 0)) throw new DistillSharpException($"{path}: rope_theta must be > 0, got {RopeTheta}");
+        if (!(NormEps > 0 && NormEps < 1)) throw new DistillSharpException($"{path}: {(IsGpt2 ? "layer_norm_epsilon" : "rms_norm_eps")} must be in (0, 1), got {NormEps}");
+        if (!(RopeTheta > 0) || !double.IsFinite(RopeTheta)) throw new DistillSharpException($"{path}: rope_theta must be a finite number > 0, got {RopeTheta}");
         if (!Activations.TryParse(HiddenAct, out _))
             throw new DistillSharpException($"{path}: {(IsGpt2 ? "activation_function" : "hidden_act")} '{HiddenAct}' is not supported; known: {string.Join(", ", Activations.Names)}");
         if (SlidingWindow is <= 0) throw new DistillSharpException($"{path}: sliding_window must be > 0 or null, got {SlidingWindow}");

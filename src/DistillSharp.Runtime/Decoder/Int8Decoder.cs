@@ -131,14 +131,16 @@ public sealed class Int8Decoder : IDisposable
         ArgumentNullException.ThrowIfNull(prompts);
         if (prompts.Count != session.Batch)
             throw new DistillSharpException($"prefill got {prompts.Count} prompts for a session of batch {session.Batch}");
-        int tokens = 0;
+        long total = 0;
         for (int b = 0; b < prompts.Count; b++)
         {
             int n = prompts[b]?.Length ?? 0;
             if (n < 1 || n > session.Capacity)
                 throw new DistillSharpException($"prompt {b} has {n} tokens; allowed: 1 … session capacity {session.Capacity}");
-            tokens += n;
+            total += n;
         }
+        if (total > Array.MaxLength) throw new DistillSharpException($"the prompts hold {total:N0} tokens together; prefill them in smaller batches");
+        int tokens = (int)total;
         session.Reset();
         session.Ensure(tokens);
         int r = 0;
@@ -185,6 +187,8 @@ public sealed class Int8Decoder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Length == 0) throw new DistillSharpException("Logits needs at least one token");
+        if ((long)ids.Length * Config.VocabSize > Array.MaxLength)
+            throw new DistillSharpException($"logits of {ids.Length:N0} tokens × {Config.VocabSize:N0} ids do not fit one array; score shorter sequences");
         var session = NewSession(1, ids.Length);
         session.Ensure(ids.Length);
         session.Starts[0] = 0;

@@ -69,16 +69,8 @@ public static class Int8DecoderFile
         string runtimePath = Path.Combine(dir, RuntimeFile);
         if (!File.Exists(runtimePath))
             throw new DistillSharpException($"{path}: not an INT8 decoder: expected {RuntimeFile} here or in {RunSubfolder}/");
-        JsonObject runtime;
-        try
-        {
-            runtime = JsonNode.Parse(File.ReadAllText(runtimePath))?.AsObject() ?? throw new DistillSharpException($"{runtimePath}: empty JSON");
-        }
-        catch (JsonException e)
-        {
-            throw new DistillSharpException($"{runtimePath}: not valid JSON ({e.Message})");
-        }
-        string format = runtime["format"]?.GetValue<string>() ?? "", version = runtime["format_version"]?.GetValue<string>() ?? "";
+        var runtime = InputFile.ReadJsonObject(runtimePath, RuntimeFile);
+        string format = JsonKeys.String(runtime, "format", runtimePath) ?? "", version = JsonKeys.String(runtime, "format_version", runtimePath) ?? "";
         if (format != Format || version != Version)
             throw new DistillSharpException($"{runtimePath}: format '{format}' version '{version}'; expected '{Format}' version '{Version}'");
         foreach (string f in new[] { Int8Folder.QuantizedFile, Int8Folder.Fp32File, Int8Folder.ConfigFile })
@@ -86,7 +78,7 @@ public static class Int8DecoderFile
         var config = DecoderConfig.Load(Path.Combine(dir, Int8Folder.ConfigFile));
         var fp32 = Int8Folder.ReadFloats(Path.Combine(dir, Int8Folder.Fp32File));
         var quantized = QuantizedModelFile.Load(Path.Combine(dir, Int8Folder.QuantizedFile));
-        Int8EmbeddingTable? table = (runtime["embeddings"]?.GetValue<string>() ?? "fp32") switch
+        Int8EmbeddingTable? table = (JsonKeys.String(runtime, "embeddings", runtimePath) ?? "fp32") switch
         {
             "fp32" => null,
             "int8" => Int8Folder.ReadTable(Path.Combine(dir, Int8Folder.Int8EmbeddingsFile), Int8DecoderWeights.EmbeddingsNameOf(config)),

@@ -19,8 +19,10 @@ public sealed class Int8DecoderSession
         Capacity = capacity;
         _lengths = new int[batch];
         long perLayer = (long)batch * c.NumKvHeads * capacity * c.HeadDim;
-        if (perLayer > Array.MaxLength)
-            throw new DistillSharpException($"a KV cache of batch {batch} × capacity {capacity} is too large ({perLayer} floats per layer); use a smaller capacity");
+        if (perLayer > Array.MaxLength || (long)batch * c.VocabSize > Array.MaxLength || (long)batch * c.NumHeads * capacity > Array.MaxLength)
+            throw new DistillSharpException($"a KV cache of batch {batch} × capacity {capacity} is too large ({perLayer:N0} floats per layer); use a smaller batch or capacity");
+        long bytes = sizeof(float) * (2 * perLayer * c.NumLayers + (long)batch * (c.NumHeads * (long)capacity + c.VocabSize));
+        MemoryBudget.Require(bytes, $"a session of batch {batch} × capacity {capacity}");
         Keys = Enumerable.Range(0, c.NumLayers).Select(_ => GC.AllocateUninitializedArray<float>((int)perLayer, pinned: true)).ToArray();
         Values = Enumerable.Range(0, c.NumLayers).Select(_ => GC.AllocateUninitializedArray<float>((int)perLayer, pinned: true)).ToArray();
         Scores = new float[(long)batch * c.NumHeads * capacity];
@@ -63,11 +65,16 @@ public sealed class Int8DecoderSession
     internal int[] Ids = [], Seq = [], Pos = [];
     internal float[] Hidden = [], Normed = [], Qkv = [], Context = [], Projection = [], GateUp = [], Gated = [], Cos = [], Sin = [], LastRows = [];
 
-    /// <summary>Grows the per-token buffers to <paramref name="tokens"/> rows.</summary>
+    /// <summary>Grows the per-token buffers to <paramref name="tokens"/> rows (sizes checked first: the kernels trust them).</summary>
     internal void Ensure(int tokens)
     {
         var c = Owner.Config;
         int qkv = (c.NumHeads + 2 * c.NumKvHeads) * c.HeadDim;
+        long widest = Math.Max(Math.Max(qkv, 2L * c.IntermediateSize), Math.Max(c.HiddenSize, (long)c.NumHeads * c.HeadDim));
+        if ((long)tokens * widest > Array.MaxLength)
+            throw new DistillSharpException($"{tokens:N0} tokens in one call need buffers of {(long)tokens * widest:N0} floats, more than the INT8 runtime's limit of {Array.MaxLength:N0}");
+        long bytes = sizeof(float) * (long)tokens * (4L * c.HiddenSize + qkv + 2L * c.NumHeads * c.HeadDim + 3L * c.IntermediateSize + c.HeadDim);
+        if (bytes > MemoryBudget.Bytes) throw MemoryBudget.Refusal(bytes, $"a call of {tokens:N0} tokens");
         Grow(ref Ids, tokens);
         Grow(ref Seq, tokens);
         Grow(ref Pos, tokens);

@@ -1,6 +1,7 @@
 using DistillSharp.Runtime.Kernels;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DistillSharp.Runtime.Formats;
 
 namespace DistillSharp.Runtime.Encoder;
 
@@ -42,62 +43,90 @@ public sealed record BertConfig
     /// <summary>Width of one attention head.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
-    /// <summary>Checks the shape is buildable; errors name the field and value.</summary>
+    /// <summary>Upper bounds of the sizes a config may declare (far above any BERT-family encoder; they keep a corrupt file from allocating).</summary>
+    public const int MaxVocab = 1 << 22, MaxHidden = 16384, MaxLayers = 256, MaxIntermediate = 65536, MaxPositions = 65536, MaxTypeVocab = 1024;
+
+    /// <summary>Parameters of the encoder this config describes (embeddings, layers, pooler).</summary>
+    public long ParameterCount()
+    {
+        long h = HiddenSize, f = IntermediateSize;
+        long embeddings = ((long)VocabSize + MaxPositionEmbeddings + TypeVocabSize) * h + 2 * h;
+        long layer = 4 * (h * h + h) + 2 * h * f + f + h + 4 * h;
+        return embeddings + NumHiddenLayers * layer + (HasPooler ? h * h + h : 0);
+    }
+
+    /// <summary>
+    /// Bytes a float32 inference pass over <paramref name="batch"/> × <paramref name="seq"/> tokens
+    /// holds at its peak (an upper estimate: the token arrays, a layer's activations and its
+    /// attention scores and probabilities, B × heads × T × T each).
+    /// </summary>
+    public long InferenceBytes(long batch, long seq) =>
+        sizeof(long) * 3 * batch * seq + sizeof(float) * (batch * seq * (8L * HiddenSize + 2L * IntermediateSize) + 2 * batch * NumAttentionHeads * seq * seq);
+
+    /// <summary>Checks the shape is buildable and fits in memory; errors name the field and value.</summary>
     public BertConfig Validate(string source)
     {
         void Require(bool ok, string message)
         {
             if (!ok) throw new DistillSharpException($"{source}: {message}");
         }
-        Require(VocabSize > 0, $"vocab_size must be > 0, got {VocabSize}");
-        Require(HiddenSize > 0, $"hidden_size must be > 0, got {HiddenSize}");
-        Require(NumHiddenLayers > 0, $"num_hidden_layers must be > 0, got {NumHiddenLayers}");
+        void Range(string key, int value, int max)
+        {
+            Require(value > 0, $"{key} must be > 0, got {value}");
+            Require(value <= max, $"{key} must be at most {max:N0}, got {value:N0}");
+        }
+        Range("vocab_size", VocabSize, MaxVocab);
+        Range("hidden_size", HiddenSize, MaxHidden);
+        Range("num_hidden_layers", NumHiddenLayers, MaxLayers);
         Require(NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads == 0,
             $"num_attention_heads ({NumAttentionHeads}) must divide hidden_size ({HiddenSize})");
-        Require(IntermediateSize > 0, $"intermediate_size must be > 0, got {IntermediateSize}");
+        Range("intermediate_size", IntermediateSize, MaxIntermediate);
+        Range("max_position_embeddings", MaxPositionEmbeddings, MaxPositions);
+        Range("type_vocab_size", TypeVocabSize, MaxTypeVocab);
         Require(Activations.TryParse(HiddenAct, out _), $"hidden_act '{HiddenAct}' is not supported; use {string.Join(", ", Activations.Names)}");
-        Require(LayerNormEps > 0, $"layer_norm_eps must be > 0, got {LayerNormEps}");
+        Require(LayerNormEps > 0 && LayerNormEps < 1, $"layer_norm_eps must be in (0, 1), got {LayerNormEps}");
         Require(HiddenDropoutProb is >= 0 and < 1, $"hidden_dropout_prob must be in [0, 1), got {HiddenDropoutProb}");
         Require(AttentionProbsDropoutProb is >= 0 and < 1, $"attention_probs_dropout_prob must be in [0, 1), got {AttentionProbsDropoutProb}");
+        Require(InitializerRange >= 0 && double.IsFinite(InitializerRange), $"initializer_range must be a finite number >= 0, got {InitializerRange}");
+        Require(PadTokenId >= 0 && PadTokenId < VocabSize, $"pad_token_id {PadTokenId} is outside the vocabulary [0, {VocabSize})");
+        MemoryBudget.Require(ParameterCount() * sizeof(float), $"{source}: a model of {ParameterCount():N0} parameters (fp32)");
         return this;
     }
 
-    /// <summary>Reads a Hugging Face config.json (model_type bert and relatives).</summary>
+    /// <summary>Keys a config.json must give (Hugging Face's defaults for them would hide a truncated or foreign file).</summary>
+    public static readonly IReadOnlyList<string> RequiredKeys = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"];
+
+    /// <summary>Reads a Hugging Face config.json (model_type bert and relatives); every key is type-checked.</summary>
     public static BertConfig FromJson(string json, string source)
     {
-        JsonObject o;
-        try
-        {
-            o = JsonNode.Parse(json)?.AsObject() ?? throw new DistillSharpException($"{source}: empty JSON");
-        }
-        catch (JsonException e)
-        {
-            throw new DistillSharpException($"{source}: not valid JSON ({e.Message})");
-        }
-        string modelType = o["model_type"]?.GetValue<string>() ?? "bert";
+        var o = JsonKeys.ParseObject(json, source);
+        string modelType = JsonKeys.String(o, "model_type", source) ?? "bert";
         if (modelType is not ("bert" or "distilbert_like" or "roberta" or "xlm-roberta" or "electra"))
             throw new DistillSharpException($"{source}: model_type '{modelType}' is not a BERT-family encoder");
+        foreach (string key in RequiredKeys)
+            if (!o.ContainsKey(key)) throw new DistillSharpException($"{source}: missing required key {key}");
         var d = new BertConfig();
-        int Int(string key, int fallback) => o[key] is JsonNode n ? n.GetValue<int>() : fallback;
-        double Dbl(string key, double fallback) => o[key] is JsonNode n ? n.GetValue<double>() : fallback;
         return new BertConfig
         {
-            VocabSize = Int("vocab_size", d.VocabSize),
-            HiddenSize = Int("hidden_size", d.HiddenSize),
-            NumHiddenLayers = Int("num_hidden_layers", d.NumHiddenLayers),
-            NumAttentionHeads = Int("num_attention_heads", d.NumAttentionHeads),
-            IntermediateSize = Int("intermediate_size", d.IntermediateSize),
-            HiddenAct = o["hidden_act"]?.GetValue<string>() ?? d.HiddenAct,
-            MaxPositionEmbeddings = Int("max_position_embeddings", d.MaxPositionEmbeddings),
-            TypeVocabSize = Int("type_vocab_size", d.TypeVocabSize),
-            LayerNormEps = Dbl("layer_norm_eps", d.LayerNormEps),
-            HiddenDropoutProb = Dbl("hidden_dropout_prob", d.HiddenDropoutProb),
-            AttentionProbsDropoutProb = Dbl("attention_probs_dropout_prob", d.AttentionProbsDropoutProb),
-            InitializerRange = Dbl("initializer_range", d.InitializerRange),
-            PadTokenId = Int("pad_token_id", 0),
-            HasPooler = o["distillsharp_has_pooler"]?.GetValue<bool>() ?? true,
+            VocabSize = JsonKeys.Int(o, "vocab_size", source) ?? d.VocabSize,
+            HiddenSize = JsonKeys.Int(o, "hidden_size", source) ?? d.HiddenSize,
+            NumHiddenLayers = JsonKeys.Int(o, "num_hidden_layers", source) ?? d.NumHiddenLayers,
+            NumAttentionHeads = JsonKeys.Int(o, "num_attention_heads", source) ?? d.NumAttentionHeads,
+            IntermediateSize = JsonKeys.Int(o, "intermediate_size", source) ?? d.IntermediateSize,
+            HiddenAct = JsonKeys.String(o, "hidden_act", source) ?? d.HiddenAct,
+            MaxPositionEmbeddings = JsonKeys.Int(o, "max_position_embeddings", source) ?? d.MaxPositionEmbeddings,
+            TypeVocabSize = JsonKeys.Int(o, "type_vocab_size", source) ?? d.TypeVocabSize,
+            LayerNormEps = JsonKeys.Double(o, "layer_norm_eps", source) ?? d.LayerNormEps,
+            HiddenDropoutProb = JsonKeys.Double(o, "hidden_dropout_prob", source) ?? d.HiddenDropoutProb,
+            AttentionProbsDropoutProb = JsonKeys.Double(o, "attention_probs_dropout_prob", source) ?? d.AttentionProbsDropoutProb,
+            InitializerRange = JsonKeys.Double(o, "initializer_range", source) ?? d.InitializerRange,
+            PadTokenId = JsonKeys.Int(o, "pad_token_id", source) ?? 0,
+            HasPooler = JsonKeys.Bool(o, "distillsharp_has_pooler", source) ?? true,
         }.Validate(source);
     }
+
+    /// <summary>Reads a config.json file (size-capped, UTF-8).</summary>
+    public static BertConfig Load(string path) => FromJson(InputFile.ReadText(path, InputFile.ConfigBytes, "config.json"), path);
 
     /// <summary>Writes a Hugging Face config.json that transformers' AutoModel reads as BertModel.</summary>
     public string ToJson(string torchDtype = "float32") =>

@@ -150,6 +150,7 @@ public sealed class Int8Encoder : IDisposable
         int b = batch.Count, t = batch.Length;
         if (t > c.MaxPositionEmbeddings)
             throw new DistillSharpException($"sequence length {t} exceeds max_position_embeddings {c.MaxPositionEmbeddings}");
+        CheckSize(b, t);
         _ws.EnsureOutputs(b, t);
         var mask = batch.AttentionMask;
         for (int i = 0; i < b; i++)
@@ -189,6 +190,30 @@ public sealed class Int8Encoder : IDisposable
             }
             _ws.Lengths[i - s0] = n - _ws.Starts[i - s0];
         }
+    }
+
+    /// <summary>
+    /// Bytes of the buffers a forward pass over <paramref name="batch"/> sequences of
+    /// <paramref name="length"/> tokens needs (every token real: the most it can need).
+    /// </summary>
+    public long WorkspaceBytes(int batch, int length) =>
+        EncoderWorkspace.Bytes(MostPassTokens(batch, length), batch, length, Config.HiddenSize, Config.IntermediateSize);
+
+    // Most real tokens of one pass: PassTokens, or one sequence longer than that, or the whole batch.
+    long MostPassTokens(long batch, long length) => Math.Min(batch * length, Math.Max(PassTokens, length));
+
+    // The kernels index the buffers with the sizes checked here: each buffer must fit one array and
+    // all of them the memory available, before anything is allocated.
+    void CheckSize(int batch, int length)
+    {
+        var c = Config;
+        long pass = MostPassTokens(batch, length);
+        long largest = Math.Max(pass * Math.Max(3L * c.HiddenSize, c.IntermediateSize), (long)batch * length * c.HiddenSize);
+        if (largest > Array.MaxLength)
+            throw new DistillSharpException(
+                $"a batch of {batch} × {length} tokens needs a buffer of {largest:N0} floats, more than the INT8 runtime's limit of {Array.MaxLength:N0}; use smaller batches");
+        long bytes = EncoderWorkspace.Bytes(pass, batch, length, c.HiddenSize, c.IntermediateSize);
+        if (bytes > MemoryBudget.Bytes) throw MemoryBudget.Refusal(bytes, $"a batch of {batch} × {length} tokens (use smaller batches)");
     }
 
     void RunLayer(Layer layer, int tokens, int sequences)

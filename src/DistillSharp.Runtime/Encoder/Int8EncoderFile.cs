@@ -85,38 +85,35 @@ public static class Int8EncoderFile
     static Int8EncoderWeights LoadFolder(string dir, int? maxLength)
     {
         string runtimePath = Path.Combine(dir, RuntimeFile);
-        JsonObject runtime;
-        try
-        {
-            runtime = JsonNode.Parse(File.ReadAllText(runtimePath))?.AsObject() ?? throw new DistillSharpException($"{runtimePath}: empty JSON");
-        }
-        catch (JsonException e)
-        {
-            throw new DistillSharpException($"{runtimePath}: not valid JSON ({e.Message})");
-        }
-        string format = runtime["format"]?.GetValue<string>() ?? "";
-        string version = runtime["format_version"]?.GetValue<string>() ?? "";
+        var runtime = InputFile.ReadJsonObject(runtimePath, RuntimeFile);
+        string format = JsonKeys.String(runtime, "format", runtimePath) ?? "";
+        string version = JsonKeys.String(runtime, "format_version", runtimePath) ?? "";
         if (format != Format || version is not (Version or Int8EmbeddingsVersion))
             throw new DistillSharpException(
                 $"{runtimePath}: format '{format}' version '{version}'; expected '{Format}' version '{Version}' or '{Int8EmbeddingsVersion}'");
         foreach (string f in new[] { QuantizedFile, Fp32File, ConfigFile, VocabFile })
             if (!File.Exists(Path.Combine(dir, f))) throw new DistillSharpException($"{dir}: missing {f}");
         string configPath = Path.Combine(dir, ConfigFile);
-        var config = BertConfig.FromJson(File.ReadAllText(configPath), configPath);
-        var pooling = (runtime["pooling"]?.GetValue<string>() ?? "mean") switch
+        var config = BertConfig.Load(configPath);
+        var pooling = (JsonKeys.String(runtime, "pooling", runtimePath) ?? "mean") switch
         {
             "mean" => Pooling.Mean,
             "cls" => Pooling.Cls,
             var p => throw new DistillSharpException($"{runtimePath}: pooling '{p}' is unknown; allowed: mean, cls"),
         };
-        int length = maxLength ?? runtime["max_seq_length"]?.GetValue<int>() ?? Math.Min(512, config.MaxPositionEmbeddings);
+        int? declared = JsonKeys.Int(runtime, "max_seq_length", runtimePath);
+        if (declared is < 3 || declared > config.MaxPositionEmbeddings)
+            throw new DistillSharpException($"{runtimePath}: max_seq_length {declared} must be in [3, {config.MaxPositionEmbeddings}] (max_position_embeddings of {configPath})");
+        int length = maxLength ?? declared ?? Math.Min(512, config.MaxPositionEmbeddings);
         string vocabPath = Path.Combine(dir, VocabFile);
-        var tokenizer = new BertTextTokenizer(File.ReadAllText(vocabPath), runtime["do_lower_case"]?.GetValue<bool>() ?? true, length, vocabPath);
+        var tokenizer = new BertTextTokenizer(InputFile.ReadText(vocabPath, InputFile.ConfigBytes, VocabFile), JsonKeys.Bool(runtime, "do_lower_case", runtimePath) ?? true,
+            length, vocabPath);
+        tokenizer.CheckFits(config.VocabSize, config.MaxPositionEmbeddings, dir);
+        bool normalize = JsonKeys.Bool(runtime, "normalize", runtimePath) ?? true;
         var fp32 = Int8Folder.ReadFloats(Path.Combine(dir, Fp32File));
         var quantized = QuantizedModelFile.Load(Path.Combine(dir, QuantizedFile));
         string int8Path = Path.Combine(dir, Int8EmbeddingsFile);
         var int8Table = File.Exists(int8Path) ? Int8Folder.ReadTable(int8Path, Int8EncoderWeights.WordEmbeddingsName) : null;
-        return new Int8EncoderWeights(config, fp32, quantized, tokenizer, pooling, runtime["normalize"]?.GetValue<bool>() ?? true, dir,
-            int8Table).Validate();
+        return new Int8EncoderWeights(config, fp32, quantized, tokenizer, pooling, normalize, dir, int8Table).Validate();
     }
 }

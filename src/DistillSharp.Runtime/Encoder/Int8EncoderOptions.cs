@@ -64,7 +64,11 @@ internal sealed class EncoderWorkspace(int hidden, int ffn)
     public int[] Ids = [], Positions = [], Types = [], Starts = [], Lengths = [], SequenceTokens = [];
     public float[] Hidden = [], Attended = [], Projection = [], Context = [], Qkv = [], Ffn = [], LastHidden = [], Pooled = [];
 
-    /// <summary>Grows the outputs for <paramref name="batch"/> × <paramref name="length"/>.</summary>
+    /// <summary>Bytes of every buffer for passes of at most <paramref name="passTokens"/> real tokens over <paramref name="batch"/> × <paramref name="length"/>.</summary>
+    public static long Bytes(long passTokens, long batch, long length, long hidden, long ffn) =>
+        sizeof(int) * (3 * passTokens + 3 * batch) + sizeof(float) * (passTokens * (7 * hidden + ffn) + batch * length * hidden + batch * hidden);
+
+    /// <summary>Grows the outputs for <paramref name="batch"/> × <paramref name="length"/> (sizes checked by the caller with <see cref="Bytes"/>).</summary>
     public void EnsureOutputs(int batch, int length)
     {
         Grow(ref SequenceTokens, batch);

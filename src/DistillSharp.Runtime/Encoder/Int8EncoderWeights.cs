@@ -76,8 +76,7 @@ public sealed record Int8EncoderWeights(
             throw new DistillSharpException($"{Source}: weight_bits {Quantized.WeightBits} is not supported by the INT8 runtime; allowed: 8, 4");
         if (Quantized.ActivationBits is not (8 or 0))
             throw new DistillSharpException($"{Source}: activation_bits {Quantized.ActivationBits} is not supported; allowed: 8, 0 (weight-only)");
-        if (Tokenizer.VocabSize > Config.VocabSize)
-            throw new DistillSharpException($"{Source}: the vocabulary has {Tokenizer.VocabSize} tokens but the model only {Config.VocabSize} embeddings");
+        Tokenizer.CheckFits(Config.VocabSize, Config.MaxPositionEmbeddings, Source);
         Activations.Parse(Config.HiddenAct);
         var c = Config;
         if (Int8WordEmbeddings is { } table)

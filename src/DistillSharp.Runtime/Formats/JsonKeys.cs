@@ -9,29 +9,38 @@ public static class JsonKeys
     public static int? Int(JsonObject o, string key, string path)
     {
         if (!o.TryGetPropertyValue(key, out var n) || n is null) return null;
-        if (n is JsonValue v && v.TryGetValue(out long l) && l is >= int.MinValue and <= int.MaxValue) return (int)l;
-        if (n is JsonValue d && d.TryGetValue(out double x) && x == Math.Floor(x) && Math.Abs(x) < int.MaxValue) return (int)x;
+        return ToInt(n, key, path);
+    }
+
+    // An integral JSON number within int's range.
+    static int ToInt(JsonNode n, string key, string path)
+    {
+        if (n is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double x) && x == Math.Floor(x))
+        {
+            if (x is >= int.MinValue and <= int.MaxValue) return (int)x;
+            throw new DistillSharpException($"{path}: {key} {n.ToJsonString()} is out of range (at most {int.MaxValue:N0})");
+        }
         throw Bad(key, n, "an integer", path);
     }
 
     public static double? Double(JsonObject o, string key, string path)
     {
         if (!o.TryGetPropertyValue(key, out var n) || n is null) return null;
-        if (n is JsonValue v && v.TryGetValue(out double x)) return x;
+        if (n is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double x)) return x;
         throw Bad(key, n, "a number", path);
     }
 
     public static bool? Bool(JsonObject o, string key, string path)
     {
         if (!o.TryGetPropertyValue(key, out var n) || n is null) return null;
-        if (n is JsonValue v && v.TryGetValue(out bool b)) return b;
+        if (n is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False) return v.GetValue<bool>();
         throw Bad(key, n, "true or false", path);
     }
 
     public static string? String(JsonObject o, string key, string path)
     {
         if (!o.TryGetPropertyValue(key, out var n) || n is null) return null;
-        if (n is JsonValue v && v.TryGetValue(out string? s)) return s;
+        if (n is JsonValue v && v.GetValueKind() == JsonValueKind.String) return v.GetValue<string>();
         throw Bad(key, n, "a string", path);
     }
 
@@ -43,7 +52,7 @@ public static class JsonKeys
         {
             var list = new int[a.Count];
             for (int i = 0; i < a.Count; i++)
-                list[i] = a[i] is JsonValue v && v.TryGetValue(out long l) ? (int)l : throw Bad(key, n, "an integer or a list of integers", path);
+                list[i] = a[i] is JsonNode item ? ToInt(item, key, path) : throw Bad(key, n, "an integer or a list of integers", path);
             return list;
         }
         return [Int(o, key, path)!.Value];
@@ -53,9 +62,11 @@ public static class JsonKeys
     {
         try
         {
-            return JsonNode.Parse(json) as JsonObject ?? throw new DistillSharpException($"{path}: not a JSON object");
+            var node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            if (node is JsonObject o) _ = o.Count; // materialise now, so that duplicate keys fail here
+            return node as JsonObject ?? throw new DistillSharpException($"{path}: not a JSON object (it holds {(node is null ? "null" : "a JSON " + node.GetValueKind().ToString().ToLowerInvariant())})");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
             throw new DistillSharpException($"{path}: not valid JSON ({e.Message})");
         }

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 
 namespace DistillSharp.Runtime.Formats;
@@ -12,6 +12,36 @@ public sealed record SafeTensor(string Dtype, long[] Shape, byte[] Data)
 
     /// <summary>Shape as "[a, b]", for messages.</summary>
     public string ShapeText => $"[{string.Join(", ", Shape)}]";
+
+    /// <summary>Index of the first NaN or infinity of a float tensor (F64, F32, F16, BF16), or -1 (also for integer dtypes).</summary>
+    public long FirstNonFinite()
+    {
+        var d = Data.AsSpan();
+        switch (Dtype)
+        {
+            case "F32":
+                var f = MemoryMarshal.Cast<byte, uint>(d);
+                for (int i = 0; i < f.Length; i++) if ((f[i] & 0x7F80_0000u) == 0x7F80_0000u) return i;
+                break;
+            case "F64":
+                var g = MemoryMarshal.Cast<byte, ulong>(d);
+                for (int i = 0; i < g.Length; i++) if ((g[i] & 0x7FF0_0000_0000_0000ul) == 0x7FF0_0000_0000_0000ul) return i;
+                break;
+            case "F16" or "BF16":
+                ushort mask = Dtype == "F16" ? (ushort)0x7C00 : (ushort)0x7F80;
+                var h = MemoryMarshal.Cast<byte, ushort>(d);
+                for (int i = 0; i < h.Length; i++) if ((h[i] & mask) == mask) return i;
+                break;
+        }
+        return -1;
+    }
+
+    /// <summary>Throws naming <paramref name="where"/> and the element when a float tensor holds a NaN or an infinity.</summary>
+    public void RequireFinite(string where)
+    {
+        long i = FirstNonFinite();
+        if (i >= 0) throw new DistillSharpException($"{where} holds a NaN or infinite value (element {i:N0} of {ShapeText}); the weights are corrupt");
+    }
 }
 
 /// <summary>
@@ -22,58 +52,33 @@ public sealed record SafeTensor(string Dtype, long[] Shape, byte[] Data)
 /// </summary>
 public static class Safetensors
 {
-    const ulong MaxHeaderBytes = 100_000_000;
-
     /// <summary>Bytes per element of every dtype this reader accepts, by safetensors name.</summary>
     public static readonly IReadOnlyDictionary<string, int> DtypeSizes = new Dictionary<string, int>
     {
         ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
     };
 
-    /// <summary>Reads every tensor and the metadata of a safetensors file.</summary>
+    /// <summary>
+    /// Reads every tensor and the metadata of a safetensors file. The header is validated first
+    /// (<see cref="SafetensorsHeader"/>); then each tensor is read into its own array, after checking
+    /// that the data fits the memory this process may use.
+    /// </summary>
     public static (Dictionary<string, SafeTensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
-        if (!File.Exists(path)) throw new DistillSharpException($"{path}: file not found");
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8) throw new DistillSharpException($"{path}: {bytes.Length} bytes is too short for a safetensors file");
-        ulong headerLength = BitConverter.ToUInt64(bytes, 0);
-        if (headerLength > MaxHeaderBytes || headerLength > (ulong)(bytes.Length - 8))
-            throw new DistillSharpException($"{path}: header length {headerLength} exceeds the file ({bytes.Length} bytes): truncated or not safetensors");
-        JsonObject header;
-        try
+        var header = SafetensorsHeader.Read(path);
+        var big = header.Tensors.FirstOrDefault(t => t.Bytes > Array.MaxLength);
+        if (big is not null)
+            throw new DistillSharpException($"{path}: tensor '{big.Name}' {big.ShapeText} is {big.Bytes:N0} bytes; tensors over {Array.MaxLength:N0} bytes are not supported");
+        MemoryBudget.Require(header.DataLength, $"{path}: reading {header.Tensors.Count} tensors");
+        var tensors = new Dictionary<string, SafeTensor>(StringComparer.Ordinal);
+        using var stream = InputFile.Open(path);
+        foreach (var t in header.Tensors)
         {
-            header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject();
+            var data = GC.AllocateUninitializedArray<byte>((int)t.Bytes);
+            InputFile.ReadExactly(stream, data, header.DataStart + t.Begin, path);
+            tensors[t.Name] = new SafeTensor(t.Dtype, t.Shape, data);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
-        {
-            throw new DistillSharpException($"{path}: safetensors header is not a JSON object ({e.Message})");
-        }
-        long dataStart = 8 + (long)headerLength;
-        long dataLength = bytes.Length - dataStart;
-        var tensors = new Dictionary<string, SafeTensor>();
-        var metadata = new Dictionary<string, string>();
-        foreach (var (name, node) in header)
-        {
-            if (name == "__metadata__")
-            {
-                foreach (var (k, v) in node!.AsObject()) metadata[k] = v?.GetValue<string>() ?? "";
-                continue;
-            }
-            string where = $"{path}: tensor '{name}'";
-            var entry = node as JsonObject ?? throw new DistillSharpException($"{where}: header entry is not an object");
-            string dtype = entry["dtype"]?.GetValue<string>() ?? throw new DistillSharpException($"{where}: no dtype");
-            if (!DtypeSizes.TryGetValue(dtype, out int size))
-                throw new DistillSharpException($"{where}: dtype {dtype} is not supported; supported: {string.Join(", ", DtypeSizes.Keys)}");
-            long[] shape = entry["shape"]?.AsArray().Select(x => x!.GetValue<long>()).ToArray() ?? throw new DistillSharpException($"{where}: no shape");
-            var offsets = entry["data_offsets"]?.AsArray().Select(x => x!.GetValue<long>()).ToArray();
-            if (offsets is not { Length: 2 } || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
-                throw new DistillSharpException($"{where}: data_offsets [{string.Join(", ", offsets ?? [])}] lie outside the {dataLength} data bytes (truncated file?)");
-            long expected = shape.Aggregate(1L, (a, b) => a * b) * size;
-            if (offsets[1] - offsets[0] != expected)
-                throw new DistillSharpException($"{where}: shape [{string.Join(", ", shape)}] of {dtype} needs {expected} bytes, the file gives {offsets[1] - offsets[0]}");
-            tensors[name] = new SafeTensor(dtype, shape, bytes.AsSpan((int)(dataStart + offsets[0]), (int)expected).ToArray());
-        }
-        return (tensors, metadata);
+        return (tensors, new Dictionary<string, string>(header.Metadata));
     }
 
     /// <summary>

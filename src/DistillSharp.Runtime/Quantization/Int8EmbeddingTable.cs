@@ -36,6 +36,7 @@ public sealed record Int8EmbeddingTable(sbyte[] Values, float[] Scales, int Rows
             throw new DistillSharpException($"{what} has shape {ShapeText}, expected [{rows}, {cols}]");
         if (Values.LongLength != (long)rows * cols || Scales.Length != rows)
             throw new DistillSharpException($"{what}: {Values.LongLength} int8 values and {Scales.Length} scales do not fill {ShapeText}");
+        FiniteValues.RequirePositive(Scales, what + " scales");
         return this;
     }
 }

@@ -22,13 +22,14 @@ public static class Int8Folder
         Safetensors.Write(path, tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key,
             new SafeTensor("F32", kv.Value.Shape, MemoryMarshal.AsBytes(kv.Value.Data.AsSpan()).ToArray()))), metadata);
 
-    /// <summary>Reads a file of float32 tensors; any other dtype is an error naming the tensor.</summary>
+    /// <summary>Reads a file of float32 tensors; any other dtype or a non-finite value is an error naming the tensor.</summary>
     public static Dictionary<string, FloatTensor> ReadFloats(string path)
     {
         var fp32 = new Dictionary<string, FloatTensor>();
         foreach (var (name, e) in Safetensors.Read(path).Tensors)
         {
             if (e.Dtype != "F32") throw new DistillSharpException($"{path}: tensor '{name}' is {e.Dtype} {e.ShapeText}, expected F32");
+            e.RequireFinite($"{path}: tensor '{name}'");
             fp32[name] = new FloatTensor(MemoryMarshal.Cast<byte, float>(e.Data).ToArray(), e.Shape);
         }
         return fp32;
@@ -41,7 +42,7 @@ public static class Int8Folder
             KeyValuePair.Create(name + ScaleSuffix, new SafeTensor("F32", [table.Rows], MemoryMarshal.AsBytes(table.Scales.AsSpan()).ToArray())),
         ], metadata);
 
-    /// <summary>Reads table <paramref name="name"/> (I8 [rows, cols]) and its scales (<paramref name="name"/> + <see cref="ScaleSuffix"/>, F32 [rows]).</summary>
+    /// <summary>Reads table <paramref name="name"/> (I8 [rows, cols]) and its scales (<paramref name="name"/> + <see cref="ScaleSuffix"/>, F32 [rows], finite and non-negative).</summary>
     public static Int8EmbeddingTable ReadTable(string path, string name)
     {
         var (tensors, _) = Safetensors.Read(path);
@@ -51,7 +52,9 @@ public static class Int8Folder
             throw new DistillSharpException($"{path}: tensor '{name}' is {values.Dtype} {values.ShapeText}, expected I8 [rows, cols]");
         if (scales.Dtype != "F32" || scales.Shape.Length != 1 || scales.Shape[0] != values.Shape[0])
             throw new DistillSharpException($"{path}: tensor '{name}{ScaleSuffix}' is {scales.Dtype} {scales.ShapeText}, expected F32 [{values.Shape[0]}]");
+        if (values.Shape[0] > int.MaxValue || values.Shape[1] > int.MaxValue)
+            throw new DistillSharpException($"{path}: tensor '{name}' {values.ShapeText} is too large for an embedding table");
         return new Int8EmbeddingTable(MemoryMarshal.Cast<byte, sbyte>(values.Data).ToArray(), MemoryMarshal.Cast<byte, float>(scales.Data).ToArray(),
-            checked((int)values.Shape[0]), checked((int)values.Shape[1]));
+            (int)values.Shape[0], (int)values.Shape[1]).Validate($"{path}: tensor '{name}'", (int)values.Shape[0], (int)values.Shape[1]);
     }
 }

@@ -1,3 +1,5 @@
+using DistillSharp.Runtime.Formats;
+
 namespace DistillSharp.Runtime.Quantization;
 
 /// <summary>
@@ -26,6 +28,9 @@ public sealed record QuantizedLinearWeights(
             throw new DistillSharpException($"{Name}.bias has shape [{Bias.Length}], expected [{OutFeatures}]");
         if (InputScale.HasValue != InputZeroPoint.HasValue)
             throw new DistillSharpException($"{Name}: input_scale and input_zero_point must both be present or both absent");
+        FiniteValues.RequirePositive(WeightScale, $"{Name}.weight_scale");
+        if (Bias is not null) FiniteValues.Require(Bias, $"{Name}.bias");
+        if (InputScale is { } s) FiniteValues.RequirePositive([s], $"{Name}.input_scale");
         var qmax = (1 << (weightBits - 1)) - 1;
         foreach (var q in Weight)
             if (q < -qmax || q > qmax)

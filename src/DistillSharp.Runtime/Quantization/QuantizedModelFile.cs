@@ -75,7 +75,15 @@ public static class QuantizedModelFile
         foreach (var scaleKey in tensors.Keys.Where(k => k.EndsWith(".weight_scale", StringComparison.Ordinal)).ToList())
         {
             var name = scaleKey[..^".weight_scale".Length];
-            layers[name] = ReadLayer(path, name, tensors, meta, weightBits, used).Validate(weightBits);
+            var layer = ReadLayer(path, name, tensors, meta, weightBits, used);
+            try
+            {
+                layers[name] = layer.Validate(weightBits);
+            }
+            catch (DistillSharpException e)
+            {
+                throw new DistillSharpException($"{path}: {e.Message}", e);
+            }
         }
         var unknown = tensors.Keys.Where(k => !used.Contains(k)).ToList();
         if (unknown.Count > 0)

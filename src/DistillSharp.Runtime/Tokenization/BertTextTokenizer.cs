@@ -34,9 +34,27 @@ public sealed class BertTextTokenizer
     /// <summary>Vocabulary size.</summary>
     public int VocabSize { get; }
 
+    /// <summary>Longest max length a tokenizer accepts.</summary>
+    public const int MaxSupportedLength = 65536;
+
+    /// <summary>
+    /// Throws when this tokenizer can produce token ids or sequence lengths that a model with
+    /// <paramref name="vocabRows"/> word embeddings and <paramref name="positions"/> position embeddings
+    /// does not have (they would index outside its tables in a forward pass).
+    /// </summary>
+    public void CheckFits(int vocabRows, int positions, string source)
+    {
+        if (VocabSize > vocabRows)
+            throw new DistillSharpException(
+                $"{source}: vocab.txt has {VocabSize:N0} tokens but the embedding table only {vocabRows:N0} rows (vocab_size); vocab.txt and the model do not belong together");
+        if (MaxLength > positions)
+            throw new DistillSharpException($"{source}: max length {MaxLength} exceeds max_position_embeddings {positions} of the model");
+    }
+
     public BertTextTokenizer(string vocabText, bool lowerCase, int maxLength, string source = "vocab.txt")
     {
-        if (maxLength < 3) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max length must leave room for [CLS] and [SEP]");
+        if (maxLength is < 3 or > MaxSupportedLength)
+            throw new DistillSharpException($"{source}: max length {maxLength} must be in [3, {MaxSupportedLength}] (room for [CLS] and [SEP])");
         string[] lines = vocabText.Split('\n');
         foreach (string special in new[] { "[CLS]", "[SEP]", "[PAD]", "[UNK]" })
             if (!lines.Any(l => l.TrimEnd('\r') == special))
@@ -56,17 +74,22 @@ public sealed class BertTextTokenizer
     }
 
     /// <summary>The ids of one text with [CLS]/[SEP], truncated to <see cref="MaxLength"/>.</summary>
-    public IReadOnlyList<int> Encode(string text)
+    public IReadOnlyList<int> Encode(string text) => Encode(text, MaxLength - 2);
+
+    /// <summary>The ids of one text with [CLS]/[SEP], not truncated (a server decides itself what is too long).</summary>
+    public IReadOnlyList<int> EncodeUntruncated(string text) => Encode(text, int.MaxValue);
+
+    IReadOnlyList<int> Encode(string text, int maxTextTokens)
     {
         var ids = _tokenizer.EncodeToIds(text, addSpecialTokens: false);
-        int keep = Math.Min(ids.Count, MaxLength - 2);
+        int keep = Math.Min(ids.Count, maxTextTokens);
         var result = new List<int>(keep + 2) { _tokenizer.ClassificationTokenId };
         for (int i = 0; i < keep; i++) result.Add(ids[i]);
         result.Add(_tokenizer.SeparatorTokenId);
         return result;
     }
 
-    /// <summary>Tokens of <paramref name="text"/> with [CLS] and [SEP], before truncation: more than <see cref="MaxLength"/> means <see cref="Encode"/> cuts it.</summary>
+    /// <summary>Tokens of <paramref name="text"/> with [CLS] and [SEP], before truncation: more than <see cref="MaxLength"/> means <see cref="Encode(string)"/> cuts it.</summary>
     public int TokenCount(string text) => _tokenizer.EncodeToIds(text, addSpecialTokens: false).Count + 2;
 
     /// <summary>Token strings of one text (for inspection).</summary>
@@ -76,7 +99,7 @@ public sealed class BertTextTokenizer
     public TokenBatch EncodeBatch(IReadOnlyList<string> texts)
     {
         if (texts.Count == 0) throw new ArgumentException("cannot tokenize an empty batch", nameof(texts));
-        var encoded = texts.Select(Encode).ToList();
+        var encoded = texts.Select(t => Encode(t)).ToList();
         int length = encoded.Max(e => e.Count);
         var ids = new long[texts.Count, length];
         var mask = new long[texts.Count, length];

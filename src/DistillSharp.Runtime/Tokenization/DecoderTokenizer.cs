@@ -49,19 +49,23 @@ public sealed class DecoderTokenizer
         _tokenizerJson = tokenizerJson;
         var root = JsonKeys.ParseObject(tokenizerJson, source);
         var model = root["model"] as JsonObject ?? throw new DistillSharpException($"{source}: no model object");
-        string type = model["type"]?.GetValue<string>() ?? "BPE";
+        string type = JsonKeys.String(model, "type", source + " model") ?? "BPE";
         if (type != "BPE") throw new DistillSharpException($"{source}: model type '{type}' is not supported; known: BPE (byte-level)");
         var vocabNode = model["vocab"] as JsonObject ?? throw new DistillSharpException($"{source}: model.vocab is not an object");
         var vocab = new Dictionary<string, int>(vocabNode.Count);
-        foreach (var (token, id) in vocabNode) vocab[token] = id!.GetValue<int>();
+        foreach (var (token, id) in vocabNode) vocab[token] = Id(id, $"model.vocab['{token}']", source);
         var merges = (model["merges"] as JsonArray ?? []).Select(m => m switch
         {
-            JsonArray pair when pair.Count == 2 => $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}",
-            JsonValue v when v.TryGetValue(out string? s) && s.Split(' ').Length == 2 => s,
+            JsonArray pair when pair.Count == 2 && pair.All(x => x is JsonValue j && j.GetValueKind() == JsonValueKind.String) =>
+                $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}",
+            JsonValue v when v.GetValueKind() == JsonValueKind.String && v.GetValue<string>().Split(' ').Length == 2 => v.GetValue<string>(),
             _ => throw new DistillSharpException($"{source}: merge {m?.ToJsonString()} is neither \"a b\" nor [\"a\", \"b\"]"),
         }).ToList();
-        AddedTokens = (root["added_tokens"] as JsonArray ?? []).Select(n => new AddedToken(
-            n!["id"]!.GetValue<int>(), n["content"]!.GetValue<string>(), n["special"]?.GetValue<bool>() ?? false)).ToList();
+        AddedTokens = (root["added_tokens"] as JsonArray ?? []).Select(n => n is JsonObject o
+            ? new AddedToken(Id(o["id"], "added_tokens id", source),
+                JsonKeys.String(o, "content", source + " added_tokens") ?? throw new DistillSharpException($"{source}: an added token has no content"),
+                JsonKeys.Bool(o, "special", source + " added_tokens") ?? false)
+            : throw new DistillSharpException($"{source}: added_tokens entry {n?.ToJsonString()} is not an object")).ToList();
         (PreTokenizerPattern, _addPrefixSpace) = ReadPreTokenizer(root["pre_tokenizer"], source);
         _nfc = ReadNormalizer(root["normalizer"], source);
 
@@ -73,18 +77,33 @@ public sealed class DecoderTokenizer
         var special = AddedTokens.ToDictionary(a => a.Content, a => a.Id);
         foreach (var (token, id) in vocab) if (id < 0) throw new DistillSharpException($"{source}: token '{token}' has negative id {id}");
 
-        _bpe = BpeTokenizer.Create(new BpeOptions(vocab.Where(kv => !special.ContainsKey(kv.Key)))
+        try
         {
-            Merges = merges,
-            ByteLevel = true,
-            SpecialTokens = special,
-            PreTokenizer = new RegexPreTokenizer(new Regex(PreTokenizerPattern, RegexOptions.Compiled), special),
-        });
+            _bpe = BpeTokenizer.Create(new BpeOptions(vocab.Where(kv => !special.ContainsKey(kv.Key)))
+            {
+                Merges = merges,
+                ByteLevel = true,
+                SpecialTokens = special,
+                PreTokenizer = new RegexPreTokenizer(new Regex(PreTokenizerPattern, RegexOptions.Compiled), special),
+            });
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            throw new DistillSharpException($"{source}: not a usable byte-level BPE tokenizer ({e.Message})");
+        }
         BosId = Lookup(bosToken, "bos_token", source);
         EosId = Lookup(eosToken, "eos_token", source);
         PadId = Lookup(padToken, "pad_token", source);
         AddBosToken = addBosToken && BosId is not null;
     }
+
+    /// <summary>Largest token id a tokenizer.json may use.</summary>
+    public const int MaxId = (1 << 22) - 1;
+
+    // A token id: an integer in [0, MaxId].
+    static int Id(JsonNode? node, string what, string source) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) && d == Math.Floor(d) && d is >= 0 and <= MaxId
+            ? (int)d : throw new DistillSharpException($"{source}: {what} must be a token id in [0, {MaxId:N0}], got {node?.ToJsonString() ?? "nothing"}");
 
     int? Lookup(string? token, string key, string source)
     {
@@ -97,17 +116,19 @@ public sealed class DecoderTokenizer
     static (string Pattern, bool AddPrefixSpace) ReadPreTokenizer(JsonNode? node, string source)
     {
         // Supported: ByteLevel (use_regex → the GPT-2 regex) alone, or Sequence[Split(Regex), ByteLevel(use_regex=false)] (Qwen2).
-        string Type(JsonNode? n) => n?["type"]?.GetValue<string>() ?? "null";
+        string what = source + " pre_tokenizer";
+        string Type(JsonNode? n) => n is JsonObject o ? JsonKeys.String(o, "type", what) ?? "null" : "null";
+        bool? Flag(JsonNode? n, string key) => n is JsonObject o ? JsonKeys.Bool(o, key, what) : null;
         if (Type(node) == "ByteLevel")
-            return (Gpt2Pattern, node!["add_prefix_space"]?.GetValue<bool>() ?? false);
+            return (Gpt2Pattern, Flag(node, "add_prefix_space") ?? false);
         if (Type(node) == "Sequence" && node!["pretokenizers"] is JsonArray { Count: 2 } seq &&
-            Type(seq[0]) == "Split" && seq[0]!["pattern"]?["Regex"]?.GetValue<string>() is { } regex &&
-            Type(seq[1]) == "ByteLevel" && seq[1]!["use_regex"]?.GetValue<bool>() != true)
-            return (regex, seq[1]!["add_prefix_space"]?.GetValue<bool>() ?? false);
+            Type(seq[0]) == "Split" && seq[0]!["pattern"] is JsonObject pattern && JsonKeys.String(pattern, "Regex", what) is { } regex &&
+            Type(seq[1]) == "ByteLevel" && Flag(seq[1], "use_regex") != true)
+            return (regex, Flag(seq[1], "add_prefix_space") ?? false);
         throw new DistillSharpException($"{source}: pre_tokenizer {node?.ToJsonString() ?? "null"} is not supported; known: ByteLevel, Sequence[Split(Regex), ByteLevel]");
     }
 
-    static bool ReadNormalizer(JsonNode? node, string source) => node?["type"]?.GetValue<string>() switch
+    static bool ReadNormalizer(JsonNode? node, string source) => (node is JsonObject o ? JsonKeys.String(o, "type", source + " normalizer") : null) switch
     {
         null => false,
         "NFC" => true,
@@ -150,19 +171,19 @@ public sealed class DecoderTokenizer
         JsonObject? Read(string name)
         {
             string p = Path.Combine(dir, name);
-            return File.Exists(p) ? JsonKeys.ParseObject(File.ReadAllText(p), p) : null;
+            return File.Exists(p) ? InputFile.ReadJsonObject(p, name) : null;
         }
         var config = Read("tokenizer_config.json");
         var map = Read("special_tokens_map.json");
         string? Special(string key) => TokenName(config?[key]) ?? TokenName(map?[key]);
-        bool addBos = config?["add_bos_token"] is JsonValue v && v.TryGetValue(out bool b) && b;
-        return new DecoderTokenizer(File.ReadAllText(path), Special("bos_token"), Special("eos_token"), Special("pad_token"), addBos, path);
+        bool addBos = config is not null && JsonKeys.Bool(config, "add_bos_token", Path.Combine(dir, "tokenizer_config.json")) == true;
+        return new DecoderTokenizer(InputFile.ReadText(path, InputFile.ConfigBytes, "tokenizer.json"), Special("bos_token"), Special("eos_token"), Special("pad_token"), addBos, path);
     }
 
     static string? TokenName(JsonNode? node) => node switch
     {
-        JsonValue v when v.TryGetValue(out string? s) => s,
-        JsonObject o => o["content"]?.GetValue<string>(),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        JsonObject o => o["content"] is JsonValue c && c.GetValueKind() == JsonValueKind.String ? c.GetValue<string>() : null,
         _ => null,
     };
 

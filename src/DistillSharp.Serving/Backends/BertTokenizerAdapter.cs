@@ -4,7 +4,7 @@ namespace DistillSharp.Serving.Backends;
 
 /// <summary>
 /// <see cref="ITextTokenizer"/> over a WordPiece <see cref="BertTextTokenizer"/>: encodes without
-/// truncation (a copy of the tokenizer with an unbounded length) and truncates as BERT does.
+/// truncation and truncates as BERT does.
 /// </summary>
 public sealed class BertTokenizerAdapter : ITextTokenizer
 {
@@ -14,7 +14,7 @@ public sealed class BertTokenizerAdapter : ITextTokenizer
     public BertTokenizerAdapter(BertTextTokenizer tokenizer, int vocabSize)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        _full = new BertTextTokenizer(tokenizer.VocabText, tokenizer.LowerCase, int.MaxValue / 2);
+        _full = tokenizer;
         MaxTokens = tokenizer.MaxLength;
         VocabSize = vocabSize;
     }
@@ -25,7 +25,7 @@ public sealed class BertTokenizerAdapter : ITextTokenizer
     public int VocabSize { get; }
 
     /// <inheritdoc/>
-    public int[] Encode(string text) => [.. _full.Encode(text)];
+    public int[] Encode(string text) => [.. _full.EncodeUntruncated(text)];
 
     /// <inheritdoc/>
     public int[] Truncate(int[] ids, int maxTokens)

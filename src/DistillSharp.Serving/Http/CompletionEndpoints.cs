@@ -97,11 +97,11 @@ public static class CompletionEndpoints
 
     static string Content(JsonElement content, int i)
     {
-        if (content.ValueKind == JsonValueKind.String) return content.GetString()!;
+        if (content.ValueKind == JsonValueKind.String) return ServingJson.Text(content);
         if (content.ValueKind == JsonValueKind.Array)
             return string.Concat(content.EnumerateArray().Select((p, j) =>
                 p.ValueKind == JsonValueKind.Object && p.TryGetProperty("type", out var type) && type.ValueEquals("text") &&
-                p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()
+                p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? ServingJson.Text(t)
                 : throw ServingException.Invalid($"'messages[{i}].content[{j}]' must be {{\"type\": \"text\", \"text\": …}} (only text parts are supported)")));
         throw ServingException.Invalid($"'messages[{i}].content' must be a string or an array of text parts");
     }
@@ -120,9 +120,9 @@ public static class CompletionEndpoints
     static IReadOnlyList<string> StopStrings(JsonElement stop) => stop.ValueKind switch
     {
         JsonValueKind.Undefined or JsonValueKind.Null => [],
-        JsonValueKind.String => [stop.GetString()!],
+        JsonValueKind.String => [ServingJson.Text(stop)],
         JsonValueKind.Array when stop.GetArrayLength() <= 4 && stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String) =>
-            stop.EnumerateArray().Select(s => s.GetString()!).ToList(),
+            stop.EnumerateArray().Select(s => ServingJson.Text(s)).ToList(),
         _ => throw ServingException.Invalid("'stop' must be a string or an array of at most 4 strings"),
     };
 

@@ -20,7 +20,7 @@ public sealed record InputList(IReadOnlyList<string>? Texts, IReadOnlyList<int[]
             case JsonValueKind.Undefined or JsonValueKind.Null:
                 throw ServingException.Invalid($"'{field}' is required");
             case JsonValueKind.String:
-                return new InputList([e.GetString()!], null, Single: true);
+                return new InputList([ServingJson.Text(e)], null, Single: true);
             case JsonValueKind.Array:
                 break;
             default:
@@ -32,7 +32,7 @@ public sealed record InputList(IReadOnlyList<string>? Texts, IReadOnlyList<int[]
         switch (first.ValueKind)
         {
             case JsonValueKind.String:
-                return new InputList(e.EnumerateArray().Select((x, i) => x.ValueKind == JsonValueKind.String ? x.GetString()!
+                return new InputList(e.EnumerateArray().Select((x, i) => x.ValueKind == JsonValueKind.String ? ServingJson.Text(x)
                     : throw ServingException.Invalid($"'{field}[{i}]' must be a string like '{field}[0]', got {Kind(x)}")).ToList(), null, Single: false);
             case JsonValueKind.Number:
                 return new InputList(null, [ReadIds(e, field)], Single: true);

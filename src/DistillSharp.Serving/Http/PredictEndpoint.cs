@@ -40,12 +40,12 @@ public static class PredictEndpoint
     static (IReadOnlyList<string> Texts, bool Single) Texts(JsonElement inputs)
     {
         const string shapes = "a string, [\"text\"] or a batch [[\"text\"], [\"text\"], …]";
-        if (inputs.ValueKind == JsonValueKind.String) return ([inputs.GetString()!], true);
+        if (inputs.ValueKind == JsonValueKind.String) return ([ServingJson.Text(inputs)], true);
         if (inputs.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) throw ServingException.Invalid("'inputs' is required");
         if (inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() == 0) throw ServingException.Invalid($"'inputs' must be {shapes}");
         if (inputs[0].ValueKind == JsonValueKind.String)
         {
-            if (inputs.GetArrayLength() == 1) return ([inputs[0].GetString()!], true);
+            if (inputs.GetArrayLength() == 1) return ([ServingJson.Text(inputs[0])], true);
             throw ServingException.Invalid("'inputs' is a text pair; sequence-pair classification is not supported (send a batch as [[\"a\"], [\"b\"]])");
         }
         var texts = new List<string>();
@@ -54,7 +54,7 @@ public static class PredictEndpoint
         {
             if (item.ValueKind != JsonValueKind.Array || item.GetArrayLength() != 1 || item[0].ValueKind != JsonValueKind.String)
                 throw ServingException.Invalid($"'inputs[{i}]' must be [\"text\"] (one string; pairs are not supported)");
-            texts.Add(item[0].GetString()!);
+            texts.Add(ServingJson.Text(item[0]));
             i++;
         }
         return (texts, false);

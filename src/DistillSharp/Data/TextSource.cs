@@ -1,17 +1,24 @@
 using System.Text;
 using System.Text.Json;
+using DistillSharp.Runtime.Formats;
 
 namespace DistillSharp.Data;
 
 /// <summary>
 /// Loads a user's own texts: <c>.txt</c> (one text per line), <c>.jsonl</c> (one JSON object per
 /// line, a string field, "text" by default) or <c>.csv</c> (RFC 4180: header row, quoted fields
-/// may hold commas, quotes and line breaks; a named column). Blank texts are skipped.
+/// may hold commas, quotes and line breaks; a named column). Blank texts are skipped. The file must
+/// be UTF-8 text (invalid bytes and NUL bytes are refused with their position), and no text may be
+/// longer than <see cref="MaxTextChars"/> characters (such a "text" is a file without line breaks,
+/// refused with its line number rather than tokenized for minutes).
 /// </summary>
 public static class TextSource
 {
     /// <summary>The formats by file extension.</summary>
     public static readonly IReadOnlyList<string> Extensions = [".txt", ".jsonl", ".csv"];
+
+    /// <summary>Longest text a source may hold, in characters (far above any max_len in tokens).</summary>
+    public const int MaxTextChars = 1_000_000;
 
     /// <summary>
     /// Loads by extension. <paramref name="field"/> is the JSONL field (default "text") or the CSV
@@ -21,16 +28,26 @@ public static class TextSource
     {
         if (!File.Exists(path)) throw new DistillSharpException($"text source {path} does not exist");
         string extension = Path.GetExtension(path).ToLowerInvariant();
-        string content = File.ReadAllText(path, Encoding.UTF8);
-        return extension switch
+        if (!Extensions.Contains(extension))
+            throw new DistillSharpException($"text source {path} has extension '{extension}'; known: {string.Join(", ", Extensions)}");
+        if (extension == ".txt" && field != null) throw new DistillSharpException($"{path}: a .txt source has one text per line and no field '{field}'");
+        string content = InputFile.ReadText(path, InputFile.CorpusBytes, "text corpus");
+        var texts = Parse(content, extension, field, path);
+        if (texts.Count == 0) throw new DistillSharpException($"{path}: holds no text (every line is blank)");
+        for (int i = 0; i < texts.Count; i++)
+            if (texts[i].Length > MaxTextChars)
+                throw new DistillSharpException(
+                    $"{path}: text {i + 1} has {texts[i].Length:N0} characters, more than the {MaxTextChars:N0} a text may have (a file without line breaks? put one text per line)");
+        return texts;
+    }
+
+    static IReadOnlyList<string> Parse(string content, string extension, string? field, string path) =>
+        extension switch
         {
-            ".txt" when field != null => throw new DistillSharpException($"{path}: a .txt source has one text per line and no field '{field}'"),
             ".txt" => ParseLines(content),
             ".jsonl" => ParseJsonl(content, field ?? "text", path),
-            ".csv" => ParseCsv(content, field, path),
-            _ => throw new DistillSharpException($"text source {path} has extension '{extension}'; known: {string.Join(", ", Extensions)}"),
+            _ => ParseCsv(content, field, path),
         };
-    }
 
     /// <summary>One text per non-blank line, trimmed.</summary>
     public static IReadOnlyList<string> ParseLines(string content) =>

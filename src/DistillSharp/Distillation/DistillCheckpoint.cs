@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Formats;
 using TorchSharp.Modules;
@@ -22,7 +23,7 @@ public sealed record TrainingState(long GlobalStep, int Stage, int StageStep, in
 /// and <c>checkpoints/latest</c> (written atomically) names it, so a kill at any moment leaves
 /// the previous checkpoint intact and findable.
 /// </summary>
-public static class DistillCheckpoint
+public static partial class DistillCheckpoint
 {
     const string StateFile = "state.json", StudentFile = "student.safetensors", TermsFile = "loss_terms.safetensors",
         OptimizerFile = "optimizer.bin", RngFile = "rng.bin";
@@ -61,29 +62,79 @@ public static class DistillCheckpoint
         return final;
     }
 
-    /// <summary>The newest complete checkpoint of a run, or null.</summary>
+    /// <summary>
+    /// The newest complete checkpoint of a run, or null. <c>latest</c> is followed only when it names a
+    /// complete <c>step-NNNNNNNN</c> folder beside it; a missing, torn or hostile pointer (<c>../..</c>)
+    /// falls back to the newest complete step folder, so it can neither hide an intact checkpoint
+    /// nor lead outside the run folder.
+    /// </summary>
     public static string? Latest(string runDir)
     {
-        string pointer = Path.Combine(runDir, "checkpoints", "latest");
-        if (!File.Exists(pointer)) return null;
-        string dir = Path.Combine(runDir, "checkpoints", File.ReadAllText(pointer).Trim());
-        return File.Exists(Path.Combine(dir, StateFile)) ? dir : null;
+        string root = Path.Combine(runDir, "checkpoints");
+        if (!Directory.Exists(root)) return null;
+        string pointer = Path.Combine(root, "latest");
+        var info = new FileInfo(pointer);
+        if (info.Exists && info.LinkTarget is null && info.Length is > 0 and < 64)
+        {
+            string name = File.ReadAllText(pointer).Trim();
+            if (StepName().IsMatch(name) && Complete(Path.Combine(root, name))) return Path.Combine(root, name);
+        }
+        return Directory.GetDirectories(root, "step-*").Where(d => StepName().IsMatch(Path.GetFileName(d)) && Complete(d))
+            .OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault();
     }
 
-    /// <summary>Reads the training state of a checkpoint.</summary>
-    public static TrainingState ReadState(string checkpoint)
+    [GeneratedRegex(@"^step-[0-9]{8}$")]
+    private static partial Regex StepName();
+
+    // A checkpoint folder is complete once renamed from its temporary name; state.json is written last inside it.
+    static bool Complete(string dir) => Directory.Exists(dir) && new FileInfo(dir).LinkTarget is null && File.Exists(Path.Combine(dir, StateFile));
+
+    /// <summary>
+    /// Reads the training state of a checkpoint and checks it against the run's stages
+    /// (<paramref name="stageSteps"/>: each stage's step count; null checks the counts only): every count non-negative, the stage
+    /// one of the run's, its step within the stage, the global step the sum of the steps before it,
+    /// and the other files of the checkpoint present. A checkpoint of another config is refused here.
+    /// </summary>
+    public static TrainingState ReadState(string checkpoint, IReadOnlyList<int>? stageSteps = null)
     {
         string path = Path.Combine(checkpoint, StateFile);
+        TrainingState state;
         try
         {
-            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path))
+            state = JsonSerializer.Deserialize<TrainingState>(InputFile.ReadText(path, InputFile.ConfigBytes, StateFile), StrictJson)
                 ?? throw new DistillSharpException($"{path}: empty training state");
         }
         catch (JsonException e)
         {
-            throw new DistillSharpException($"{path}: corrupt training state ({e.Message})");
+            string at = e.Path is { Length: > 1 } p ? $" at {p}" : "";
+            throw new DistillSharpException($"{path}: corrupt training state{at} ({e.Message.Split(" Path:")[0].Trim()})");
         }
+        if (state.GlobalStep < 0 || state.Stage < 0 || state.StageStep < 0 || state.Epoch < 0 || state.Batch < 0 || state.SkippedSteps < 0)
+            throw new DistillSharpException($"{path}: negative counts in {Describe(state)}");
+        foreach (string f in new[] { StudentFile, TermsFile, OptimizerFile, RngFile })
+            if (!File.Exists(Path.Combine(checkpoint, f))) throw new DistillSharpException($"{Path.Combine(checkpoint, f)}: missing from the checkpoint");
+        RngBytes(checkpoint);
+        if (stageSteps is not null)
+        {
+            if (state.Stage >= stageSteps.Count || state.StageStep > stageSteps[state.Stage])
+                throw new DistillSharpException($"{path}: {Describe(state)} does not fit this run's stages (steps {string.Join(", ", stageSteps)}); " +
+                                                "resume with the config the run was started with");
+            long before = stageSteps.Take(state.Stage).Sum(s => (long)s);
+            if (state.GlobalStep != before + state.StageStep || state.SkippedSteps > state.GlobalStep)
+                throw new DistillSharpException($"{path}: {Describe(state)} is inconsistent: global step must be {before + state.StageStep} " +
+                                                "(the steps of the stages before plus the stage step) and skipped steps at most the global step");
+        }
+        return state;
     }
+
+    static readonly JsonSerializerOptions StrictJson = new()
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        RespectRequiredConstructorParameters = true,
+    };
+
+    static string Describe(TrainingState s) =>
+        $"global step {s.GlobalStep}, stage {s.Stage} step {s.StageStep}, epoch {s.Epoch} batch {s.Batch}, skipped {s.SkippedSteps}";
 
     /// <summary>Loads the student weights of a checkpoint (strict: names and shapes must match).</summary>
     public static void LoadStudent(string checkpoint, nn.Module student)
@@ -104,9 +155,28 @@ public static class DistillCheckpoint
             StateDict.Load(term, own, $"{termsPath} ({termName})");
         }
         LoadOptimizer(optimizer, Path.Combine(checkpoint, OptimizerFile));
-        byte[] rng = File.ReadAllBytes(Path.Combine(checkpoint, RngFile));
-        using var state = tensor(rng);
+        LoadRng(checkpoint);
+    }
+
+    /// <summary>
+    /// Restores the torch RNG of a checkpoint. Its size must be the generator's own (libtorch aborts
+    /// the process on a state of another size instead of throwing).
+    /// </summary>
+    public static void LoadRng(string checkpoint)
+    {
+        using var state = tensor(RngBytes(checkpoint));
         set_rng_state(state);
+    }
+
+    static byte[] RngBytes(string checkpoint)
+    {
+        string path = Path.Combine(checkpoint, RngFile);
+        long expected;
+        using (var current = get_rng_state()) expected = current.NumberOfElements;
+        long length = InputFile.Check(path, expected, "torch RNG state");
+        if (length != expected)
+            throw new DistillSharpException($"{path}: {length:N0} bytes, but the torch generator's state is {expected:N0} bytes (torn or not an RNG state)");
+        return InputFile.ReadBytes(path, expected, "torch RNG state");
     }
 
     static void SaveOptimizer(optim.Optimizer optimizer, string path)
@@ -121,10 +191,15 @@ public static class DistillCheckpoint
     static void LoadOptimizer(optim.Optimizer optimizer, string path)
     {
         if (!File.Exists(path)) throw new DistillSharpException($"{path}: optimizer state missing from the checkpoint");
-        switch (optimizer)
+        InputFile.Check(path, long.MaxValue, "checkpoint optimizer state");
+        if (optimizer is not AdamW adamw) throw new InvalidOperationException($"cannot restore optimizer {optimizer.GetType().Name}");
+        try
         {
-            case AdamW adamw: adamw.load_state_dict(path); break;
-            default: throw new InvalidOperationException($"cannot restore optimizer {optimizer.GetType().Name}");
+            adamw.load_state_dict(path);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw new DistillSharpException($"{path}: unreadable optimizer state ({e.Message.Split('\n')[0].Trim()}); the checkpoint is torn or from another config");
         }
     }
 }

@@ -39,7 +39,7 @@ public sealed class Trainer
             throw new DistillSharpException($"{_options.RunDir}: --resume given but there is no checkpoint to resume from");
         if (checkpoint != null)
         {
-            state = DistillCheckpoint.ReadState(checkpoint);
+            state = DistillCheckpoint.ReadState(checkpoint, _stages.Select(st => st.Steps).ToList());
             _objective.BeforeResume(state);
             DistillCheckpoint.LoadStudent(checkpoint, _objective.Model);
         }
@@ -54,7 +54,12 @@ public sealed class Trainer
             var stage = _stages[s];
             bool resumingThisStage = checkpoint != null && s == state.Stage;
             int startStep = resumingThisStage ? state.StageStep : 0;
-            if (startStep >= stage.Steps) continue;
+            if (startStep >= stage.Steps)
+            {
+                // A finished stage is skipped, but what follows must see the generator it left behind.
+                if (resumingThisStage) DistillCheckpoint.LoadRng(checkpoint!);
+                continue;
+            }
             if (_options.MaxSteps is long cap && state.GlobalStep >= cap) break;
 
             var plan = _objective.BeginStage(s, resumingThisStage ? new DataPosition(state.Epoch, state.Batch) : null);

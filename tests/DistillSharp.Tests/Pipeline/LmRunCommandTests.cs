@@ -31,18 +31,22 @@ public class LmRunCommandTests
     }
 
     [Fact]
-    public void ResumeIsRefusedForLmRuns()
+    public void ResumeWithAnotherConfigIsRefusedAndLeavesTheRunsConfig()
     {
         string path = TempConfig(LmPipelineSmokeTests.TinyYaml);
+        string runDir = Directory.CreateTempSubdirectory("distill-lm-resume-").FullName;
         try
         {
-            var (code, _, error) = CliHarness.Run("run", path, "--resume");
+            File.WriteAllText(Path.Combine(runDir, "config.yaml"), "kind: lm\nseed: 99\n");
+            var (code, _, error) = CliHarness.Run("run", path, "--out", runDir, "--resume");
             Assert.Equal(2, code);
-            Assert.Contains("--resume is not supported for kind: lm runs", error);
+            Assert.Contains("config.yaml: --resume with another config", error);
+            Assert.Equal("kind: lm\nseed: 99\n", File.ReadAllText(Path.Combine(runDir, "config.yaml")));
         }
         finally
         {
             File.Delete(path);
+            Directory.Delete(runDir, recursive: true);
         }
     }
 

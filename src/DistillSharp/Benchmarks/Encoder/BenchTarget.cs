@@ -1,3 +1,5 @@
+using DistillSharp.Models.Checkpoints;
+using DistillSharp.Runtime.Formats;
 using System.Text.Json.Nodes;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Tokenization;
@@ -14,7 +16,9 @@ namespace DistillSharp.Benchmarks.Encoder;
 /// <param name="Tokenizer">Tokenizer that builds the input batches.</param>
 /// <param name="Run">One forward pass of a batch (outputs dropped).</param>
 /// <param name="Owned">What to dispose afterwards.</param>
-public sealed record BenchTarget(string Runtime, string Path, long ModelBytes, BertTextTokenizer Tokenizer, Action<TokenBatch> Run, IDisposable Owned)
+/// <param name="WorkingBytes">Memory one forward pass of (batch, seq) needs at most, inputs included.</param>
+public sealed record BenchTarget(string Runtime, string Path, long ModelBytes, BertTextTokenizer Tokenizer, Action<TokenBatch> Run, IDisposable Owned,
+    Func<int, int, long> WorkingBytes)
     : IDisposable
 {
     /// <inheritdoc/>
@@ -63,7 +67,8 @@ public static class BenchTargets
         long bytes = IsBuiltin(model) ? BuiltinTeachers.Get(model).ReadResources().Onnx.LongLength
             : IsOnnxFile(model) ? new FileInfo(model).Length
             : FileBytes(HuggingFaceFolder.IsModelFolder(model) ? model : System.IO.Path.Combine(model, "student"), "model.safetensors");
-        return new BenchTarget("torch", encoder.Source, bytes, encoder.Tokenizer, EncoderSpeed.TorchForward(encoder), encoder);
+        return new BenchTarget("torch", encoder.Source, bytes, encoder.Tokenizer, EncoderSpeed.TorchForward(encoder), encoder,
+            (b, s) => encoder.Model.Config.InferenceBytes(b, s));
     }
 
     static BenchTarget OpenInt8(string model, int seq, int threads, bool fuse)
@@ -76,13 +81,14 @@ public static class BenchTargets
         string folder = Int8EncoderFile.IsFolder(model) ? model : System.IO.Path.Combine(model, Int8EncoderFile.RunSubfolder);
         long bytes = Int8EncoderFile.IsFolder(folder) ? Int8EncoderFile.Bytes(folder)
             : FileBytes(folder, Int8EncoderFile.QuantizedFile) + FileBytes(System.IO.Path.Combine(model, "student"), "model.safetensors");
-        return new BenchTarget("int8", folder, bytes, encoder.Tokenizer, encoder.Runner(), encoder);
+        return new BenchTarget("int8", folder, bytes, encoder.Tokenizer, encoder.Runner(), encoder,
+            (b, s) => encoder.WorkspaceBytes(b, s) + 3L * sizeof(long) * b * s);
     }
 
     static BenchTarget OpenOnnx(string model, int seq, int threads, bool int8)
     {
         string runtime = int8 ? "onnx-int8" : "onnx";
-        byte[] onnx;
+        byte[]? onnx = null;
         string path;
         BertTextTokenizer tokenizer;
         if (IsBuiltin(model))
@@ -96,14 +102,12 @@ public static class BenchTargets
         else if (IsOnnxFile(model))
         {
             path = model;
-            onnx = File.ReadAllBytes(model);
             tokenizer = TokenizerIn(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(model))!, seq, model);
         }
         else if (IsRunFolder(model))
         {
             path = System.IO.Path.Combine(model, int8 ? "student-int8.onnx" : "student.onnx");
             if (!File.Exists(path)) throw new DistillSharpException($"{model}: no {System.IO.Path.GetFileName(path)} in the run folder (the pipeline's export step writes it)");
-            onnx = File.ReadAllBytes(path);
             tokenizer = TokenizerIn(System.IO.Path.Combine(model, "student"), seq, model);
         }
         else
@@ -112,8 +116,13 @@ public static class BenchTargets
                 $"the {runtime} runtime runs an .onnx file, a run folder with {(int8 ? "student-int8.onnx" : "student.onnx")}" +
                 $"{(int8 ? "" : " or builtin:NAME")}; '{model}' is {(Directory.Exists(model) ? "a model folder without ONNX" : "not found")} (export it: distill export)");
         }
-        var session = new OnnxRuntimeEncoder(onnx, threads: threads);
-        return new BenchTarget(runtime, path, onnx.LongLength, tokenizer, session.RunDiscard, session);
+        var session = onnx is null ? new OnnxRuntimeEncoder(path, threads: threads) : new OnnxRuntimeEncoder(onnx, threads: threads);
+        if (session.EmbeddingRows is { } rows && tokenizer.VocabSize > rows)
+        {
+            session.Dispose();
+            throw new DistillSharpException($"{path}: the vocabulary has {tokenizer.VocabSize:N0} tokens but the graph's word embedding only {rows:N0} rows");
+        }
+        return new BenchTarget(runtime, path, onnx?.LongLength ?? OnnxModelFile.Bytes(path), tokenizer, session.RunDiscard, session, session.InferenceBytes);
     }
 
     // vocab.txt (+ tokenizer_config.json's do_lower_case) of a folder.
@@ -122,8 +131,8 @@ public static class BenchTargets
         string vocab = System.IO.Path.Combine(dir, "vocab.txt");
         if (!File.Exists(vocab)) throw new DistillSharpException($"{model}: no vocab.txt in {dir} for the tokenizer");
         string config = System.IO.Path.Combine(dir, "tokenizer_config.json");
-        bool lower = !File.Exists(config) || JsonNode.Parse(File.ReadAllText(config))?["do_lower_case"]?.GetValue<bool>() != false;
-        return new BertTextTokenizer(File.ReadAllText(vocab), lower, seq, vocab);
+        bool lower = !File.Exists(config) || JsonKeys.Bool(InputFile.ReadJsonObject(config, "tokenizer_config.json"), "do_lower_case", config) != false;
+        return new BertTextTokenizer(InputFile.ReadText(vocab, InputFile.ConfigBytes, "vocab.txt"), lower, seq, vocab);
     }
 
     static long FileBytes(string dir, string name)

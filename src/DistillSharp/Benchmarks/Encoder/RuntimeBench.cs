@@ -1,3 +1,4 @@
+using DistillSharp.Runtime;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -15,17 +16,20 @@ namespace DistillSharp.Benchmarks.Encoder;
 public sealed record RuntimeBenchOptions(string Model, string Runtime = "torch", IReadOnlyList<int>? Batches = null, int Seq = 64,
     int Runs = 50, int Threads = 1, bool Fuse = true, int Warmup = 5)
 {
+    /// <summary>Largest batch size a benchmark takes.</summary>
+    public const int MaxBatch = 65536;
+
     /// <summary>Batch sizes, default 1 and 32.</summary>
     public IReadOnlyList<int> BatchSizes => Batches is { Count: > 0 } b ? b : [1, 32];
 
     /// <summary>Throws <see cref="DistillSharpException"/> naming the bad option.</summary>
     public RuntimeBenchOptions Validate()
     {
-        if (BatchSizes.Any(b => b < 1)) throw new DistillSharpException($"--batch values must be >= 1, got {string.Join(", ", BatchSizes)}");
+        if (BatchSizes.Any(b => b is < 1 or > MaxBatch)) throw new DistillSharpException($"--batch values must be in [1, {MaxBatch}], got {string.Join(", ", BatchSizes)}");
         if (Seq is < 3 or > 512) throw new DistillSharpException($"--seq must be in [3, 512] (room for [CLS] and [SEP]), got {Seq}");
-        if (Runs < 1) throw new DistillSharpException($"--runs must be >= 1, got {Runs}");
-        if (Warmup < 0) throw new DistillSharpException($"warm-up runs must be >= 0, got {Warmup}");
-        if (Threads < 1) throw new DistillSharpException($"--threads must be >= 1, got {Threads}");
+        if (Runs is < 1 or > 1_000_000) throw new DistillSharpException($"--runs must be in [1, 1000000], got {Runs}");
+        if (Warmup is < 0 or > 100_000) throw new DistillSharpException($"warm-up runs must be in [0, 100000], got {Warmup}");
+        if (Threads is < 1 or > 1024) throw new DistillSharpException($"--threads must be in [1, 1024], got {Threads}");
         return this;
     }
 }
@@ -71,6 +75,11 @@ public static class RuntimeBench
     {
         options.Validate();
         using var target = BenchTargets.Open(options.Model, options.Runtime, options.Seq, options.Threads, options.Fuse);
+        long available = MemoryBudget.Bytes;
+        foreach (int batch in options.BatchSizes)
+            if (target.WorkingBytes(batch, options.Seq) is var need && need > available)
+                throw new DistillSharpException(
+                    $"--batch {batch} × --seq {options.Seq} needs about {need / 1e9:F1} GB in the {options.Runtime} runtime, more than the {available / 1e9:F1} GB of memory available; use a smaller --batch");
         var results = new List<BenchResult>();
         foreach (int batch in options.BatchSizes)
         {

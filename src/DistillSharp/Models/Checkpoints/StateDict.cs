@@ -25,6 +25,7 @@ public static class StateDict
         foreach (var (name, target) in targets)
         {
             var stored = tensors[name];
+            stored.RequireFinite($"{source}: tensor '{name}'");
             if (!stored.Shape.SequenceEqual(target.shape))
                 throw new DistillSharpException($"{source}: tensor '{name}' has shape [{string.Join(", ", stored.Shape)}], the model needs [{string.Join(", ", target.shape)}]");
             using var loaded = TorchSafetensors.ToTensor(stored);

@@ -33,22 +33,35 @@ public static class DecoderFolder
     {
         dir = ResolveModelDir(dir);
         var config = DecoderConfig.Load(Path.Combine(dir, "config.json"));
+        var tokenizer = File.Exists(Path.Combine(dir, "tokenizer.json")) ? DecoderTokenizer.Load(dir) : null;
+        if (tokenizer is not null && tokenizer.VocabSize > config.VocabSize)
+            throw new DistillSharpException($"{dir}: tokenizer.json has {tokenizer.VocabSize:N0} ids but the embedding table only {config.VocabSize:N0} rows (vocab_size); they do not belong together");
         var tensors = DecoderWeights.Read(dir);
+        CheckShapes(tensors, config, dir);
+        string source = DecoderWeights.Source(dir);
+        foreach (var (name, t) in tensors) t.RequireFinite($"{source}: tensor '{name}'");
         var model = DecoderModels.Create(config);
         try
         {
             // Tied checkpoints may or may not carry lm_head.weight; GPT-2 files may carry the old causal-mask buffers.
             var ignore = tensors.Keys.Where(k => (config.TieWordEmbeddings && k == "lm_head.weight") ||
                                                  (config.IsGpt2 && (k.EndsWith(".attn.bias") || k.EndsWith(".attn.masked_bias"))));
-            StateDict.Load(model, tensors, dir, ignore);
+            StateDict.Load(model, tensors, source, ignore);
         }
         catch
         {
             model.Dispose();
             throw;
         }
-        var tokenizer = File.Exists(Path.Combine(dir, "tokenizer.json")) ? DecoderTokenizer.Load(dir) : null;
         return (model, tokenizer);
+    }
+
+    // The token embedding must match config.json before a model of the config's size is allocated.
+    static void CheckShapes(Dictionary<string, SafeTensor> tensors, DecoderConfig config, string dir)
+    {
+        string name = config.IsGpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight";
+        if (tensors.TryGetValue(name, out var t) && !t.Shape.SequenceEqual(new long[] { config.VocabSize, config.HiddenSize }))
+            throw new DistillSharpException($"{dir}: tensor '{name}' has shape {t.ShapeText}, config.json needs [{config.VocabSize}, {config.HiddenSize}]");
     }
 
     /// <summary>

@@ -16,6 +16,9 @@ public static class DecoderWeights
     /// <summary>Shard index name.</summary>
     public const string IndexFile = "model.safetensors.index.json";
 
+    /// <summary>The weights file of <paramref name="dir"/> (the index when sharded), for messages.</summary>
+    public static string Source(string dir) => File.Exists(Path.Combine(dir, IndexFile)) ? Path.Combine(dir, IndexFile) : Path.Combine(dir, SingleFile);
+
     /// <summary>True when <paramref name="dir"/> holds weights in either layout.</summary>
     public static bool Exists(string dir) =>
         File.Exists(Path.Combine(dir, SingleFile)) || File.Exists(Path.Combine(dir, IndexFile));
@@ -30,16 +33,18 @@ public static class DecoderWeights
             if (!File.Exists(single)) throw new DistillSharpException($"{dir}: no {SingleFile} and no {IndexFile}");
             return Safetensors.Read(single).Tensors;
         }
-        var map = JsonKeys.ParseObject(File.ReadAllText(index), index)["weight_map"] as JsonObject
+        var map = InputFile.ReadJsonObject(index, IndexFile)["weight_map"] as JsonObject
             ?? throw new DistillSharpException($"{index}: no weight_map object");
+        var shardOf = map.ToDictionary(kv => kv.Key, kv => JsonKeys.String(map, kv.Key, index + " weight_map") is { } f && IsShardName(f) ? f
+            : throw new DistillSharpException($"{index}: weight_map['{kv.Key}'] is {kv.Value?.ToJsonString() ?? "null"}, expected the name of a .safetensors file in {dir}"));
         var tensors = new Dictionary<string, SafeTensor>();
-        foreach (var shard in map.Select(kv => kv.Value?.GetValue<string>() ?? throw new DistillSharpException($"{index}: weight_map['{kv.Key}'] is not a file name")).Distinct())
+        foreach (var shard in shardOf.Values.Distinct())
         {
             string path = Path.Combine(dir, shard);
             if (!File.Exists(path)) throw new DistillSharpException($"{index}: shard {shard} listed in weight_map is missing");
             foreach (var (name, t) in Safetensors.Read(path).Tensors)
             {
-                if (map[name]?.GetValue<string>() != shard)
+                if (shardOf.GetValueOrDefault(name) != shard)
                     throw new DistillSharpException($"{path}: tensor '{name}' is not mapped to this shard in {IndexFile}");
                 tensors[name] = t;
             }
@@ -48,6 +53,10 @@ public static class DecoderWeights
         if (absent.Count > 0) throw new DistillSharpException($"{index}: tensor '{absent[0]}' is listed in weight_map but in no shard");
         return tensors;
     }
+
+    // A shard is a plain file name beside the index: no folder part, so nothing outside the model folder is read.
+    static bool IsShardName(string name) =>
+        name.EndsWith(".safetensors", StringComparison.Ordinal) && name == Path.GetFileName(name) && name != ".." && !name.Contains('\\');
 
     /// <summary>
     /// Writes tensors (name order) as one file, or as shards of at most <paramref name="maxShardBytes"/>

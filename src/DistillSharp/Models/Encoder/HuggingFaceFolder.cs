@@ -62,7 +62,13 @@ public static class HuggingFaceFolder
         foreach (string required in new[] { configPath, weightsPath, vocabPath })
             if (!File.Exists(required)) throw new DistillSharpException($"{dir}: missing {Path.GetFileName(required)}");
 
-        var config = BertConfig.FromJson(File.ReadAllText(configPath), configPath);
+        var config = BertConfig.Load(configPath);
+        var tokConfig = ReadJson(Path.Combine(dir, "tokenizer_config.json"));
+        var stConfig = ReadJson(Path.Combine(dir, "sentence_bert_config.json"));
+        var poolingConfig = ReadJson(Path.Combine(dir, "1_Pooling", "config.json"));
+        string modulesPath = Path.Combine(dir, "modules.json");
+        string modules = File.Exists(modulesPath) ? InputFile.ReadText(modulesPath, InputFile.ConfigBytes, "modules.json") : "";
+        string vocab = InputFile.ReadText(vocabPath, InputFile.ConfigBytes, "vocab.txt");
         var (tensors, _) = Safetensors.Read(weightsPath);
         // Checkpoints saved from BertForX carry a "bert." prefix; sentence-transformers' do not.
         if (tensors.Keys.All(k => k.StartsWith("bert.") || !k.StartsWith("embeddings.") && !k.StartsWith("encoder.")) &&
@@ -70,15 +76,32 @@ public static class HuggingFaceFolder
             tensors = tensors.Where(kv => kv.Key.StartsWith("bert.")).ToDictionary(kv => kv.Key["bert.".Length..], kv => kv.Value);
         config = config with { HasPooler = tensors.ContainsKey("pooler.dense.weight") };
 
-        var model = new BertEncoderModel(config);
-        StateDict.Load(model, tensors, weightsPath, ignore: ["embeddings.position_ids"]);
-
-        var stConfig = ReadJson(Path.Combine(dir, "sentence_bert_config.json"));
-        var tokenizer = TokenizerFiles.Load(dir, config.MaxPositionEmbeddings, maxLength, stConfig?["max_seq_length"]?.GetValue<long>());
-        var pooling = ReadJson(Path.Combine(dir, "1_Pooling", "config.json"));
-        var mode = pooling?["pooling_mode_cls_token"]?.GetValue<bool>() == true ? Pooling.Cls : Pooling.Mean;
-        var modules = File.Exists(Path.Combine(dir, "modules.json")) ? File.ReadAllText(Path.Combine(dir, "modules.json")) : "";
+        string tokPath = Path.Combine(dir, "tokenizer_config.json"), stPath = Path.Combine(dir, "sentence_bert_config.json");
+        bool lower = tokConfig is null ? true : JsonKeys.Bool(tokConfig, "do_lower_case", tokPath) ?? true;
+        // model_max_length is often int(1e30) ("no limit"); anything past the position table means the table's length.
+        int? stLength = stConfig is null ? null : JsonKeys.Int(stConfig, "max_seq_length", stPath);
+        if (stLength is < 3) throw new DistillSharpException($"{stPath}: max_seq_length {stLength} must be >= 3 (room for [CLS] and [SEP])");
+        double? modelMax = tokConfig is null ? null : JsonKeys.Double(tokConfig, "model_max_length", tokPath);
+        if (modelMax is < 3) throw new DistillSharpException($"{tokPath}: model_max_length {modelMax} must be >= 3 (room for [CLS] and [SEP])");
+        double declared = stLength ?? modelMax ?? 512;
+        int length = maxLength ?? (int)Math.Min(declared, config.MaxPositionEmbeddings);
+        var mode = poolingConfig is not null && JsonKeys.Bool(poolingConfig, "pooling_mode_cls_token", Path.Combine(dir, "1_Pooling", "config.json")) == true
+            ? Pooling.Cls : Pooling.Mean;
         bool normalize = modules.Contains("sentence_transformers.models.Normalize");
+        var tokenizer = new BertTextTokenizer(vocab, lower, length, vocabPath);
+        tokenizer.CheckFits(config.VocabSize, config.MaxPositionEmbeddings, dir);
+        CheckShapes(tensors, config, weightsPath);
+        foreach (var (name, t) in tensors) t.RequireFinite($"{weightsPath}: tensor '{name}'");
+        var model = new BertEncoderModel(config);
+        try
+        {
+            StateDict.Load(model, tensors, weightsPath, ignore: ["embeddings.position_ids"]);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
         model.eval();
         return new SentenceEncoder(model, tokenizer, mode, normalize, dir);
     }
@@ -103,6 +126,15 @@ public static class HuggingFaceFolder
         }
         Safetensors.Write(Path.Combine(dir, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         return type switch { ScalarType.Float16 => "float16", ScalarType.BFloat16 => "bfloat16", _ => "float32" };
+    }
+
+    // The word embedding table must match config.json before the model is built from it (a mismatch
+    // would otherwise be found only after allocating every parameter of the config's size).
+    static void CheckShapes(IReadOnlyDictionary<string, SafeTensor> tensors, BertConfig config, string path)
+    {
+        const string word = "embeddings.word_embeddings.weight";
+        if (tensors.TryGetValue(word, out var t) && !t.Shape.SequenceEqual(new long[] { config.VocabSize, config.HiddenSize }))
+            throw new DistillSharpException($"{path}: tensor '{word}' has shape {t.ShapeText}, config.json needs [{config.VocabSize}, {config.HiddenSize}]");
     }
 
     static void WriteJson(string dir, string name, JsonObject o) => TokenizerFiles.WriteJson(dir, name, o);

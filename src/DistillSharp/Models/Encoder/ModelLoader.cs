@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Formats;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Runtime.Kernels;
@@ -48,20 +49,30 @@ public static class ModelLoader
         string vocabPath = new[] { Path.Combine(dir, "vocab.txt"), Path.Combine(dir, "student", "vocab.txt") }.FirstOrDefault(File.Exists)
             ?? throw new DistillSharpException($"{path}: no vocab.txt beside the ONNX file");
         dir = Path.GetDirectoryName(vocabPath)!;
-        var model = FromOnnx(File.ReadAllBytes(path), path);
+        string vocab = InputFile.ReadText(vocabPath, InputFile.ConfigBytes, "vocab.txt");
         string tokConfig = Path.Combine(dir, "tokenizer_config.json");
-        bool lower = !File.Exists(tokConfig) || !File.ReadAllText(tokConfig).Replace(" ", "").Contains("\"do_lower_case\":false");
-        var tokenizer = new BertTextTokenizer(File.ReadAllText(vocabPath), lower, maxLength ?? Math.Min(512, model.Config.MaxPositionEmbeddings), vocabPath);
+        bool lower = !File.Exists(tokConfig) || JsonKeys.Bool(InputFile.ReadJsonObject(tokConfig, "tokenizer_config.json"), "do_lower_case", tokConfig) != false;
         string poolingConfig = Path.Combine(dir, "1_Pooling", "config.json");
-        var pooling = File.Exists(poolingConfig) && File.ReadAllText(poolingConfig).Replace(" ", "").Contains("\"pooling_mode_cls_token\":true")
+        var pooling = File.Exists(poolingConfig) && JsonKeys.Bool(InputFile.ReadJsonObject(poolingConfig, "pooling config.json"), "pooling_mode_cls_token", poolingConfig) == true
             ? Pooling.Cls : Pooling.Mean;
-        return new SentenceEncoder(model, tokenizer, pooling, normalize: true, path);
+        var model = FromImported(OnnxBertImporter.Import(path), path);
+        try
+        {
+            var tokenizer = new BertTextTokenizer(vocab, lower, maxLength ?? Math.Min(512, model.Config.MaxPositionEmbeddings), vocabPath);
+            return new SentenceEncoder(model, tokenizer, pooling, normalize: true, path);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Builds the encoder module from ONNX bytes (weights mapped by following the graph).</summary>
-    public static BertEncoderModel FromOnnx(byte[] onnx, string source)
+    public static BertEncoderModel FromOnnx(byte[] onnx, string source) => FromImported(OnnxBertImporter.Import(onnx, source), source);
+
+    static BertEncoderModel FromImported(OnnxBertImporter.Imported imported, string source)
     {
-        var imported = OnnxBertImporter.Import(onnx, source);
         var model = new BertEncoderModel(imported.Config);
         var tensors = imported.Weights.ToDictionary(kv => kv.Key, kv => StateDict.FromFloats(kv.Value.Data, kv.Value.Shape));
         StateDict.Load(model, tensors, source);

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Onnx;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Kernels;
@@ -20,20 +19,17 @@ public static class OnnxBertImporter
     /// <summary>The imported model: its shape and its weights (name → row-major float32 data and shape).</summary>
     public sealed record Imported(BertConfig Config, IReadOnlyDictionary<string, (float[] Data, long[] Shape)> Weights);
 
-    /// <summary>Parses ONNX bytes; <paramref name="source"/> names the file in errors.</summary>
-    public static Imported Import(byte[] onnx, string source)
+    /// <summary>Parses ONNX bytes (no external data); <paramref name="source"/> names them in errors.</summary>
+    public static Imported Import(byte[] onnx, string source) => Import(OnnxModelFile.Parse(onnx, source), source, folder: null);
+
+    /// <summary>Reads an ONNX file; tensors in external files are read from inside its folder only.</summary>
+    public static Imported Import(string path) => Import(OnnxModelFile.Read(path), path, OnnxModelFile.Folder(path));
+
+    /// <summary>Imports a parsed model whose external data (if any) lies in <paramref name="folder"/>.</summary>
+    public static Imported Import(ModelProto model, string source, string? folder)
     {
-        ModelProto model;
-        try
-        {
-            model = ModelProto.Parser.ParseFrom(onnx);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new DistillSharpException($"{source}: not an ONNX model ({e.Message})");
-        }
         var graph = model.Graph ?? throw new DistillSharpException($"{source}: ONNX model has no graph");
-        var g = new OnnxGraphIndex(graph);
+        var g = new OnnxGraphIndex(graph, source, folder);
         string prefix = g.Initializers.ContainsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
         if (!g.Initializers.ContainsKey(prefix + "embeddings.word_embeddings.weight"))
             throw new DistillSharpException(
@@ -48,7 +44,7 @@ public static class OnnxBertImporter
             if (!name.StartsWith(prefix) || t.DataType != (int)TensorProto.Types.DataType.Float) continue;
             string key = name[prefix.Length..];
             if (key.StartsWith("embeddings.") || key.StartsWith("encoder.") || key.StartsWith("pooler."))
-                weights[key] = (OnnxGraphIndex.ToFloats(t, source), t.Dims.ToArray());
+                weights[key] = (g.Floats(t), t.Dims.ToArray());
         }
         NameMatMulWeights(g, prefix, weights, source);
         weights.Remove("embeddings.position_ids");
@@ -61,7 +57,7 @@ public static class OnnxBertImporter
     {
         foreach (var node in g.Nodes.Where(n => n.OpType == "MatMul"))
         {
-            if (node.Input.Count != 2 || !g.Initializers.TryGetValue(node.Input[1], out var w)) continue;
+            if (node.Input.Count != 2 || node.Output.Count == 0 || !g.Initializers.TryGetValue(node.Input[1], out var w)) continue;
             var add = g.Consumers(node.Output[0]).FirstOrDefault(n => n.OpType == "Add");
             string? bias = add?.Input.FirstOrDefault(i => i != node.Output[0] && i.EndsWith(".bias") && g.Initializers.ContainsKey(i));
             if (bias is null)
@@ -69,7 +65,7 @@ public static class OnnxBertImporter
             if (w.Dims.Count != 2)
                 throw new DistillSharpException($"{source}: MatMul weight '{node.Input[1]}' has {w.Dims.Count} dims, expected 2");
             string key = bias[prefix.Length..^".bias".Length] + ".weight";
-            float[] data = OnnxGraphIndex.ToFloats(w, source);
+            float[] data = g.Floats(w);
             int rows = (int)w.Dims[0], cols = (int)w.Dims[1]; // stored [in, out]
             var transposed = new float[data.Length];
             for (int i = 0; i < rows; i++)
@@ -84,12 +80,16 @@ public static class OnnxBertImporter
 
     static BertConfig ReadConfig(OnnxGraphIndex g, string prefix, Dictionary<string, (float[] Data, long[] Shape)> w, string source)
     {
-        long[] Shape(string key) => w.TryGetValue(key, out var t) ? t.Shape
-            : throw new DistillSharpException($"{source}: BERT tensor '{key}' not found in the graph");
+        long[] Shape(string key, int dims) => !w.TryGetValue(key, out var t)
+            ? throw new DistillSharpException($"{source}: BERT tensor '{key}' not found in the graph")
+            : t.Shape.Length == dims && t.Shape.All(d => d is > 0 and <= int.MaxValue) ? t.Shape
+            : throw new DistillSharpException($"{source}: BERT tensor '{key}' has shape [{string.Join(", ", t.Shape)}], expected {dims} positive dims");
         int layers = w.Keys.Where(k => k.StartsWith("encoder.layer."))
-            .Select(k => int.Parse(k.Split('.')[2])).DefaultIfEmpty(-1).Max() + 1;
+            .Select(k => int.TryParse(k.Split('.')[2], out int i) && i is >= 0 and < BertConfig.MaxLayers ? i
+                : throw new DistillSharpException($"{source}: tensor '{k}' does not name a layer index below {BertConfig.MaxLayers}"))
+            .DefaultIfEmpty(-1).Max() + 1;
         if (layers == 0) throw new DistillSharpException($"{source}: no encoder.layer.* tensors: not a BERT encoder");
-        long[] word = Shape("embeddings.word_embeddings.weight");
+        long[] word = Shape("embeddings.word_embeddings.weight", 2);
         int hidden = (int)word[1];
         int headDim = g.AttentionHeadDim(source);
         if (hidden % headDim != 0)
@@ -104,10 +104,10 @@ public static class OnnxBertImporter
             HiddenSize = hidden,
             NumHiddenLayers = layers,
             NumAttentionHeads = hidden / headDim,
-            IntermediateSize = (int)Shape("encoder.layer.0.intermediate.dense.bias")[0],
+            IntermediateSize = (int)Shape("encoder.layer.0.intermediate.dense.bias", 1)[0],
             HiddenAct = act,
-            MaxPositionEmbeddings = (int)Shape("embeddings.position_embeddings.weight")[0],
-            TypeVocabSize = (int)Shape("embeddings.token_type_embeddings.weight")[0],
+            MaxPositionEmbeddings = (int)Shape("embeddings.position_embeddings.weight", 2)[0],
+            TypeVocabSize = (int)Shape("embeddings.token_type_embeddings.weight", 2)[0],
             LayerNormEps = g.LayerNormEpsilon(prefix + "embeddings.LayerNorm.weight", source),
             HasPooler = w.ContainsKey("pooler.dense.weight"),
             HiddenDropoutProb = 0.1,

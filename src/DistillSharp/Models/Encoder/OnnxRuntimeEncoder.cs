@@ -5,6 +5,7 @@ using Onnx;
 using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Runtime.Kernels;
 using DistillSharp.Runtime.Encoder;
+using DistillSharp.Models.Checkpoints;
 
 namespace DistillSharp.Models.Encoder;
 
@@ -17,6 +18,10 @@ public sealed class OnnxRuntimeEncoder : IDisposable
 {
     readonly InferenceSession _session;
     readonly bool _hasTokenTypes;
+    readonly int _hidden;
+
+    /// <summary>Rows of the graph's word embedding initializer (the largest token id + 1 it takes), when it has a named one.</summary>
+    public long? EmbeddingRows { get; }
 
     /// <summary>Names of the Softmax outputs in graph order (one per layer), when exposed.</summary>
     public IReadOnlyList<string> AttentionOutputs { get; }
@@ -27,8 +32,30 @@ public sealed class OnnxRuntimeEncoder : IDisposable
     /// graph node by node, which is the plainest reference for numerical comparisons.
     /// </summary>
     public OnnxRuntimeEncoder(byte[] onnx, bool exposeAttentions = false, int threads = 0, bool optimize = true)
+        : this(OnnxModelFile.Parse(onnx, "ONNX model"), onnx, null, "ONNX model", exposeAttentions, threads, optimize)
     {
-        var model = ModelProto.Parser.ParseFrom(onnx);
+    }
+
+    /// <summary>
+    /// A session built from the file at <paramref name="path"/>, so that ONNX Runtime finds weights kept
+    /// as external data beside it (every model over 2 GB); their locations are checked to stay inside
+    /// the model's folder first (<see cref="OnnxModelFile"/>).
+    /// </summary>
+    public OnnxRuntimeEncoder(string path, int threads = 0, bool optimize = true)
+        : this(OnnxModelFile.Read(path), null, path, path, exposeAttentions: false, threads, optimize)
+    {
+    }
+
+    OnnxRuntimeEncoder(ModelProto model, byte[]? onnx, string? path, string source, bool exposeAttentions, int threads, bool optimize)
+    {
+        foreach (string input in new[] { "input_ids", "attention_mask" })
+            if (!model.Graph.Input.Any(i => i.Name == input))
+                throw new DistillSharpException($"{source}: not a sentence encoder graph: inputs are {string.Join(", ", model.Graph.Input.Select(i => i.Name))}, expected input_ids and attention_mask");
+        if (!model.Graph.Output.Any(o => o.Name == "last_hidden_state"))
+            throw new DistillSharpException($"{source}: not a sentence encoder graph: outputs are {string.Join(", ", model.Graph.Output.Select(o => o.Name))}, expected last_hidden_state");
+        var word = model.Graph.Initializer.FirstOrDefault(t => t.Name.EndsWith("embeddings.word_embeddings.weight", StringComparison.Ordinal) && t.Dims.Count == 2);
+        EmbeddingRows = word?.Dims[0];
+        _hidden = (int)Math.Clamp(word?.Dims[1] ?? 1024, 1, BertConfig.MaxHidden);
         var softmax = model.Graph.Node.Where(n => n.OpType == "Softmax").Select(n => n.Output[0]).ToList();
         if (exposeAttentions)
         {
@@ -41,6 +68,7 @@ public sealed class OnnxRuntimeEncoder : IDisposable
                 });
             }
             onnx = model.ToByteArray();
+            path = null;
         }
         AttentionOutputs = exposeAttentions ? softmax : [];
         _hasTokenTypes = model.Graph.Input.Any(i => i.Name == "token_type_ids");
@@ -49,7 +77,14 @@ public sealed class OnnxRuntimeEncoder : IDisposable
             GraphOptimizationLevel = optimize ? GraphOptimizationLevel.ORT_ENABLE_ALL : GraphOptimizationLevel.ORT_DISABLE_ALL,
         };
         if (threads > 0) options.IntraOpNumThreads = threads;
-        _session = new InferenceSession(onnx, options);
+        try
+        {
+            _session = path is not null ? new InferenceSession(path, options) : new InferenceSession(onnx ?? model.ToByteArray(), options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new DistillSharpException($"{source}: ONNX Runtime cannot load it ({e.Message.Split('\n')[0].Trim()})");
+        }
     }
 
     /// <summary>Runs a batch: last_hidden_state (B, T, H) flattened, and the exposed attentions (B, h, T, T) flattened.</summary>
@@ -71,6 +106,15 @@ public sealed class OnnxRuntimeEncoder : IDisposable
         var attentions = AttentionOutputs.Select(n => results.First(r => r.Name == n).AsTensor<float>().ToArray()).ToList();
         return (hidden.ToArray(), hidden.Dimensions.ToArray(), attentions);
     }
+
+    /// <summary>
+    /// Memory one pass over (batch, seq) needs at most, estimated from the graph's width (read from its
+    /// word embedding; heads taken as width / 32, more than any BERT-family encoder has).
+    /// </summary>
+    public long InferenceBytes(int batch, int seq) => new BertConfig
+    {
+        HiddenSize = _hidden, NumAttentionHeads = Math.Max(1, _hidden / 32), IntermediateSize = 4 * _hidden,
+    }.InferenceBytes(batch, seq);
 
     /// <summary>Runs a batch for timing only: all outputs are computed and dropped.</summary>
     public void RunDiscard(TokenBatch batch) => Run(batch);

@@ -13,6 +13,7 @@ public sealed class SentenceEncoder : IEncoderFamilyModel, IDisposable
 {
     public SentenceEncoder(BertEncoderModel model, BertTextTokenizer tokenizer, Pooling pooling, bool normalize, string source)
     {
+        tokenizer.CheckFits(model.Config.VocabSize, model.Config.MaxPositionEmbeddings, source);
         Model = model;
         Tokenizer = tokenizer;
         Pooling = pooling;

@@ -43,24 +43,14 @@ public static class TokenizerFiles
         bool lower = tokConfig?["do_lower_case"]?.GetValue<bool>() ?? true;
         long declared = declaredLength ?? tokConfig?["model_max_length"]?.GetValue<long>() ?? 512;
         int length = maxLength ?? (int)Math.Min(declared, maxPositions);
-        return new BertTextTokenizer(File.ReadAllText(vocabPath), lower, length, vocabPath);
+        return new BertTextTokenizer(InputFile.ReadText(vocabPath, InputFile.ConfigBytes, "vocab.txt"), lower, length, vocabPath);
     }
 
     /// <summary>Writes <paramref name="o"/> indented to <paramref name="dir"/>/<paramref name="name"/>.</summary>
     internal static void WriteJson(string dir, string name, JsonObject o) =>
         AtomicFile.WriteText(Path.Combine(dir, name), o.ToJsonString(Indented));
 
-    /// <summary>The JSON object in <paramref name="path"/>, or null when the file does not exist.</summary>
-    internal static JsonObject? ReadJson(string path)
-    {
-        if (!File.Exists(path)) return null;
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(path))?.AsObject();
-        }
-        catch (JsonException e)
-        {
-            throw new DistillSharpException($"{path}: not valid JSON ({e.Message})");
-        }
-    }
+    /// <summary>The JSON object in <paramref name="path"/> (a bounded read), or null when the file does not exist.</summary>
+    internal static JsonObject? ReadJson(string path) =>
+        File.Exists(path) || Directory.Exists(path) ? InputFile.ReadJsonObject(path, Path.GetFileName(path)) : null;
 }

@@ -10,6 +10,7 @@ using DistillSharp.Config.Decoder;
 using DistillSharp.Reports.Decoder;
 using DistillSharp.Benchmarks.Decoder;
 using DistillSharp.Runtime.Tokenization;
+using DistillSharp.Distillation;
 
 namespace DistillSharp.Pipeline.Decoder;
 
@@ -21,8 +22,10 @@ namespace DistillSharp.Pipeline.Decoder;
 /// <param name="ConfigName">Config name or path, for the report.</param>
 /// <param name="CacheRoot">Where pretrained teachers and sparse KD caches live; null = <see cref="CachePaths.Root"/>.</param>
 /// <param name="Corpus">Replaces the configured corpus (tests give tiny text); null = fetch and split data.corpus.</param>
+/// <param name="Resume">Continue the run in the folder: each training phase from its last checkpoint (a finished phase keeps its
+/// final checkpoint until the report is written), everything else recomputed as the uninterrupted run computes it.</param>
 public sealed record LmRunOptions(string? OutDir, long? MaxSteps, Action<LmRunProgress>? Progress, TextWriter Log,
-    string ConfigName = "lm", string? CacheRoot = null, Func<TextWriter, LmCorpusSplit>? Corpus = null);
+    string ConfigName = "lm", string? CacheRoot = null, Func<TextWriter, LmCorpusSplit>? Corpus = null, bool Resume = false);
 
 /// <summary>Where an LM run's outputs are.</summary>
 public sealed record LmRunOutcome(string RunDir, string ReportPath, LmReport Report, double Seconds);
@@ -40,12 +43,18 @@ public static partial class LmPipeline
         512, c.Data.Block, (c.SeqKd?.PromptTokens ?? 0) + (c.SeqKd?.NewTokens ?? 0) + 1, c.Bench.PromptTokens + c.Bench.NewTokens + 2,
     }.Max();
 
+    /// <summary>The longest sequence any phase feeds a model (a source teacher's position table must hold it).</summary>
+    public static int LongestSequence(LmRunConfig c) => new[]
+    {
+        c.Data.Block, (c.SeqKd?.PromptTokens ?? 0) + (c.SeqKd?.NewTokens ?? 0), c.Bench.PromptTokens + c.Bench.NewTokens,
+    }.Max();
+
     /// <summary>Runs the whole pipeline; the resolved config is written to the run folder as config.yaml.</summary>
     public static LmRunOutcome Run(LmRunConfig config, LmRunOptions options)
     {
         var clock = Stopwatch.StartNew();
         var log = options.Log;
-        string runDir = PrepareRunDir(options.OutDir ?? config.Output, config);
+        string runDir = PrepareRunDir(options.OutDir ?? config.Output, options.OutDir is null ? "output" : "--out", config, options.Resume);
         string cacheRoot = options.CacheRoot ?? CachePaths.Root;
         var phases = new List<LmPhaseReport>();
         var (data, teacherSource, teacherTokenizer) = LoadData(config, options, runDir, phases);
@@ -131,17 +140,20 @@ public static partial class LmPipeline
         };
         string reportPath = WriteReport(runDir, report, phases);
         log.WriteLine($"wrote {reportPath}");
+        // Until the report is written a resumed run skips finished phases through their final checkpoints.
+        foreach (string name in new[] { LmRunPlan.SeqKd, LmRunPlan.Kd, LmRunPlan.Scratch }) LmPhaseTrainer.DropCheckpoints(Path.Combine(runDir, "phases", name));
         return new LmRunOutcome(runDir, reportPath, report, clock.Elapsed.TotalSeconds);
     }
 
-    static string PrepareRunDir(string dir, LmRunConfig config)
+    static string PrepareRunDir(string dir, string what, LmRunConfig config, bool resume)
     {
-        string runDir = Path.GetFullPath(dir);
-        if (File.Exists(Path.Combine(runDir, "report.json")) || Directory.Exists(Path.Combine(runDir, "phases")))
-            throw new DistillSharpException($"{runDir} already holds a run; choose another folder with --out (the pretrained teacher is cached and will be reused; "
-                + "an endpoint teacher's traces.jsonl can be copied into the new folder)");
-        Directory.CreateDirectory(runDir);
-        AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), config.ToYaml());
+        string runDir = OutputPath.Folder(dir, what);
+        if (config.Teacher.Source is { } source) LmTeacherProvider.CheckSource(source, LongestSequence(config));
+        RunFolder.Open(runDir, config.ToYaml(), resume, File.Exists(Path.Combine(runDir, "report.json")) || Directory.Exists(Path.Combine(runDir, "phases")));
+        // Checkpoints are checked before the corpus and the teacher load.
+        foreach (var (name, train) in new[] { (LmRunPlan.SeqKd, config.SeqKd?.Train), (LmRunPlan.Kd, config.Kd?.Train), (LmRunPlan.Scratch, (LmTrainConfig?)null) })
+            if (resume && DistillCheckpoint.Latest(Path.Combine(runDir, "phases", name)) is { } checkpoint)
+                DistillCheckpoint.ReadState(checkpoint, train is null ? null : [train.Steps]);
         return runDir;
     }
 
@@ -219,7 +231,6 @@ public static partial class LmPipeline
         var options = LmPhaseTrainer.Options(objective, train, maxSteps, dir, tracker);
         var result = new LmTrainer(model, LmPhaseTrainer.Logits(model), source, adjust?.Invoke(options) ?? options, teacher, cache).Run();
         tracker.End();
-        LmPhaseTrainer.DropCheckpoints(dir);
         return clock.Report(name, result.GlobalStep, result.LastLoss);
     }
 }

@@ -23,7 +23,7 @@ public static partial class LmPipeline
         if (config.Teacher.Pretrain is not { } recipe)
             throw new DistillSharpException("distill pretrain needs a config with teacher.pretrain (this one has teacher.source)");
         var clock = Stopwatch.StartNew();
-        string dir = Path.GetFullPath(outDir);
+        string dir = Runtime.Formats.OutputPath.Folder(outDir, "--out");
         if (File.Exists(Path.Combine(dir, "config.json")))
             throw new DistillSharpException($"{dir} already holds a model (config.json); choose another --out");
         string cacheRoot = options.CacheRoot ?? CachePaths.Root;

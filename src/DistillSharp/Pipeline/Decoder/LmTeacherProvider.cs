@@ -1,3 +1,4 @@
+using DistillSharp.Runtime.Decoder;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -43,6 +44,33 @@ public static class LmTeacherProvider
     {
         string dir = Path.Combine(CacheDir(cacheRoot), key);
         return File.Exists(Path.Combine(dir, "config.json")) ? dir : null;
+    }
+
+    /// <summary>
+    /// Checks a source teacher without loading its weights (before the corpus loads): the folder,
+    /// its config.json and its tokenizer.json must be readable and fit each other, and a GPT-2
+    /// teacher's position table must hold the run's longest sequence (<paramref name="positions"/>).
+    /// </summary>
+    public static void CheckSource(string source, int positions)
+    {
+        string dir;
+        try
+        {
+            dir = DecoderFolder.ResolveModelDir(source);
+        }
+        catch (DistillSharpException e)
+        {
+            throw new DistillSharpException($"teacher.source: {e.Message}", e);
+        }
+        var config = DecoderConfig.Load(Path.Combine(dir, "config.json"));
+        if (!File.Exists(Path.Combine(dir, "tokenizer.json")))
+            throw new DistillSharpException($"teacher.source {source} has no tokenizer.json; the LM pipeline trains students on the teacher's tokenizer");
+        var tokenizer = DecoderTokenizer.Load(dir);
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new DistillSharpException($"teacher.source {source}: tokenizer.json has {tokenizer.VocabSize:N0} ids but the embedding table only {config.VocabSize:N0} rows (vocab_size)");
+        if (config.IsGpt2 && config.MaxPositions < positions)
+            throw new DistillSharpException(
+                $"teacher.source {source} is a GPT-2 model of n_positions {config.MaxPositions}, but the run feeds it sequences of up to {positions} tokens (data.block, seqkd prompt + new tokens, bench)");
     }
 
     /// <summary>Loads a source: teacher (its HF folder must hold a tokenizer).</summary>

@@ -31,12 +31,14 @@ public sealed class RunData
     /// <summary>Loads (fetching on first use) and builds everything <paramref name="config"/> asks for.</summary>
     public static RunData Load(RunConfig config, TextWriter log)
     {
-        var eval = EvalData.Real(log);
+        // The user's own file first: its errors must not wait for the evaluation data to load.
         string spec = config.Data.Corpus;
+        IReadOnlyList<string>? own = File.Exists(spec) ? TextSource.Load(spec) : null;
+        var eval = EvalData.Real(log);
         IReadOnlyList<string> texts;
-        if (File.Exists(spec))
+        if (own is not null)
         {
-            texts = TextSource.Load(spec);
+            texts = own;
         }
         else
         {

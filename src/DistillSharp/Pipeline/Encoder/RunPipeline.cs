@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistillSharp.Pipeline;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Quantization;
@@ -44,11 +45,14 @@ public static class RunPipeline
         if (config.Student.IsStatic) return StaticRunPipeline.Run(config, options);
         var clock = Stopwatch.StartNew();
         var log = options.Log;
-        string runDir = Path.GetFullPath(options.OutDir ?? config.Output);
-        if (!options.Resume && DistillCheckpoint.Latest(runDir) != null)
-            throw new DistillSharpException($"{runDir} already holds a run; use --resume to continue it or --out to start a new one");
-        Directory.CreateDirectory(runDir);
-        AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), config.ToYaml());
+        string runDir = RunPreflight.Check(config, options);
+        RunFolder.Open(runDir, config.ToYaml(), options.Resume, DistillCheckpoint.Latest(runDir) != null);
+        // A run killed before its first checkpoint resumes from step 0. A checkpoint is checked now, not after the data
+        // loads (against the stages' steps when the config gives steps; stages given in epochs are sized by the corpus).
+        var stageSteps = config.Stages.All(s => s.Steps is not null) ? config.Stages.Select(s => s.Steps!.Value).ToList() : null;
+        bool resume = options.Resume && DistillCheckpoint.Latest(runDir) is { } checkpoint
+            && DistillCheckpoint.ReadState(checkpoint, stageSteps) is not null;
+        if (options.Resume && !resume) log.WriteLine($"{runDir}: no checkpoint yet; distilling from step 0");
         var quantizeConfig = QuantizeConfig.FromMap(config.Quantize.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString()));
         var eta = NewEta();
         string detail = "";
@@ -84,7 +88,7 @@ public static class RunPipeline
 
         TrainingResult distill = null!;
         Phase("distill", () => distill = new Distiller(config.DistillPlan(), teacher, student, data.Corpus, new DistillerOptions(
-            runDir, options.MaxSteps, options.Resume, CachePaths.TeacherCache, Progress: p =>
+            runDir, options.MaxSteps, resume, CachePaths.TeacherCache, Progress: p =>
             {
                 eta.ReportRemaining(p.EtaSeconds);
                 detail = $"{p.Stage} {p.StageStep}/{p.StageSteps} loss {p.Loss:F4}";
@@ -134,7 +138,7 @@ public static class RunPipeline
         {
             foreach (var (name, path, runtime) in new[] { ("student_onnxruntime", fp32OnnxPath, "onnxruntime-fp32"), ("student_int8_onnxruntime", int8OnnxPath, "onnxruntime-int8") })
             {
-                using var ort = new OnnxRuntimeEncoder(File.ReadAllBytes(path), threads: threads);
+                using var ort = new OnnxRuntimeEncoder(path, threads: threads);
                 var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), evalTasks, data.Eval, teacherEmbed, log);
                 var (b1, bn) = EncoderSpeed.Measure(name, ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
                 variants[name] = new VariantMeasurement(Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime,

@@ -10,7 +10,7 @@ public class DecoderFolderTests
 {
     public static TheoryData<string, long> Layouts => new() { { "llama", long.MaxValue }, { "gpt2", long.MaxValue }, { "llama", 20_000 }, { "gpt2", 30_000 } };
 
-    static CausalLm Model(string kind) => DecoderTestKit.Create(kind == "gpt2" ? DecoderTestKit.Gpt2() : DecoderTestKit.Llama());
+    static CausalLm Model(string kind, int vocab = 97) => DecoderTestKit.Create(kind == "gpt2" ? DecoderTestKit.Gpt2(vocab) : DecoderTestKit.Llama(vocab));
 
     [Theory]
     [MemberData(nameof(Layouts))]
@@ -18,8 +18,8 @@ public class DecoderFolderTests
     {
         using var scope = NewDisposeScope();
         string dir = DecoderTestKit.TempDir(), again = DecoderTestKit.TempDir();
-        using var model = Model(kind);
         var tokenizer = BpeTrainer.Train(DecoderTokenizerTests.Glosses, 300, ["<|endoftext|>"]);
+        using var model = Model(kind, tokenizer.VocabSize); // a tokenizer with ids past the embedding table is refused at load
         DecoderFolder.Save(model, tokenizer, dir, maxShardBytes);
         bool sharded = maxShardBytes < long.MaxValue;
         Assert.Equal(sharded, File.Exists(Path.Combine(dir, DecoderWeights.IndexFile)));

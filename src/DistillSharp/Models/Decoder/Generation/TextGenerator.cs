@@ -50,8 +50,9 @@ public sealed class TextGenerator(CausalLm model, DecoderTokenizer tokenizer)
                     throw new DistillSharpException($"prompt {i} holds token id {t}, outside the model's vocabulary [0, {model.Config.VocabSize})");
         }
         int b = prompts.Count, longest = prompts.Max(p => p.Length);
-        if (model.Config.IsGpt2 && longest + options.MaxNewTokens > model.Config.MaxPositions)
-            throw new DistillSharpException($"{longest} prompt tokens + {options.MaxNewTokens} new tokens exceed n_positions {model.Config.MaxPositions}");
+        if ((long)longest + options.MaxNewTokens > model.Config.MaxPositions)
+            throw new DistillSharpException(
+                $"max-new-tokens {options.MaxNewTokens} + {longest} prompt tokens exceed the model's {(model.Config.IsGpt2 ? "n_positions" : "max_position_embeddings")} {model.Config.MaxPositions}");
         var stopIds = (options.StopTokenIds ?? model.Config.EosTokenIds.Concat(tokenizer.EosId is { } e ? [e] : [])).ToHashSet();
         long pad = tokenizer.PadId ?? tokenizer.EosId ?? 0;
         var rng = new SplitMix64(options.Seed);
