@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using DistillSharp.Models.Checkpoints;
 using DistillSharp.Runtime.Formats;
@@ -21,12 +23,15 @@ public sealed record TrainingState(long GlobalStep, int Stage, int StageStep, in
 /// loss terms' own parameters, the optimizer (TorchSharp's format), the torch RNG state and
 /// <see cref="TrainingState"/>. It is written under a temporary name and renamed when complete,
 /// and <c>checkpoints/latest</c> (written atomically) names it, so a kill at any moment leaves
-/// the previous checkpoint intact and findable.
+/// the previous checkpoint intact and findable. <c>manifest.json</c> records the size and SHA-256 of
+/// each binary file, so <see cref="ReadState"/> finds a torn or altered file before any model loads.
 /// </summary>
 public static partial class DistillCheckpoint
 {
     const string StateFile = "state.json", StudentFile = "student.safetensors", TermsFile = "loss_terms.safetensors",
-        OptimizerFile = "optimizer.bin", RngFile = "rng.bin";
+        OptimizerFile = "optimizer.bin", RngFile = "rng.bin", ManifestFile = "manifest.json";
+
+    static readonly string[] Verified = [StudentFile, TermsFile, OptimizerFile, RngFile];
 
     /// <summary>Writes a checkpoint and points <c>latest</c> at it; keeps the newest <paramref name="keep"/>.</summary>
     public static string Save(string runDir, TrainingState state, nn.Module student, IReadOnlyDictionary<string, nn.Module> terms,
@@ -47,6 +52,7 @@ public static partial class DistillCheckpoint
             SaveOptimizer(optimizer, Path.Combine(temp, OptimizerFile));
             using (var rng = get_rng_state()) File.WriteAllBytes(Path.Combine(temp, RngFile), rng.bytes.ToArray());
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }));
+            WriteManifest(temp);
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(temp, final);
         }
@@ -113,6 +119,7 @@ public static partial class DistillCheckpoint
             throw new DistillSharpException($"{path}: negative counts in {Describe(state)}");
         foreach (string f in new[] { StudentFile, TermsFile, OptimizerFile, RngFile })
             if (!File.Exists(Path.Combine(checkpoint, f))) throw new DistillSharpException($"{Path.Combine(checkpoint, f)}: missing from the checkpoint");
+        VerifyManifest(checkpoint);
         RngBytes(checkpoint);
         if (stageSteps is not null)
         {
@@ -125,6 +132,57 @@ public static partial class DistillCheckpoint
                                                 "(the steps of the stages before plus the stage step) and skipped steps at most the global step");
         }
         return state;
+    }
+
+    static void WriteManifest(string dir)
+    {
+        var files = new JsonObject();
+        foreach (string f in Verified)
+        {
+            string path = Path.Combine(dir, f);
+            files[f] = new JsonObject { ["bytes"] = new FileInfo(path).Length, ["sha256"] = Sha256(path) };
+        }
+        File.WriteAllText(Path.Combine(dir, ManifestFile), new JsonObject { ["files"] = files }.ToJsonString());
+    }
+
+    // Sizes first (a torn file is found by a stat), then contents; a checkpoint written before
+    // manifests existed has none and is checked by its loaders alone.
+    static void VerifyManifest(string checkpoint)
+    {
+        string path = Path.Combine(checkpoint, ManifestFile);
+        if (!File.Exists(path)) return;
+        var expected = new Dictionary<string, (long Bytes, string Sha)>();
+        try
+        {
+            var files = InputFile.ReadJsonObject(path, ManifestFile)["files"]?.AsObject()
+                ?? throw new DistillSharpException($"{path}: no \"files\" object");
+            foreach (string f in Verified)
+            {
+                var entry = files[f]?.AsObject() ?? throw new DistillSharpException($"{path}: no entry for {f}");
+                expected[f] = (entry["bytes"]!.GetValue<long>(), entry["sha256"]!.GetValue<string>());
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+        {
+            throw new DistillSharpException($"{path}: corrupt checkpoint manifest ({e.Message.Split('\n')[0].Trim()})");
+        }
+        foreach (var (f, (bytes, _)) in expected)
+        {
+            long actual = new FileInfo(Path.Combine(checkpoint, f)).Length;
+            if (actual != bytes)
+                throw new DistillSharpException($"{Path.Combine(checkpoint, f)}: {actual} bytes, but the checkpoint wrote {bytes}: torn or changed; " +
+                                                "delete this step folder to resume from the one before");
+        }
+        foreach (var (f, (_, sha)) in expected)
+            if (!string.Equals(Sha256(Path.Combine(checkpoint, f)), sha, StringComparison.OrdinalIgnoreCase))
+                throw new DistillSharpException($"{Path.Combine(checkpoint, f)}: contents differ from what the checkpoint wrote (SHA-256); " +
+                                                "delete this step folder to resume from the one before");
+    }
+
+    static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     static readonly JsonSerializerOptions StrictJson = new()
