@@ -56,7 +56,7 @@ static class TinyRuns
                 optimizer: { lr: 3.0e-4 }
                 checkpoint_every: 15
                 log_every: 1
-            quantize: { mode: dynamic }
+            quantize: { recipe: int8-dynamic }
             eval: []
             bench: { batch: [1, 2], seq: 16, runs: 3 }
             seed: 11

@@ -35,7 +35,7 @@ public sealed class KillAndResumeTests : IDisposable
                 optimizer: { lr: 1.0e-3, betas: [0.9, 0.98] }
                 checkpoint_every: 25
                 log_every: 1
-            quantize: { mode: dynamic, calib_batches: 2 }
+            quantize: { recipe: int8-dynamic }
             eval: []
             bench: { batch: [1, 2], seq: 16, runs: 3 }
             seed: 11
