@@ -57,6 +57,25 @@ public static class TextSource
     public static IReadOnlyList<string> ParseJsonl(string content, string field, string name)
     {
         var texts = new List<string>();
+        foreach (var (line, root) in JsonlObjects(content, name))
+        {
+            if (!root.TryGetProperty(field, out var value))
+                throw new DistillSharpException($"{name} line {line}: no field '{field}'; fields: {string.Join(", ", root.EnumerateObject().Select(p => p.Name))}");
+            if (value.ValueKind != JsonValueKind.String)
+                throw new DistillSharpException($"{name} line {line}: field '{field}' is {value.ValueKind}, expected a string");
+            string text = value.GetString()!.Trim();
+            if (text.Length > 0) texts.Add(text);
+        }
+        return texts;
+    }
+
+    /// <summary>
+    /// Each non-blank line of JSONL <paramref name="content"/> as (1-based line number, its object);
+    /// an object is valid until the next one is asked for. A line that is not JSON or not an object is
+    /// an error naming <paramref name="name"/> and the line.
+    /// </summary>
+    internal static IEnumerable<(int Line, JsonElement Object)> JsonlObjects(string content, string name)
+    {
         string[] lines = content.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
@@ -76,15 +95,9 @@ public static class TextSource
                 var root = document.RootElement;
                 if (root.ValueKind != JsonValueKind.Object)
                     throw new DistillSharpException($"{name} line {i + 1}: expected a JSON object, got {root.ValueKind}");
-                if (!root.TryGetProperty(field, out var value))
-                    throw new DistillSharpException($"{name} line {i + 1}: no field '{field}'; fields: {string.Join(", ", root.EnumerateObject().Select(p => p.Name))}");
-                if (value.ValueKind != JsonValueKind.String)
-                    throw new DistillSharpException($"{name} line {i + 1}: field '{field}' is {value.ValueKind}, expected a string");
-                string text = value.GetString()!.Trim();
-                if (text.Length > 0) texts.Add(text);
+                yield return (i + 1, root);
             }
         }
-        return texts;
     }
 
     /// <summary>The values of one column of a CSV with a header row; errors name the row or list the columns.</summary>

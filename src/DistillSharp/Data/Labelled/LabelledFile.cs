@@ -60,38 +60,20 @@ public static class LabelledFile
 
     static IEnumerable<(string Id, string Text, string Label)> JsonlRows(string content, string path, string textColumn, string labelColumn)
     {
-        string[] lines = content.Split('\n');
-        for (int i = 0; i < lines.Length; i++)
+        foreach (var (line, root) in TextSource.JsonlObjects(content, path))
         {
-            string line = lines[i].Trim();
-            if (line.Length == 0) continue;
-            JsonDocument document;
-            try
+            string Field(string name, string role)
             {
-                document = JsonDocument.Parse(line);
-            }
-            catch (JsonException e)
-            {
-                throw new DistillSharpException($"{path} line {i + 1}: not valid JSON ({e.Message})");
-            }
-            using (document)
-            {
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object)
-                    throw new DistillSharpException($"{path} line {i + 1}: expected a JSON object, got {root.ValueKind}");
-                string Field(string name, string role)
+                if (!root.TryGetProperty(name, out var value))
+                    throw new DistillSharpException($"{path} line {line}: no {role} field '{name}'; fields: {string.Join(", ", root.EnumerateObject().Select(p => p.Name))}");
+                return value.ValueKind switch
                 {
-                    if (!root.TryGetProperty(name, out var value))
-                        throw new DistillSharpException($"{path} line {i + 1}: no {role} field '{name}'; fields: {string.Join(", ", root.EnumerateObject().Select(p => p.Name))}");
-                    return value.ValueKind switch
-                    {
-                        JsonValueKind.String => value.GetString()!,
-                        JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
-                        _ => throw new DistillSharpException($"{path} line {i + 1}: {role} field '{name}' is {value.ValueKind}, expected a string"),
-                    };
-                }
-                yield return ($"line {i + 1}", Field(textColumn, "text"), Field(labelColumn, "label"));
+                    JsonValueKind.String => value.GetString()!,
+                    JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+                    _ => throw new DistillSharpException($"{path} line {line}: {role} field '{name}' is {value.ValueKind}, expected a string"),
+                };
             }
+            yield return ($"line {line}", Field(textColumn, "text"), Field(labelColumn, "label"));
         }
     }
 }
