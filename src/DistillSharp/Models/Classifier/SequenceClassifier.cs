@@ -1,3 +1,4 @@
+using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Runtime.Classifier;
 using DistillSharp.Runtime.Tokenization;
@@ -48,31 +49,8 @@ public sealed class SequenceClassifier : IEncoderFamilyModel, IDisposable
     }
 
     /// <summary>Logits (C values per text) of <paramref name="texts"/>, in order, in length-sorted batches without gradients.</summary>
-    public float[][] Logits(IReadOnlyList<string> texts, int batchSize = 32)
-    {
-        var result = new float[texts.Count][];
-        bool wasTraining = Model.training;
-        Model.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ToArray();
-            for (int start = 0; start < order.Length; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                var idx = order.Skip(start).Take(batchSize).ToArray();
-                var logits = Forward(Tokenizer.EncodeBatch(idx.Select(i => texts[i]).ToList())).Logits!.contiguous();
-                var flat = logits.data<float>().ToArray();
-                int c = (int)logits.shape[1];
-                for (int j = 0; j < idx.Length; j++) result[idx[j]] = flat.AsSpan(j * c, c).ToArray();
-            }
-        }
-        finally
-        {
-            Model.train(wasTraining);
-        }
-        return result;
-    }
+    public float[][] Logits(IReadOnlyList<string> texts, int batchSize = 32) =>
+        BatchedInference.Rows(Model, Tokenizer, b => Forward(b), o => o.Logits!, texts, batchSize);
 
     /// <summary>Class probabilities softmax(logits) of <paramref name="texts"/>, in order.</summary>
     public float[][] Probabilities(IReadOnlyList<string> texts, int batchSize = 32) =>

@@ -1,3 +1,4 @@
+using DistillSharp.Models;
 using DistillSharp.Runtime.Tokenization;
 using static TorchSharp.torch;
 using DistillSharp.Runtime.Kernels;
@@ -56,32 +57,8 @@ public sealed class SentenceEncoder : IEncoderFamilyModel, IDisposable
     }
 
     /// <summary>Sentence embeddings of <paramref name="texts"/>, in order, computed in batches without gradients.</summary>
-    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 32)
-    {
-        var result = new float[texts.Count][];
-        bool wasTraining = Model.training;
-        Model.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            // Sorting by length keeps padding low; results go back to their original positions.
-            var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ToArray();
-            for (int start = 0; start < order.Length; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                var idx = order.Skip(start).Take(batchSize).ToArray();
-                var output = Forward(Tokenizer.EncodeBatch(idx.Select(i => texts[i]).ToList()));
-                var pooled = output.Pooled!.contiguous().data<float>().ToArray();
-                int h = (int)output.Pooled.shape[1];
-                for (int j = 0; j < idx.Length; j++) result[idx[j]] = pooled.AsSpan(j * h, h).ToArray();
-            }
-        }
-        finally
-        {
-            Model.train(wasTraining);
-        }
-        return result;
-    }
+    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 32) =>
+        BatchedInference.Rows(Model, Tokenizer, b => Forward(b), o => o.Pooled!, texts, batchSize);
 
     public void Dispose() => Model.Dispose();
 }
