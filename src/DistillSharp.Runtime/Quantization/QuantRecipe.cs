@@ -68,14 +68,14 @@ public static class QuantRecipes
         _ => throw new DistillSharpException($"activation mode {(int)mode} is unknown"),
     };
 
+    static readonly Dictionary<string, ActivationMode> ModesByName = Enum.GetValues<ActivationMode>().ToDictionary(ModeName, StringComparer.Ordinal);
+
+    /// <summary>Every mode's name, in the enum's order.</summary>
+    public static IReadOnlyList<string> ModeNames { get; } = [.. ModesByName.Keys];
+
     /// <summary>Parses a mode name; <paramref name="what"/> prefixes the error that lists the names.</summary>
-    public static ActivationMode ParseMode(string name, string what) => name switch
-    {
-        "static" => ActivationMode.Static,
-        "dynamic" => ActivationMode.Dynamic,
-        "dynamic-per-tensor" => ActivationMode.DynamicPerTensor,
-        _ => throw new DistillSharpException($"{what} is '{name}'; allowed: static, dynamic, dynamic-per-tensor"),
-    };
+    public static ActivationMode ParseMode(string name, string what) =>
+        ModesByName.TryGetValue(name, out var mode) ? mode : throw new DistillSharpException($"{what} is '{name}'; allowed: {string.Join(", ", ModeNames)}");
 
     static IEnumerable<QuantRecipe> Build()
     {

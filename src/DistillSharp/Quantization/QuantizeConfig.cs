@@ -19,7 +19,7 @@ public sealed record QuantizeConfig
     public static readonly IReadOnlyList<string> Schemes = ["symmetric", "asymmetric"];
 
     /// <summary>Allowed activation modes.</summary>
-    public static readonly IReadOnlyList<string> Modes = ["static", "dynamic", "dynamic-per-tensor"];
+    public static readonly IReadOnlyList<string> Modes = QuantRecipes.ModeNames;
 
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
     {
