@@ -82,12 +82,11 @@ public sealed class DistillerMemoryTests : IDisposable
     /// warm-up changes the count by exactly <paramref name="liveGrowthPerStep"/>. The last step is
     /// left out: it writes a checkpoint whose temporaries are freed only after the progress callback.
     /// </summary>
-    void AssertFlat(long[] rss, long[] live, int warmup, int liveGrowthPerStep)
+    void AssertFlat(long[] rss, long[] live, int warmup, int liveGrowthPerStep, int window = 50)
     {
-        const int Window = 50;
-        long baseline = rss.Skip(warmup).Take(Window).Max();
-        long later = rss.Skip(warmup + Window).SkipLast(1).Max();
-        _out.WriteLine($"rss peak in steps {warmup + 1}-{warmup + Window}: {baseline / 1e6:F1} MB, later peak {later / 1e6:F1} MB ({(double)later / baseline - 1:P1})");
+        long baseline = rss.Skip(warmup).Take(window).Max();
+        long later = rss.Skip(warmup + window).SkipLast(1).Max();
+        _out.WriteLine($"rss peak in steps {warmup + 1}-{warmup + window}: {baseline / 1e6:F1} MB, later peak {later / 1e6:F1} MB ({(double)later / baseline - 1:P1})");
         Assert.True(later <= baseline * (1 + MaxRssGrowth), $"RSS grew from {baseline / 1e6:F1} MB to {later / 1e6:F1} MB");
         for (int i = warmup; i < live.Length - 1; i++)
             Assert.True(live[i] - live[i - 1] == liveGrowthPerStep, $"step {i + 1}: live tensors {live[i - 1]} → {live[i]}");
@@ -113,11 +112,16 @@ public sealed class DistillerMemoryTests : IDisposable
         AssertFlat(rss, live, warmup: 50, liveGrowthPerStep: NullGradientsPerStep);
     }
 
+    // Over 2,000 steps RSS settles later than over 200: measured (2026-12-02) it climbs from 343 MB at
+    // step 100 to 380 MB by step 500 (the GC commits 89 → 105 MB, libtorch's allocator the rest), then
+    // stays within 380–388 MB to step 2,000. So the window starts after 500 steps and spans 100; a leak
+    // of 14 KB a step still exceeds the 5% over the remaining 1,400 steps, and the live-tensor count
+    // catches any leaked tensor exactly.
     [Fact, Trait("Category", "Slow")]
     public void TwoThousandCheckpointedStepsLeaveNoTensorAndFlatMemory()
     {
         var (rss, live, _) = Run(2000, checkpoint: true);
-        AssertFlat(rss, live, warmup: 100, liveGrowthPerStep: NullGradientsPerStep);
+        AssertFlat(rss, live, warmup: 500, liveGrowthPerStep: NullGradientsPerStep, window: 100);
     }
 
     [Fact]
