@@ -60,7 +60,7 @@ public sealed class CompletionService : BatchQueue<CompletionService.Waiting>
         foreach (int id in job.Prompt)
             if ((uint)id >= (uint)Backend.VocabSize)
                 throw ServingException.Invalid($"the prompt holds token id {id}, outside the vocabulary [0, {Backend.VocabSize})");
-        if (job.MaxTokens < 1) throw ServingException.Invalid($"max_tokens must be >= 1, got {job.MaxTokens}");
+        if (job.MaxTokens < (job.Echo ? 0 : 1)) throw ServingException.Invalid($"max_tokens must be >= {(job.Echo ? 0 : 1)}{(job.Echo ? "" : " (0 only with echo)")}, got {job.MaxTokens}");
         if (job.Prompt.Length + job.MaxTokens > Backend.MaxContext)
             throw ServingException.Large($"the prompt has {job.Prompt.Length} tokens and max_tokens is {job.MaxTokens}: {job.Prompt.Length + job.MaxTokens} > the model's context of {Backend.MaxContext}");
         if (job.Prompt.Length > Options.MaxBatchTokens)

@@ -16,8 +16,10 @@ public sealed record SamplingParams(double Temperature = 1, double TopP = 1, int
 /// <param name="TopLogprobs">−1: no log-probabilities; k ≥ 0: the chosen token's and the k most likely tokens' log-probabilities.</param>
 /// <param name="OnToken">Called on the generation thread as each token is chosen, with the text it settles.</param>
 /// <param name="Cancel">The caller went away: stop this sequence (the batch goes on).</param>
+/// <param name="Echo">Also score the prompt: the log-probability of each prompt token after the first given the tokens before it
+/// (with <paramref name="TopLogprobs"/> alternatives); <paramref name="MaxTokens"/> may then be 0 (score only).</param>
 public sealed record CompletionJob(int[] Prompt, int MaxTokens, SamplingParams Sampling, IReadOnlyList<string> Stop, int TopLogprobs,
-    Action<GeneratedToken>? OnToken, CancellationToken Cancel);
+    Action<GeneratedToken>? OnToken, CancellationToken Cancel, bool Echo = false);
 
 /// <summary>A token and its log-probability: log-softmax of the model's raw logits at that position (before penalty, temperature and filters).</summary>
 public readonly record struct TokenLogprob(int Id, float Logprob);
@@ -29,8 +31,15 @@ public readonly record struct TokenLogprob(int Id, float Logprob);
 /// </summary>
 public sealed record GeneratedToken(int Id, string Text, TokenLogprob? Logprob, IReadOnlyList<TokenLogprob> Top);
 
-/// <summary>Why a sequence stopped: <c>stop</c> (EOS or a stop string) or <c>length</c> (max tokens).</summary>
-public sealed record CompletionResult(IReadOnlyList<GeneratedToken> Tokens, string Text, string FinishReason);
+/// <summary>
+/// Why a sequence stopped: <c>stop</c> (EOS or a stop string) or <c>length</c> (max tokens); with echo,
+/// <see cref="Prompt"/> holds the prompt's tokens, the first without a log-probability.
+/// </summary>
+public sealed record CompletionResult(IReadOnlyList<GeneratedToken> Tokens, string Text, string FinishReason)
+{
+    /// <summary>The scored prompt tokens of an echo job (their text and log-probabilities); null otherwise.</summary>
+    public IReadOnlyList<GeneratedToken>? Prompt { get; init; }
+}
 
 /// <summary>
 /// A decoder LM with its tokenizer that continues a batch of sequences to the end (prefill, then one

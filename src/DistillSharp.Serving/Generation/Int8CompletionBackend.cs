@@ -66,6 +66,36 @@ public sealed class Int8CompletionBackend : ICompletionBackend
     /// <inheritdoc/>
     public IReadOnlyList<CompletionResult> Generate(IReadOnlyList<CompletionJob> jobs)
     {
+        var live = jobs.Where(j => j.MaxTokens > 0).ToList();
+        var generated = live.Count > 0 ? Continue(live) : [];
+        var results = new CompletionResult[jobs.Count];
+        for (int i = 0, g = 0; i < jobs.Count; i++)
+        {
+            var result = jobs[i].MaxTokens > 0 ? generated[g++] : new CompletionResult([], "", "length");
+            results[i] = jobs[i].Echo ? result with { Prompt = Score(jobs[i]) } : result;
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The prompt's tokens with, from the second on, log softmax of the logits at the position before
+    /// (the runtime's logits of every prompt position, one forward): the legacy API's echo.
+    /// </summary>
+    List<GeneratedToken> Score(CompletionJob job)
+    {
+        int v = VocabSize;
+        var logits = _decoder.Logits(job.Prompt);
+        var tokens = new List<GeneratedToken>(job.Prompt.Length) { new(job.Prompt[0], _tokenizer.Decode([job.Prompt[0]]), null, []) };
+        for (int t = 1; t < job.Prompt.Length; t++)
+        {
+            var (logprob, top) = Logprobs(logits.AsSpan((t - 1) * v, v), job.Prompt[t], Math.Max(0, job.TopLogprobs));
+            tokens.Add(new GeneratedToken(job.Prompt[t], _tokenizer.Decode([job.Prompt[t]]), logprob, top));
+        }
+        return tokens;
+    }
+
+    List<CompletionResult> Continue(IReadOnlyList<CompletionJob> jobs)
+    {
         int b = jobs.Count, v = VocabSize;
         if (!_sessions.TryGetValue(b, out var session)) _sessions[b] = session = _decoder.NewSession(b, MaxContext);
         var seqs = jobs.Select(j => new Sequence(j, _tokenizer)).ToArray();

@@ -12,7 +12,9 @@ namespace DistillSharp.Serving.Http;
 /// streamed as server-sent events (<c>data: {chunk}</c> … <c>data: [DONE]</c>). Log-probabilities are
 /// the log-softmax of the model's raw logits at each generated position (before repetition
 /// penalty, temperature and top-k/top-p), the chosen token's and the top alternatives sorted most
-/// likely first; every generated token has an entry, a final EOS included.
+/// likely first; every generated token has an entry, a final EOS included. Legacy completions with
+/// <c>echo</c> (not streamed) return the prompt first, text and log-probabilities (the first prompt
+/// token's null, as in OpenAI's and vLLM's scoring), and take <c>max_tokens: 0</c> to score only.
 /// </summary>
 public static class CompletionEndpoints
 {
@@ -20,19 +22,20 @@ public static class CompletionEndpoints
     public static async Task<IResult> CompletionsAsync(HttpContext context, CompletionService service)
     {
         var request = await ServingJson.ReadAsync<CompletionRequest>(context.Request);
-        if (request.Echo) throw ServingException.Invalid("echo is not supported");
+        if (request.Echo && request.Stream) throw ServingException.Invalid("echo cannot be streamed; send stream: false");
         if (request.Logprobs is < 0 or > 5) throw ServingException.Invalid($"logprobs must be in [0, 5], got {request.Logprobs}");
         var inputs = InputList.Parse(request.Prompt, "prompt");
         var prompts = inputs.Texts?.Select(service.Backend.Encode).ToList() ?? inputs.Ids!.ToList();
         if (prompts.Count > 16) throw ServingException.Large($"{prompts.Count} prompts in one request; at most 16");
         int topLogprobs = request.Logprobs ?? -1;
-        var run = Start(context, service, request, prompts, request.MaxTokens ?? 16, topLogprobs);
+        var run = Start(context, service, request, prompts, request.MaxTokens ?? 16, topLogprobs, request.Echo);
         string id = "cmpl-" + RandomId(), model = request.Model ?? service.ModelId;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         if (!request.Stream)
         {
             var results = await run.Results();
-            var choices = results.Select((r, i) => new CompletionChoice(r.Text, i, topLogprobs >= 0 ? Legacy(service.Backend, r.Tokens, request.ReturnTokensAsTokenIds) : null, r.FinishReason)).ToList();
+            var choices = results.Select((r, i) => new CompletionChoice(request.Echo ? service.Backend.Decode(prompts[i]) + r.Text : r.Text, i,
+                topLogprobs >= 0 ? Legacy(service.Backend, [.. r.Prompt ?? [], .. r.Tokens], request.ReturnTokensAsTokenIds) : null, r.FinishReason)).ToList();
             return ServingJson.Json(new CompletionResponse(id, "text_completion", created, model, choices, run.Usage(results)));
         }
         await run.StreamAsync(context,
@@ -106,7 +109,8 @@ public static class CompletionEndpoints
         throw ServingException.Invalid($"'messages[{i}].content' must be a string or an array of text parts");
     }
 
-    static GenerationRun Start(HttpContext context, CompletionService service, GenerationRequest r, List<int[]> prompts, int maxTokens, int topLogprobs)
+    static GenerationRun Start(HttpContext context, CompletionService service, GenerationRequest r, List<int[]> prompts, int maxTokens, int topLogprobs,
+        bool echo = false)
     {
         if (r.N is { } n && n != 1) throw ServingException.Invalid($"n must be 1, got {n} (send the prompt again for more choices)");
         if (r.PresencePenalty is { } pp && pp != 0) throw ServingException.Invalid("presence_penalty is not supported; use repetition_penalty");
@@ -114,7 +118,7 @@ public static class CompletionEndpoints
         ulong seed = r.Seed is { } s ? unchecked((ulong)s) : (ulong)Random.Shared.NextInt64();
         var sampling = new SamplingParams(r.Temperature ?? 1, r.TopP ?? 1, r.TopK ?? 0, r.RepetitionPenalty ?? 1, seed);
         return new GenerationRun(context, service, prompts, maxTokens, sampling, StopStrings(r.Stop), topLogprobs, r.Stream,
-            r.StreamOptions?.IncludeUsage ?? false);
+            r.StreamOptions?.IncludeUsage ?? false, echo);
     }
 
     static IReadOnlyList<string> StopStrings(JsonElement stop) => stop.ValueKind switch
@@ -140,11 +144,12 @@ public static class CompletionEndpoints
         }
         var tops = tokens.Select(t =>
         {
+            if (t.Logprob is null) return null;                      // an echoed prompt's first token: nothing before it
             var d = new Dictionary<string, float>();
             foreach (var a in t.Top) d.TryAdd(Name(a.Id), a.Logprob);  // distinct ids may decode alike; the likelier stays
-            return (IReadOnlyDictionary<string, float>)d;
+            return (IReadOnlyDictionary<string, float>?)d;
         }).ToList();
-        return new CompletionLogprobs(texts, tokens.Select(t => t.Logprob?.Logprob ?? 0).ToList(), tops, offsets);
+        return new CompletionLogprobs(texts, tokens.Select(t => t.Logprob?.Logprob).ToList(), tops, offsets);
     }
 
     static ChatLogprobs Chat(ICompletionBackend backend, IReadOnlyList<GeneratedToken> tokens, bool asIds)
@@ -170,13 +175,13 @@ public static class CompletionEndpoints
         readonly bool _includeUsage;
 
         public GenerationRun(HttpContext context, CompletionService service, List<int[]> prompts, int maxTokens, SamplingParams sampling,
-            IReadOnlyList<string> stop, int topLogprobs, bool stream, bool includeUsage)
+            IReadOnlyList<string> stop, int topLogprobs, bool stream, bool includeUsage, bool echo)
         {
             _prompts = prompts;
             _includeUsage = includeUsage;
             var cancel = context.RequestAborted;
             var tasks = prompts.Select((p, i) => service.SubmitAsync(new CompletionJob(p, maxTokens, sampling, stop, topLogprobs,
-                stream ? t => _tokens.Writer.TryWrite((i, t)) : null, cancel))).ToList();
+                stream ? t => _tokens.Writer.TryWrite((i, t)) : null, cancel, echo))).ToList();
             _all = Task.WhenAll(tasks);
             _all.ContinueWith(_ => _tokens.Writer.TryComplete(), TaskScheduler.Default);
         }

@@ -45,7 +45,7 @@ public sealed record CompletionRequest : GenerationRequest
     public JsonElement Prompt { get; init; }
     /// <summary>0–5: the chosen token's log-probability and this many alternatives per position.</summary>
     public int? Logprobs { get; init; }
-    /// <summary>Not supported.</summary>
+    /// <summary>Return the prompt before the completion, and with logprobs its tokens' log-probabilities (the first's null); max_tokens may then be 0.</summary>
     public bool Echo { get; init; }
 }
 
@@ -68,9 +68,9 @@ public sealed record ChatRequest : GenerationRequest
 /// <summary>Token counts.</summary>
 public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
 
-/// <summary>Legacy completions' log-probabilities, one entry per generated token.</summary>
-public sealed record CompletionLogprobs(IReadOnlyList<string> Tokens, IReadOnlyList<float> TokenLogprobs,
-    IReadOnlyList<IReadOnlyDictionary<string, float>> TopLogprobs, IReadOnlyList<int> TextOffset);
+/// <summary>Legacy completions' log-probabilities, one entry per generated token (with echo, per prompt token first: the first prompt token's are null).</summary>
+public sealed record CompletionLogprobs(IReadOnlyList<string> Tokens, IReadOnlyList<float?> TokenLogprobs,
+    IReadOnlyList<IReadOnlyDictionary<string, float>?> TopLogprobs, IReadOnlyList<int> TextOffset);
 
 /// <summary>One choice of a completions response or chunk.</summary>
 public sealed record CompletionChoice(string Text, int Index, CompletionLogprobs? Logprobs, string? FinishReason);

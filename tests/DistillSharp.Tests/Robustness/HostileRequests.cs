@@ -101,7 +101,7 @@ public static class HostileRequests
             ("logprobs 99", "{\"prompt\": \"a\", \"logprobs\": 99}"),
             ("five stop strings", "{\"prompt\": \"a\", \"stop\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}"),
             ("token ids past the vocabulary", "{\"prompt\": [1, 99999]}"),
-            ("echo", "{\"prompt\": \"a\", \"echo\": true}"),
+            ("echo streamed", "{\"prompt\": \"a\", \"echo\": true, \"stream\": true}"),
             ("stream a string", "{\"prompt\": \"a\", \"stream\": \"yes\"}"),
         };
         foreach (var (name, json) in completions) yield return new(name, "POST", "/v1/completions", Utf8(json));
