@@ -52,6 +52,9 @@ public sealed class LmEndpointConfigTests
     [InlineData("teacher: { endpoint: 'http://x/v1', model: m }\nseqkd: { filter: { min_tokens: 5, max_tokens: 3 } }", "seqkd.filter.max_tokens", ">= min_tokens (5)")]
     [InlineData("teacher: { endpoint: 'http://x/v1', model: m }\nseqkd: { filter: { think: drop } }", "seqkd.filter.think", "keep, strip")]
     [InlineData("teacher: { source: /t }\nseqkd: { filter: { dedup: false } }", "seqkd", "set teacher.endpoint")]
+    [InlineData("teacher: { endpoint: 'http://x/v1', model: m }\nkd: { on: blocks }", "kd.on", "corpus, traces")]
+    [InlineData("teacher: { endpoint: 'http://x/v1', model: m }\nseqkd: { collect: { api: chat } }\nkd: { on: corpus, top_k: 8 }", "kd.top_k", "with echo, for kd.on: corpus")]
+    [InlineData("teacher: { source: /t }\nkd: { on: traces }", "kd.on", "needs teacher.endpoint")]
     public void BadEndpointSettingsNameTheirPath(string teacherAndMore, string path, string message)
     {
         string yaml = "kind: lm\nstudent: {}\n" + teacherAndMore;
@@ -66,7 +69,7 @@ public sealed class LmEndpointConfigTests
     {
         var c = ConfigLoader.Load<LmRunConfig>(Path.Combine(RepoPaths.Root(), "configs", "lm-endpoint.yaml"));
         Assert.Equal("http://127.0.0.1:8080/v1", c.Teacher.Endpoint!.Endpoint);
-        Assert.Equal((5, 1.0), (c.Kd!.TopK, c.Kd.Temperature));
+        Assert.Equal((5, 1.0, KdData.Corpus), (c.Kd!.TopK, c.Kd.Temperature, c.Kd.On));
         Assert.Equal(c.ToYaml(), ConfigLoader.Parse<LmRunConfig>(c.ToYaml()).ToYaml());
     }
 

@@ -32,12 +32,12 @@ public sealed class LmEndpointPipelineTests : IAsyncLifetime
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    string Yaml(bool teacherTokenizer) => $"""
+    string Yaml(bool teacherTokenizer, string kdOn = "", string? endpoint = null) => $"""
         kind: lm
         data: {"{"} block: 16, batch: 4, heldout: 0.2 {"}"}
         tokenizer: {"{"} vocab: 300 {"}"}
         teacher:
-          endpoint: "{_server.BaseAddress}v1"
+          endpoint: "{endpoint ?? _server.BaseAddress + "v1"}"
           model: tiny-lm-int8
         {(teacherTokenizer ? $"  tokenizer: \"{Path.Combine(_root, "teacher-tokenizer")}\"" : "")}
         student: {"{"} layers: 1, hidden: 16, heads: 2, kv_heads: 1, ffn: 32 {"}"}
@@ -49,7 +49,7 @@ public sealed class LmEndpointPipelineTests : IAsyncLifetime
           collect: {"{"} concurrency: 2, retries: 2, backoff: 0.05 {"}"}
           filter: {"{"} min_tokens: 1 {"}"}
           train: {"{"} steps: 50, warmup: 1, batch: 2 {"}"}
-        kd: {"{"} top_k: 3, train: {"{"} steps: 50, warmup: 1, batch: 2 {"}"} {"}"}
+        kd: {"{"} {kdOn}top_k: 3, train: {"{"} steps: 50, warmup: 1, batch: 2 {"}"} {"}"}
         eval: {"{"} max_blocks: 8, max_new_tokens: 4, prompts: ["the whale"] {"}"}
         bench: {"{"} batch: [1], prompt_tokens: 4, new_tokens: 2, runs: 1 {"}"}
         seed: 4
@@ -75,6 +75,41 @@ public sealed class LmEndpointPipelineTests : IAsyncLifetime
         Assert.Contains(report.Notes, n => n.Contains("token-level KD on the endpoint's top-3"));
         Assert.Contains("Token-level KD on the returned top log-probabilities", File.ReadAllText(Path.Combine(outcome.RunDir, "report.md")));
         Assert.True(Directory.EnumerateFiles(Path.Combine(outcome.RunDir, "kd-cache"), "data.bin", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public void CorpusKdScoresTheKdPhasesBlocksWithEchoOnceEach()
+    {
+        var config = ConfigLoader.Parse<LmRunConfig>(Yaml(teacherTokenizer: true, kdOn: "on: corpus, "));
+        var outcome = LmPipeline.Run(config, Options("corpus"));
+        var report = LmReport.Load(outcome.ReportPath);
+        Assert.True(report.Traces!.TokenKd, report.Traces.Vocabulary);
+        // --max-steps 2 × batch 2: the kd phase trains on 4 blocks of 16 + 1 tokens, each scored by one request.
+        Assert.Contains(report.Phases, p => p.Name == "kd-score" && p.Steps == 4);
+        Assert.Contains(report.Phases, p => p.Name == "kd" && p.Steps == 2);
+        var scores = File.ReadAllLines(Path.Combine(outcome.RunDir, "scores.jsonl"))
+            .Select(l => System.Text.Json.JsonSerializer.Deserialize<DistillSharp.Data.Decoder.Traces.TeacherTrace>(l, DistillSharp.Data.Decoder.Traces.TraceStore.Json)!).ToList();
+        Assert.Equal(4, scores.Count);
+        Assert.Equal(4, scores.Select(s => s.Key).Distinct().Count());
+        Assert.All(scores, s => Assert.Equal(17, s.TokenIds!.Length));
+        Assert.All(scores, s => Assert.True(float.IsNaN(s.TokenLogprobs![0]) && s.Top![0].Count == 0 && s.Top.Skip(1).All(t => t.Count == 3)));
+        Assert.Contains(report.Notes, n => n.Contains("token-level KD on 4 corpus blocks scored by the endpoint (echo, top-3)"));
+    }
+
+    [Fact]
+    public async Task AnEndpointRefusingEchoFallsBackToKdOnTheTracesAndSaysSo()
+    {
+        // Requests 1–6 are the traces (--max-steps 2 × generate_batch 3); every later one (the scoring) is refused with a 422.
+        await using var proxy = await DistillSharp.Tests.Data.Traces.FaultProxy.StartAsync(_server.BaseAddress,
+            n => n > 6 ? DistillSharp.Tests.Data.Traces.Fault.Refuse : DistillSharp.Tests.Data.Traces.Fault.None);
+        var config = ConfigLoader.Parse<LmRunConfig>(Yaml(teacherTokenizer: true, kdOn: "on: corpus, ", endpoint: proxy.Endpoint));
+        var outcome = LmPipeline.Run(config, Options("refused"));
+        var report = LmReport.Load(outcome.ReportPath);
+        Assert.True(report.Traces!.TokenKd);
+        Assert.Contains(report.Phases, p => p.Name == "kd" && p.Steps == 2);
+        Assert.Contains(report.Notes, n => n.Contains("scored none of 4 corpus blocks with echo") && n.Contains("echo is not supported"));
+        Assert.Contains(report.Notes, n => n.Contains("token-level KD on the endpoint's top-3 log-probabilities"));
+        Assert.Equal(10, proxy.Requests);                 // a 422 is not retried
     }
 
     [Fact]

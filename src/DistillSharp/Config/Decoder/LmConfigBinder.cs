@@ -175,6 +175,7 @@ public static class LmConfigBinder
                 throw new ConfigException(r.PathOf("top_k"), $"must be 0 with on_policy: (the student's samples change every step, so the teacher is computed live, not cached), got {c.TopK}");
             c = c with { OnPolicy = BindOnPolicy(op) };
         }
+        if (r.Node("on") is not null) c = c with { On = r.Choice("on", "", "corpus", "traces") == "corpus" ? KdData.Corpus : KdData.Traces };
         r.RejectUnknown();
         return c;
     }

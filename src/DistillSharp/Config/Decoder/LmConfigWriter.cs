@@ -31,6 +31,7 @@ public static class LmConfigWriter
             if (k.OnPolicy is { } op)
                 kd.Add("on_policy", Map(("prompts", S(op.Prompts)), ("prompt_tokens", S(op.PromptTokens)), ("new_tokens", S(op.NewTokens)),
                     ("temperature", S(op.Temperature))));
+            if (k.On is { } on) kd.Add("on", S(on.ToString().ToLowerInvariant()));
             root.Add("kd", kd);
         }
         root.Add("scratch", S(c.Scratch));

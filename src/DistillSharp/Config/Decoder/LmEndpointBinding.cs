@@ -97,6 +97,8 @@ static partial class LmEndpointBinding
         {
             if (c.SeqKd is { } s && (s.Collect != new TraceCollectConfig() || s.Filter != new TraceFilterOptions() || s.PromptsFile is not null))
                 throw new ConfigException("seqkd", "collect:, filter: and prompts_file: apply to traces of an endpoint teacher; set teacher.endpoint");
+            if (c.Kd?.On == KdData.Traces)
+                throw new ConfigException("kd.on", "traces needs teacher.endpoint (a teacher in this process scores the corpus itself)");
             return;
         }
         if (c.SeqKd is null)
@@ -107,9 +109,11 @@ static partial class LmEndpointBinding
                 throw new ConfigException("kd.on_policy", "needs a teacher in this process; an endpoint teacher cannot score the student's samples");
             if (kd.Temperature != 1)
                 throw new ConfigException("kd.temperature", $"must be 1 with teacher.endpoint (the endpoint's log-probabilities are untempered), got {kd.Temperature}");
-            int max = c.SeqKd.Collect.Api == TraceApi.Chat ? MaxChatLogprobs : MaxCompletionsLogprobs;
+            // Corpus blocks are scored on the completions route (echo), whatever route the traces use.
+            var api = kd.On == KdData.Corpus ? TraceApi.Completions : c.SeqKd.Collect.Api;
+            int max = api == TraceApi.Chat ? MaxChatLogprobs : MaxCompletionsLogprobs;
             if (kd.TopK < 1 || kd.TopK > max)
-                throw new ConfigException("kd.top_k", $"must be in [1, {max}] with teacher.endpoint (top log-probabilities the {c.SeqKd.Collect.Api.ToString().ToLowerInvariant()} route returns), got {kd.TopK}");
+                throw new ConfigException("kd.top_k", $"must be in [1, {max}] with teacher.endpoint (top log-probabilities the {api.ToString().ToLowerInvariant()} route returns{(kd.On == KdData.Corpus ? " with echo, for kd.on: corpus" : "")}), got {kd.TopK}");
             if (!c.SeqKd.Collect.TokenIds)
                 throw new ConfigException("seqkd.collect.token_ids", "must be true for kd: with teacher.endpoint (token-level KD needs the teacher's token ids)");
         }

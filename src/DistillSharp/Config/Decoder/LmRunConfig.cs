@@ -184,6 +184,21 @@ public sealed record TokenKdConfig(string Loss = "forward_kl", double Temperatur
 
     /// <summary>When set, KD runs on the student's own samples (on-policy, GKD) instead of the corpus blocks.</summary>
     public OnPolicyConfig? OnPolicy { get; init; }
+
+    /// <summary>
+    /// <c>kd.on</c>: what an endpoint teacher's token KD trains on — corpus blocks it scores with echo, or
+    /// its traces' own tokens; null = traces for an endpoint (a teacher in this process always scores the corpus).
+    /// </summary>
+    public KdData? On { get; init; }
+}
+
+/// <summary>The text token-level KD runs on.</summary>
+public enum KdData
+{
+    /// <summary>Training-split blocks, as the in-process KD phase picks them.</summary>
+    Corpus,
+    /// <summary>The endpoint teacher's kept traces (their returned top log-probabilities).</summary>
+    Traces,
 }
 
 /// <summary>

@@ -101,8 +101,9 @@ public static partial class LmPipeline
 
     /// <summary>
     /// The endpoint teacher's phases: collect (resumable) → filters → SFT of the student on the kept
-    /// traces (the sequence-KD phase) → token-level KD on their top log-probabilities when kd: is set
-    /// and the vocabulary check passes (else the run says it stayed sequence-level).
+    /// traces (the sequence-KD phase) → token-level KD when kd: is set and the vocabulary check passes
+    /// (else the run says it stayed sequence-level): on corpus blocks the endpoint scores (kd.on: corpus;
+    /// the traces when it refuses echo) or on the traces' own top log-probabilities.
     /// </summary>
     static (LmSeqKdReport SeqKd, LmKdReport? Kd, LmTraceReport Traces) RunEndpoint(LmRunConfig config, SeqKdConfig seqKd, LmRunOptions options,
         string runDir, LmRunData data, DecoderTokenizer? teacherTokenizer, CausalLm student, LmEtaTracker tracker, List<LmPhaseReport> phases,
@@ -138,7 +139,10 @@ public static partial class LmPipeline
         if (config.Kd is { } kd)
         {
             var kdExamples = examples.Where(e => e.TopIds is not null).ToList();
-            if (tokenKd && kdExamples.Count > 0)
+            if (tokenKd && kd.On == KdData.Corpus)
+                kdReport = RunCorpusTokenKd(config, kd, seqKd, options, runDir, teacher, data, student, tracker, phases, notes);
+            if (kdReport is not null) verdict = vocabulary!.Reason;
+            else if (tokenKd && kdExamples.Count > 0)
             {
                 kdReport = RunTraceTokenKd(config, kd, options, runDir, teacher, kdExamples, maxLength, student, tracker, phases);
                 notes.Add($"kd: token-level KD on the endpoint's top-{kd.TopK} log-probabilities of {kdExamples.Count} traces; vocabulary check: {verdict}.");

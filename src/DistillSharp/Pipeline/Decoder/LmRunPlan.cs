@@ -10,8 +10,14 @@ namespace DistillSharp.Pipeline.Decoder;
 public static class LmRunPlan
 {
     /// <summary>Phase names, in run order.</summary>
-    public const string Pretrain = "pretrain", Generate = "seqkd-generate", SeqKd = "seqkd", Kd = "kd", Scratch = "scratch",
+    public const string Pretrain = "pretrain", Generate = "seqkd-generate", SeqKd = "seqkd", KdScore = "kd-score", Kd = "kd", Scratch = "scratch",
         Evaluate = "evaluate", Bench = "bench";
+
+    /// <summary>True when an endpoint teacher scores the corpus blocks of the kd phase (kd.on: corpus).</summary>
+    public static bool ScoresCorpus(LmRunConfig c) => c.Teacher.Endpoint is not null && c.Kd?.On == KdData.Corpus;
+
+    /// <summary>Batches the kd phase trains on under the cap (steps × accumulate).</summary>
+    public static long KdBatches(TokenKdConfig k, long? maxSteps) => LmPhaseTrainer.CappedSteps(k.Train, maxSteps) * k.Train.Accumulate;
 
     /// <summary>Optimizer steps of the student's teacher-taught phases under the cap (the scratch student runs as many).</summary>
     public static long StudentSteps(LmRunConfig c, long? maxSteps) =>
@@ -50,6 +56,8 @@ public static class LmRunPlan
         }
         if (c.Kd is { } k)
         {
+            if (ScoresCorpus(c))  // a step = one block scored (one request)
+                plan.Add(new(KdScore, KdBatches(k, maxSteps) * k.Train.BatchSize(d), 2.0 * teacherParams * (d.Block + 1)));
             double tokens = (double)k.Train.BatchSize(d) * k.Train.Accumulate * d.Block;
             plan.Add(new(Kd, LmPhaseTrainer.CappedSteps(k.Train, maxSteps), (6.0 * studentParams + 2.0 * teacherParams) * tokens));
         }

@@ -22,6 +22,8 @@ internal enum Fault
     Drop,
     /// <summary>Forward (the upstream does the work), then close the connection instead of answering.</summary>
     DropAnswer,
+    /// <summary>422 as a hosted API answers a field it does not take (echo), upstream not asked.</summary>
+    Refuse,
 }
 
 /// <summary>
@@ -69,6 +71,12 @@ internal sealed class FaultProxy : IAsyncDisposable
                 context.Response.StatusCode = fault == Fault.Throttle ? 429 : 503;
                 context.Response.Headers.RetryAfter = "0";
                 await context.Response.WriteAsync("{\"error\":{\"message\":\"injected\"}}");
+                return;
+            }
+            if (fault == Fault.Refuse)
+            {
+                context.Response.StatusCode = 422;
+                await context.Response.WriteAsync("{\"error\":{\"message\":\"echo is not supported\"}}");
                 return;
             }
             using var body = new StreamReader(context.Request.Body);

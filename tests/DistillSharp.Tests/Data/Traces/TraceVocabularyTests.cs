@@ -112,4 +112,55 @@ public sealed class TraceVocabularyTests : IAsyncLifetime
             Directory.Delete(root, true);
         }
     }
+
+    [Fact]
+    public async Task ScoredCorpusBlocksFillTheCacheWithTheTeachersNextTokenTopKAndAreAskedOnce()
+    {
+        var docs = ServingTestKit.Texts.Concat(ServingTestKit.Texts).Concat(ServingTestKit.Texts).Select(t => ServingTestKit.DecoderTokenizer.Encode(t, false)).ToList();
+        DistillSharp.Data.Decoder.PackedLmBatcher Source() => new(docs, 0, 8, 2, seed: 1);
+        var picker = Source();
+        var blockIds = Enumerable.Range(0, 3).SelectMany(_ => picker.Next().ExampleIds).Distinct().ToList();
+        var blocks = blockIds.ToDictionary(id => id, id => picker.Block((int)id).ToArray());
+        var requests = blockIds.ToDictionary(id => id, id => CorpusScoring.Request(_teacher, blocks[id], 3));
+        string root = Path.Combine(Path.GetTempPath(), "ds-score-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            using var store = new TraceStore(Path.Combine(root, CorpusScoring.FileName));
+            using (var client = new EndpointClient(_teacher, new CollectLimits(Concurrency: 2, Retries: 0)))
+            {
+                var first = await TraceCollector.RunAsync(client, store, [.. requests.Values], 2);
+                Assert.Equal((blockIds.Count, 0, 0, blockIds.Count * 9L), (first.Collected, first.Cached, first.Failed, first.CompletionTokens));
+                var again = await TraceCollector.RunAsync(client, store, [.. requests.Values], 2);
+                Assert.Equal((0, blockIds.Count, 0L), (again.Collected, again.Cached, again.Attempts));
+            }
+            var scores = store.All().ToDictionary(t => t.Key);
+            using var cache = new SparseTeacherCache(root, "k", new SparseCacheOptions(3, LogProbPrecision.Float32, 1.0));
+            TopLogprobTeacher.FillBlocks(cache, Source(), 3, id => CorpusScoring.NextTokenTops(scores[requests[id].Key], blocks[id], 3, 300), 3);
+            using var reference = ServingTestKit.Decoder();
+            int v = reference.Config.VocabSize;
+            foreach (var batch in Source().Epoch(0).Take(3))
+            {
+                using var scope = NewDisposeScope();
+                var sparse = cache.Assemble(batch);
+                long[] ids = sparse.Ids.data<long>().ToArray();
+                float[] lp = sparse.LogProbs.data<float>().ToArray();
+                for (int r = 0; r < batch.BatchSize; r++)
+                {
+                    var logits = reference.Logits(blocks[batch.ExampleIds[r]]);      // golden: the runtime's logits of the block, log-softmax here
+                    for (int i = 0; i < batch.Length; i++)
+                    {
+                        var row = logits.AsSpan(i * v, v).ToArray();
+                        double max = row.Max(x => (double)x), logZ = max + Math.Log(row.Sum(x => Math.Exp(x - max)));
+                        long[] expected = [.. Enumerable.Range(0, v).OrderByDescending(j => row[j]).ThenBy(j => j).Take(3).Select(j => (long)j)];
+                        Assert.Equal(expected, ids.AsSpan((r * batch.Length + i) * 3, 3).ToArray());
+                        Assert.Equal(row[expected[0]] - logZ, lp[(r * batch.Length + i) * 3], 4);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
 }

@@ -27,6 +27,22 @@ public static class OpenAiWire
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
+    /// <summary>The key of scoring token ids with echo: SHA-256 over the model, the ids and the number of log-probabilities.</summary>
+    public static string ScoreKey(EndpointTeacher teacher, IReadOnlyList<int> ids, int topLogprobs) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\0", "distillsharp-score-v1", teacher.Model, Route(TraceApi.Completions),
+            Invariant($"logprobs={topLogprobs}"), string.Join(",", ids)))));
+
+    /// <summary>
+    /// The body that scores <paramref name="ids"/> without generating: legacy completions with the
+    /// prompt as token ids, <c>echo</c>, <c>max_tokens: 0</c>, <c>logprobs: k</c>, token names as ids.
+    /// </summary>
+    public static string ScoreRequest(EndpointTeacher teacher, IReadOnlyList<int> ids, int topLogprobs) =>
+        new JsonObject
+        {
+            ["model"] = teacher.Model, ["prompt"] = new JsonArray([.. ids.Select(i => (JsonNode)i)]), ["echo"] = true, ["max_tokens"] = 0,
+            ["logprobs"] = topLogprobs, ["temperature"] = 0, ["return_tokens_as_token_ids"] = true,
+        }.ToJsonString();
+
     /// <summary>The request's sampler seed: derived from the base seed and the prompt, so it does not depend on the prompt's position.</summary>
     public static int RequestSeed(int seed, string prompt) =>
         BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(Invariant($"{seed}\0{prompt}")))) & int.MaxValue;

@@ -8,7 +8,7 @@ namespace DistillSharp.Data.Decoder.Traces;
 /// <param name="Collected">Answered and stored in this collection.</param>
 /// <param name="Failed">Refused (4xx) or still failing after every retry; a later collection asks them again.</param>
 /// <param name="Seconds">Wall time of this collection.</param>
-/// <param name="CompletionTokens">Tokens the teacher wrote for <paramref name="Collected"/>.</param>
+/// <param name="CompletionTokens">Tokens the teacher wrote (scoring: the tokens it scored) for <paramref name="Collected"/>.</param>
 /// <param name="Attempts">HTTP attempts.</param>
 /// <param name="Retries">Retried attempts.</param>
 /// <param name="Throttled">429 answers.</param>
@@ -34,18 +34,26 @@ public sealed record CollectResult(int Prompts, int Cached, int Collected, int F
 public static class TraceCollector
 {
     /// <summary>Collects into <paramref name="store"/>; <paramref name="progress"/> gets (done, total) after each prompt.</summary>
-    public static async Task<CollectResult> CollectAsync(EndpointClient client, TraceStore store, EndpointTeacher teacher, TraceApi api,
+    public static Task<CollectResult> CollectAsync(EndpointClient client, TraceStore store, EndpointTeacher teacher, TraceApi api,
         IReadOnlyList<TracePrompt> prompts, TraceSampling sampling, int concurrency, Action<int, int>? progress = null,
-        CancellationToken cancel = default)
-    {
-        var clock = Stopwatch.StartNew();
-        var requests = new List<(string Key, TracePrompt Prompt)>();
-        var seen = new HashSet<string>();
-        foreach (var p in prompts)
+        CancellationToken cancel = default) =>
+        RunAsync(client, store, prompts.Select(p =>
         {
             string key = OpenAiWire.Key(teacher, api, p.Text, sampling);
-            if (seen.Add(key)) requests.Add((key, p));
-        }
+            return new TeacherRequest(key, OpenAiWire.Route(api), () => OpenAiWire.Request(teacher, api, p.Text, sampling),
+                body => OpenAiWire.Parse(api, body, key, p));
+        }).ToList(), concurrency, progress, cancel);
+
+    /// <summary>
+    /// Sends every request whose key is not in <paramref name="store"/> (requests with equal keys once),
+    /// appending each parsed answer as it arrives: the loop under trace collection and corpus scoring.
+    /// </summary>
+    public static async Task<CollectResult> RunAsync(EndpointClient client, TraceStore store, IReadOnlyList<TeacherRequest> all, int concurrency,
+        Action<int, int>? progress = null, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var seen = new HashSet<string>();
+        var requests = all.Where(r => seen.Add(r.Key)).ToList();
         var todo = requests.Where(r => !store.Contains(r.Key)).ToList();
         int cached = requests.Count - todo.Count, collected = 0, failed = 0, done = cached;
         long tokens = 0;
@@ -57,13 +65,12 @@ public static class TraceCollector
             {
                 try
                 {
-                    string body = await client.PostAsync(OpenAiWire.Route(api), OpenAiWire.Request(teacher, api, request.Prompt.Text, sampling), token)
-                        .ConfigureAwait(false);
-                    var trace = OpenAiWire.Parse(api, body, request.Key, request.Prompt);
+                    string body = await client.PostAsync(request.Route, request.Body(), token).ConfigureAwait(false);
+                    var trace = request.Parse(body);
                     if (store.Append(trace))
                     {
                         Interlocked.Increment(ref collected);
-                        Interlocked.Add(ref tokens, trace.CompletionTokens);
+                        Interlocked.Add(ref tokens, request.CountsPrompt ? trace.Tokens?.Count ?? 0 : trace.CompletionTokens);
                     }
                 }
                 catch (Exception e) when (e is TeacherRequestException or DistillSharpException)
@@ -77,3 +84,11 @@ public static class TraceCollector
             client.Attempts - a0, client.Retries - r0, client.Throttled - t0, client.ServerErrors - s0, client.Dropped - d0, client.Timeouts - o0, firstError);
     }
 }
+
+/// <summary>One request to the teacher.</summary>
+/// <param name="Key">The store key of its answer.</param>
+/// <param name="Route">The route below the endpoint's base URL.</param>
+/// <param name="Body">Builds the JSON body (when it is sent).</param>
+/// <param name="Parse">The answer as a stored record; a <see cref="DistillSharpException"/> refuses it (counted failed, not stored).</param>
+/// <param name="CountsPrompt">The echoed tokens count as the request's work (scoring, where the teacher writes nothing).</param>
+public sealed record TeacherRequest(string Key, string Route, Func<string> Body, Func<string, TeacherTrace> Parse, bool CountsPrompt = false);

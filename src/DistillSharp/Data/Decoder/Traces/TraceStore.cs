@@ -12,11 +12,12 @@ namespace DistillSharp.Data.Decoder.Traces;
 /// </summary>
 public sealed class TraceStore : IDisposable
 {
-    /// <summary>snake_case JSON, nulls left out.</summary>
+    /// <summary>snake_case JSON, nulls left out; a log-probability the endpoint did not give (an echoed first token's) is "NaN".</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     readonly FileStream _file;
