@@ -14,7 +14,7 @@ namespace DistillSharp.Tests.Pipeline;
 /// The end-to-end loopback run of docs/ENDPOINT-TEACHER.md: the cached pretrained LM teacher
 /// (~/.cache/distillsharp/lm-teachers, made by `distill run configs/lm-default.yaml`) converted to
 /// our INT8 runtime and served by the Serving assembly on a loopback port → collect → filter → SFT
-/// → token KD on the returned top-5 → the student's held-out perplexity next to the scratch
+/// → token KD on corpus blocks the server scores (echo, top-5; kd.on: corpus) → the student's held-out perplexity next to the scratch
 /// student's (same architecture, initial weights and step count, corpus CE only). Minutes long.
 /// </summary>
 public sealed class LmEndpointEndToEndTests(ITestOutputHelper output)
