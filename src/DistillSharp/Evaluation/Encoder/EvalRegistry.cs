@@ -12,7 +12,15 @@ public static class EvalRegistry
             [AgreementTask.TaskName] = () => new AgreementTask(),
             [EmbeddingCompressionTask.TaskName] = () => new EmbeddingCompressionTask(),
             [IndexCompatibilityTask.TaskName] = () => new IndexCompatibilityTask(),
+            [SotuRetrievalTask.TaskName] = () => new SotuRetrievalTask(),
         };
+
+    /// <summary>
+    /// Tasks on a held-out domain → the <c>data.corpus</c> source they hold out: a run that evaluates
+    /// the task may not distil on that source.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> HeldOutSources =
+        new Dictionary<string, string>(StringComparer.Ordinal) { [SotuRetrievalTask.TaskName] = SotuRetrievalTask.HeldOutSource };
 
     /// <summary>Tasks that compare a model with its teacher (skipped when there is none).</summary>
     public static readonly IReadOnlySet<string> NeedsTeacher = new HashSet<string>(StringComparer.Ordinal)
