@@ -26,6 +26,9 @@ public static class EvalRegistry
     public static readonly IReadOnlySet<string> NeedsTeacher = new HashSet<string>(StringComparer.Ordinal)
         { AgreementTask.TaskName, IndexCompatibilityTask.TaskName };
 
+    /// <summary>Tasks that compare with the teacher when there is one (the held-out domain's agreement), besides <see cref="NeedsTeacher"/>.</summary>
+    public static readonly IReadOnlySet<string> UsesTeacher = new HashSet<string>(NeedsTeacher.Append(SotuRetrievalTask.TaskName), StringComparer.Ordinal);
+
     /// <summary>Creates a task; an unknown name fails listing the known ones.</summary>
     public static IEvalTask Create(string name) =>
         Tasks.TryGetValue(name, out var factory)
