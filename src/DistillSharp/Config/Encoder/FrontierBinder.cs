@@ -31,7 +31,7 @@ static partial class FrontierBinder
             if (!NamePattern().IsMatch(name))
                 throw new ConfigException(r.PathOf("name"), $"must be 1–32 lower-case letters, digits or '_' starting with a letter, got '{name}'");
             if (ReservedNames.Contains(name) || students.Any(s => name.StartsWith(s.Name + "_") || s.Name.StartsWith(name + "_")))
-                throw new ConfigException(r.PathOf("name"), $"'{name}' is reserved or a prefix of another student's name (report rows are NAME, NAME_int8, NAME_baseline, …); reserved: {string.Join(", ", ReservedNames)}");
+                throw new ConfigException(r.PathOf("name"), $"must be neither reserved ({string.Join(", ", ReservedNames)}) nor NAME_… of another student (report rows are NAME, NAME_int8, NAME_baseline, …), got '{name}'");
             if (students.FindIndex(s => s.Name == name) is var first && first >= 0)
                 throw new ConfigException(r.PathOf("name"), $"must be unique, got '{name}' (also students[{first}].name)");
             var student = ConfigBinder.BindStudent(new MappingReader(r.Required("student"), r.PathOf("student")));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
+using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Models.Static;
 using DistillSharp.Reports.Encoder;
@@ -44,6 +45,7 @@ public static class FrontierRunPipeline
         RunData data = null!;
         phases.Run("data", () => data = RunData.Load(config, log));
         using var teacher = ModelLoader.Load(config.Teacher.Source, config.Data.MaxLen);
+        CheckWidths(config, teacher.Model.Config.HiddenSize);
         var variants = new Dictionary<string, VariantMeasurement>();
         var teacherEmbed = VariantMeasurer.Memoized(texts => teacher.Embed(texts));
         phases.Run("evaluate teacher", () => variants["teacher"] = RunPipeline.Measure(teacher, teacherEmbed, null, RunPipeline.TeacherFileBytes(config), config, data.Eval, log));
@@ -113,7 +115,7 @@ public static class FrontierRunPipeline
     /// the teacher and every student row (fp32 and INT8) as points, non-dominated ones marked, and
     /// the selection among the student rows when the config has <c>select:</c>.
     /// </summary>
-    internal static FrontierReport Frontier(RunConfig config, IReadOnlyDictionary<string, VariantMeasurement> variants,
+    public static FrontierReport Frontier(RunConfig config, IReadOnlyDictionary<string, VariantMeasurement> variants,
         IReadOnlyList<(string Variant, NamedStudent Student)> rows)
     {
         string? task = config.Eval.FirstOrDefault(RunConfig.IsRetrievalTask)?.Replace('-', '_');
@@ -183,6 +185,19 @@ public static class FrontierRunPipeline
             File.Copy(file, target, overwrite: true);
         }
     }
+
+    /// <summary>Tasks that compare a student's embeddings with the teacher's need its width: a narrower student is refused before any training.</summary>
+    static void CheckWidths(RunConfig config, int teacherWidth)
+    {
+        var needsWidth = config.Eval.Where(EvaluationNeedsTeacherWidth).ToList();
+        if (needsWidth.Count == 0) return;
+        for (int i = 0; i < config.Students!.Count; i++)
+            if (config.Students[i].Student is { IsStatic: false, Hidden: var h } && h != teacherWidth)
+                throw new DistillSharpException($"students[{i}].student.hidden {h}: eval task(s) {string.Join(", ", needsWidth)} compare embeddings with the teacher's ({teacherWidth} dimensions); " +
+                                                "drop them from eval: or give this student the teacher's width");
+    }
+
+    static bool EvaluationNeedsTeacherWidth(string task) => task is AgreementTask.TaskName or IndexCompatibilityTask.TaskName;
 
     static string Describe(StudentConfig s) => s.IsStatic ? $"static, {s.Dims} dims" : $"{s.Layers} × {s.Hidden}, init {s.Init}";
 

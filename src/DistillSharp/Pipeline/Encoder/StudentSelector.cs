@@ -55,7 +55,7 @@ public static class StudentSelector
     {
         string rule = k.Key switch
         {
-            SelectConfig.MinQuality => Invariant($"{k.Key} {k.Value:G4}: rows keeping ≥ {k.Value:P1} of the teacher's {metric}, the fastest (batch-1 p50) wins"),
+            SelectConfig.MinQuality => Invariant($"{k.Key} {k.Value:G4}: rows keeping ≥ {Pct(k.Value)} of the teacher's {metric}, the fastest (batch-1 p50) wins"),
             SelectConfig.MaxLatencyMs => Invariant($"{k.Key} {k.Value:G4}: rows with batch-1 p50 ≤ {k.Value:G4} ms, the best {metric} wins"),
             _ => Invariant($"{k.Key} {k.Value:G6}: rows whose model files total ≤ {k.Value:N0} bytes, the best {metric} wins"),
         };
@@ -74,7 +74,9 @@ public static class StudentSelector
                $"chosen {Describe(chosen)}; student {chosen.Student} deployed to student/";
     }
 
+    static string Pct(double fraction) => Invariant($"{100 * fraction:F1}%");
+
     static string Describe(Candidate c) =>
-        Invariant($"{c.Variant} ({c.Quality:F4} = {c.QualityRatio:P1} of the teacher, p50 {c.P50Ms:G4} ms") +
+        Invariant($"{c.Variant} ({c.Quality:F4} = {Pct(c.QualityRatio)} of the teacher, p50 {c.P50Ms:G4} ms") +
         (c.Bytes is long b ? Invariant($", {b:N0} bytes)") : ", size unknown)");
 }
