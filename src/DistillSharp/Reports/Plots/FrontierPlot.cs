@@ -8,7 +8,7 @@ namespace DistillSharp.Reports.Plots;
 /// frontier.png of a multi-student run: every point of report.json's <c>frontier</c> (the teacher
 /// ◆, each student's fp32 or static row ●, its INT8 row ■, one colour per student) at x = batch-1
 /// p50 latency on a log axis, y = the frontier's quality metric; the non-dominated points are
-/// ringed and joined by a dashed line, and the deployed student's rows are named in the title.
+/// ringed and joined by a dashed staircase, and the deployed student's rows are named in the title.
 /// </summary>
 public static class FrontierPlot
 {
@@ -31,6 +31,7 @@ public static class FrontierPlot
             var ys = front.Select(x => x.p.Quality!.Value).ToArray();
             var line = plot.Add.ScatterLine(xs, ys, Colors.Gray);
             line.LinePattern = LinePattern.Dashed;
+            line.ConnectStyle = ConnectStyle.StepHorizontal; // the staircase of what the front attains: a slower point is only worth it from its latency on
             line.LineWidth = 1.5f;
             line.MarkerShape = MarkerShape.OpenCircle;
             line.MarkerSize = 24;
