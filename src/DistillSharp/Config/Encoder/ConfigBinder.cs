@@ -24,8 +24,19 @@ public static class ConfigBinder
         var teacher = BindTeacher(new MappingReader(r.Required("teacher"), "teacher"));
         var student = r.Mapping("student") is { } sr ? BindStudent(sr) : new StudentConfig();
         var data = r.Mapping("data") is { } dr ? BindData(dr) : new DataConfig(Augment: new AugmentConfig());
+        var students = r.Node("students") is { } sn ? FrontierBinder.BindStudents(r, sn) : null;
+        if (students is not null && r.Node("student") is not null)
+            throw new ConfigException("student", "must be absent when students: lists the students (move it into the list)");
+        var select = r.Mapping("select") is { } sel ? FrontierBinder.BindSelect(sel) : null;
+        if (select is not null && students is null)
+            throw new ConfigException("select", "needs a students: list to select from");
         List<StageConfig> stages = [];
-        if (!student.IsStatic) stages = BindStages(r, student);
+        if (students is not null)
+        {
+            // The first student stands in for the single-student keys; the pipeline runs each entry's own view (RunConfig.ForStudent).
+            (student, stages) = (students[0].Student, [.. students[0].Stages]);
+        }
+        else if (!student.IsStatic) stages = BindStages(r, student);
         else if (r.Node("stages") is { } stagesNode && YamlValues.Items(stagesNode, "stages").Any())
             throw new ConfigException("stages", "must be absent: a static student is built from the teacher, not trained (or use student.kind: transformer)");
 
@@ -42,8 +53,16 @@ public static class ConfigBinder
             CheckpointActivations = r.Bool("checkpoint_activations", false),
             Dropout = r.Double("dropout", 0, v => v >= 0 && v < 1, "in [0, 1)"),
             Seed = r.Int("seed", 0, v => v >= 0, ">= 0"),
+            Select = select,
         };
         r.RejectUnknown();
+        if (students is not null)
+        {
+            if (select is not null && config.Eval.FirstOrDefault(RunConfig.IsRetrievalTask) is null)
+                throw new ConfigException("select", "needs a retrieval task in eval: (e.g. wordnet-retrieval): its R@10 is the quality it compares");
+            var resolved = students.Select(s => s.Student.IsStatic ? s : s with { Stages = ResolveQat(s.Stages, config.Quantize) }).ToList();
+            return config with { Students = resolved, Stages = resolved[0].Stages };
+        }
         return student.IsStatic ? config : config with { Stages = ResolveQat(stages, config.Quantize) };
     }
 

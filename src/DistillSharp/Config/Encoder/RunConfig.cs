@@ -60,6 +60,21 @@ public sealed record RunConfig : IRunConfig
     /// <summary>Seed for torch and data order.</summary>
     public int Seed { get; init; }
 
+    /// <summary>
+    /// The <c>students:</c> list of a multi-student run (docs/REPORTS.md: frontier), or null for the single
+    /// <c>student:</c> run. When set, <see cref="Student"/> and <see cref="Stages"/> are its first entry's.
+    /// </summary>
+    public IReadOnlyList<NamedStudent>? Students { get; init; }
+
+    /// <summary>The <c>select:</c> constraint that picks the deployed student of a multi-student run, or null.</summary>
+    public SelectConfig? Select { get; init; }
+
+    /// <summary>The single-student config that trains and measures <paramref name="s"/> (its student and stages, everything else shared).</summary>
+    public RunConfig ForStudent(NamedStudent s) => this with { Student = s.Student, Stages = s.Stages, Students = null, Select = null };
+
+    /// <summary>Whether an eval task name is a retrieval task (its <c>r10</c> is the frontier's quality).</summary>
+    public static bool IsRetrievalTask(string task) => task.EndsWith("-retrieval", StringComparison.Ordinal);
+
     /// <summary>The resolved config as YAML (defaults filled in); <see cref="ConfigLoader"/> reads it back.</summary>
     public string ToYaml() => ConfigWriter.Write(this);
 }

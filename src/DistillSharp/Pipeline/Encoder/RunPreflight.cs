@@ -28,7 +28,7 @@ public static class RunPreflight
         string of = teacher is null ? $"the teacher ({positions} for BERT-family encoders)" : $"the teacher's config.json ({positions})";
         Length("data.max_len", config.Data.MaxLen, positions, of);
         Length("bench.seq", config.Bench.Seq, positions, of);
-        if (teacher is null) return runDir;
+        if (teacher is null || config.Student.IsStatic) return runDir;
         var s = config.Student;
         if (s.Init != "random" && s.TeacherLayers?.FirstOrDefault(l => l >= teacher.NumHiddenLayers) is int bad && bad >= teacher.NumHiddenLayers)
             throw new DistillSharpException($"student.teacher_layers names layer {bad}, but the teacher has {teacher.NumHiddenLayers} (0..{teacher.NumHiddenLayers - 1})");

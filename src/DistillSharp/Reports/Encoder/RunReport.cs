@@ -5,7 +5,7 @@ namespace DistillSharp.Reports.Encoder;
 /// <summary>
 /// Everything report.json holds about one run. On disk the model variants are top-level keys
 /// (<c>"teacher"</c>, <c>"student"</c>, <c>"student_int8"</c>, <c>"baseline"</c>, …) next to the
-/// reserved keys <c>run</c>, <c>targets</c>, <c>distillation</c> and <c>notes</c>; see
+/// reserved keys <c>run</c>, <c>targets</c>, <c>distillation</c>, <c>notes</c> and <c>frontier</c>; see
 /// <see cref="RunReportJson"/> for reading and writing. Every field may be missing (null).
 /// </summary>
 public sealed record RunReport
@@ -24,6 +24,9 @@ public sealed record RunReport
 
     /// <summary>Free-text remarks, printed as a list at the end of report.md.</summary>
     public IReadOnlyList<string>? Notes { get; init; }
+
+    /// <summary>A multi-student run's speed–quality frontier and selection; null for a single-student run.</summary>
+    public FrontierReport? Frontier { get; init; }
 
     /// <summary>The variant called <paramref name="name"/>, or null.</summary>
     public VariantReport? Variant(string name) => Variants.TryGetValue(name, out var v) ? v : null;
