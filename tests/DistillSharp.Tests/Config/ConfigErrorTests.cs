@@ -74,7 +74,7 @@ public class ConfigErrorTests
     [InlineData(Head + "dropout: 1.0\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]", "dropout must be in [0, 1), got 1")]
     [InlineData(Head + "quantize: 8\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]", "quantize must be a mapping, got '8'")]
     [InlineData(Head + "stage: []\nstages: [{ name: a, steps: 1, losses: { kl: 1 } }]",
-        "stage: unknown key 'stage'; valid keys: kind, teacher, student, data, stages, quantize, eval, bench, output, checkpoint_activations, dropout, seed")]
+        "stage: unknown key 'stage'; valid keys: kind, teacher, student, data, students, select, stages, quantize, eval, bench, output, checkpoint_activations, dropout, seed")]
     public void TopLevelErrorsNameThePath(string yaml, string expected) => Assert.Equal(expected, Error(yaml));
 
     [Fact]

@@ -1,3 +1,4 @@
+using DistillSharp.Data;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
 using YamlDotNet.RepresentationModel;
@@ -23,8 +24,19 @@ public static class ConfigBinder
         var teacher = BindTeacher(new MappingReader(r.Required("teacher"), "teacher"));
         var student = r.Mapping("student") is { } sr ? BindStudent(sr) : new StudentConfig();
         var data = r.Mapping("data") is { } dr ? BindData(dr) : new DataConfig(Augment: new AugmentConfig());
+        var students = r.Node("students") is { } sn ? FrontierBinder.BindStudents(r, sn) : null;
+        if (students is not null && r.Node("student") is not null)
+            throw new ConfigException("student", "must be absent when students: lists the students (move it into the list)");
+        var select = r.Mapping("select") is { } sel ? FrontierBinder.BindSelect(sel) : null;
+        if (select is not null && students is null)
+            throw new ConfigException("select", "needs a students: list to select from");
         List<StageConfig> stages = [];
-        if (!student.IsStatic) stages = BindStages(r, student);
+        if (students is not null)
+        {
+            // The first student stands in for the single-student keys; the pipeline runs each entry's own view (RunConfig.ForStudent).
+            (student, stages) = (students[0].Student, [.. students[0].Stages]);
+        }
+        else if (!student.IsStatic) stages = BindStages(r, student);
         else if (r.Node("stages") is { } stagesNode && YamlValues.Items(stagesNode, "stages").Any())
             throw new ConfigException("stages", "must be absent: a static student is built from the teacher, not trained (or use student.kind: transformer)");
 
@@ -41,8 +53,16 @@ public static class ConfigBinder
             CheckpointActivations = r.Bool("checkpoint_activations", false),
             Dropout = r.Double("dropout", 0, v => v >= 0 && v < 1, "in [0, 1)"),
             Seed = r.Int("seed", 0, v => v >= 0, ">= 0"),
+            Select = select,
         };
         r.RejectUnknown();
+        if (students is not null)
+        {
+            if (select is not null && config.Eval.FirstOrDefault(RunConfig.IsRetrievalTask) is null)
+                throw new ConfigException("select", "needs a retrieval task in eval: (e.g. wordnet-retrieval): its R@10 is the quality it compares");
+            var resolved = students.Select(s => s.Student.IsStatic ? s : s with { Stages = ResolveQat(s.Stages, config.Quantize) }).ToList();
+            return config with { Students = resolved, Stages = resolved[0].Stages };
+        }
         return student.IsStatic ? config : config with { Stages = ResolveQat(stages, config.Quantize) };
     }
 
@@ -102,7 +122,9 @@ public static class ConfigBinder
     static DataConfig BindData(MappingReader r)
     {
         var d = new DataConfig();
-        var corpus = r.Node("corpus") is { } c ? NonEmpty(c, r.PathOf("corpus")) : d.Corpus;
+        IReadOnlyList<SourceWeight>? weights = r.Node("corpus") is YamlMappingNode m ? BindWeights(new MappingReader(m, r.PathOf("corpus"))) : null;
+        var corpus = weights is not null ? string.Join("+", weights.Select(w => w.Source))
+            : r.Node("corpus") is { } c ? NonEmpty(c, r.PathOf("corpus")) : d.Corpus;
         var maxLen = r.Int("max_len", d.MaxLen, v => v >= 2, ">= 2");
         var batch = r.Int("batch", d.Batch, v => v >= 1, ">= 1");
         var augment = new AugmentConfig();
@@ -112,7 +134,30 @@ public static class ConfigBinder
             ar.RejectUnknown();
         }
         r.RejectUnknown();
-        return new DataConfig(corpus, maxLen, batch, augment);
+        return new DataConfig(corpus, maxLen, batch, augment, weights);
+    }
+
+    // corpus: { wordnet: 0.4, mail: 0.3, moby-dick: 0.3, my/texts.txt: 0.1 } — every key a source or a file, weights >= 0, sum > 0.
+    static IReadOnlyList<SourceWeight> BindWeights(MappingReader r)
+    {
+        var weights = new List<SourceWeight>();
+        foreach (string key in r.Keys.ToList())
+        {
+            if (!CorpusSources.Kinds.ContainsKey(key) && !CorpusSources.IsFile(key))
+                throw new ConfigException(r.PathOf(key), $"is not a corpus source; known: {string.Join(", ", CorpusSources.Names)}, or a path to a .txt/.jsonl/.csv file");
+            weights.Add(new SourceWeight(key, r.Double(key, 0, v => v >= 0 && double.IsFinite(v), ">= 0")));
+        }
+        if (weights.Count == 0) throw new ConfigException(r.Path, "must name at least one source with its weight");
+        if (!(weights.Sum(w => w.Weight) > 0)) throw new ConfigException(r.Path, $"weights must sum to more than 0, got {weights.Sum(w => w.Weight)}");
+        try
+        {
+            CorpusSources.Validate(weights.Select(w => w.Source).ToList());
+        }
+        catch (DistillSharpException e)
+        {
+            throw new ConfigException(r.Path, e.Message.Replace("data.corpus: ", "", StringComparison.Ordinal));
+        }
+        return weights;
     }
 
     internal static BenchConfig BindBench(MappingReader r)

@@ -12,10 +12,27 @@ public static class EncoderConfigWriter
     /// <summary>Every setting of <paramref name="c"/>, defaults spelled out.</summary>
     public static YamlMappingNode ToNode(RunConfig c)
     {
+        var map = Single(c);
+        if (c.Students is not { } students) return map;
+        map.Children.Remove(new YamlScalarNode("student"));
+        map.Children.Remove(new YamlScalarNode("stages"));
+        // Every entry with its own stages spelled out, so the file reads back to the same students.
+        map.Add("students", new YamlSequenceNode(students.Select(s =>
+        {
+            var entry = Map(("name", S(s.Name)), ("student", Student(s.Student)));
+            if (!s.Student.IsStatic) entry.Add("stages", new YamlSequenceNode(s.Stages.Select(Stage)));
+            return (YamlNode)entry;
+        })));
+        if (c.Select is { } select) map.Add("select", Map((select.Key, S(select.Value))));
+        return map;
+    }
+
+    static YamlMappingNode Single(RunConfig c)
+    {
         return Map(
             ("teacher", Map(("source", S(c.Teacher.Source)), ("engine", S(c.Teacher.Engine)))),
             ("student", Student(c.Student)),
-            ("data", Map(("corpus", S(c.Data.Corpus)), ("max_len", S(c.Data.MaxLen)), ("batch", S(c.Data.Batch)),
+            ("data", Map(("corpus", c.Data.Weights is { } w ? Map(w.Select(x => (x.Source, (YamlNode)S(x.Weight))).ToArray()) : S(c.Data.Corpus)), ("max_len", S(c.Data.MaxLen)), ("batch", S(c.Data.Batch)),
                 ("augment", Map(("synonyms", S(c.Data.Augmentation.Synonyms)))))),
             ("stages", new YamlSequenceNode(c.Stages.Select(Stage))),
             ("quantize", RawYaml.ToNode(c.Quantize)),

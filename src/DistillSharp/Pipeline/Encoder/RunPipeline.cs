@@ -42,6 +42,7 @@ public static class RunPipeline
     /// <summary>Runs <paramref name="config"/>; the resolved config is written to the run folder as config.yaml.</summary>
     public static RunOutcome Run(RunConfig config, RunOptions options)
     {
+        if (config.Students is not null) return FrontierRunPipeline.Run(config, options);
         if (config.Student.IsStatic) return StaticRunPipeline.Run(config, options);
         var clock = Stopwatch.StartNew();
         var log = options.Log;
@@ -49,103 +50,23 @@ public static class RunPipeline
         RunFolder.Open(runDir, config.ToYaml(), options.Resume, DistillCheckpoint.Latest(runDir) != null);
         // A run killed before its first checkpoint resumes from step 0. A checkpoint is checked now, not after the data
         // loads (against the stages' steps when the config gives steps; stages given in epochs are sized by the corpus).
-        var stageSteps = config.Stages.All(s => s.Steps is not null) ? config.Stages.Select(s => s.Steps!.Value).ToList() : null;
-        bool resume = options.Resume && DistillCheckpoint.Latest(runDir) is { } checkpoint
-            && DistillCheckpoint.ReadState(checkpoint, stageSteps) is not null;
-        if (options.Resume && !resume) log.WriteLine($"{runDir}: no checkpoint yet; distilling from step 0");
-        var quantizeConfig = QuantizeConfig.FromMap(config.Quantize.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString()));
-        var eta = NewEta();
-        string detail = "";
-        void Report() => options.RunProgress?.Invoke(new RunProgress(eta.Current ?? "", detail, eta.Elapsed, eta.Remaining()));
-        using var ticker = options.RunProgress is null ? null : new Timer(_ => Report(), null, 1000, 1000);
-        void Phase(string name, Action action)
-        {
-            log.WriteLine($"== {name}");
-            eta.Begin(name);
-            detail = "";
-            Report();
-            action();
-            eta.End();
-        }
+        bool resume = TransformerStudentRun.CanResume(runDir, config, options);
+        var slot = new StudentSlot("student", runDir, Single: true);
+        var eta = new RunEta(["data", "evaluate teacher", .. slot.Phases]);
+        EstimateStudent(eta, slot, "evaluate teacher");
+        using var phases = new RunPhases(eta, options);
 
         RunData data = null!;
-        Phase("data", () => data = RunData.Load(config, log));
+        phases.Run("data", () => data = RunData.Load(config, log));
         using var teacher = ModelLoader.Load(config.Teacher.Source, config.Data.MaxLen);
-        var spec = config.Student.ToSpec(config.Dropout);
-        var student = new SentenceEncoder(StudentBuilder.Build(teacher.Model, spec, config.Seed), teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "student");
-        using var baseline = new SentenceEncoder(StudentBuilder.Build(teacher.Model, spec, config.Seed), teacher.Tokenizer, teacher.Pooling, teacher.Normalize, "baseline");
-        log.WriteLine($"teacher {teacher.Source} (distillation forward: {config.Teacher.Engine}): {Params(teacher.Model):N0} parameters; student {spec.Layers} layers × {student.Model.Config.HiddenSize}: {Params(student.Model):N0}");
-
         var variants = new Dictionary<string, VariantMeasurement>();
-        var evalTasks = config.Eval;
         var teacherEmbed = VariantMeasurer.Memoized(texts => teacher.Embed(texts));
-        var bench = config.Bench;
-        int batchN = bench.Batches.Max();
 
         // The teacher is evaluated first: its evaluation time is what the later evaluations are
         // estimated from (they run the same tasks on the same texts).
-        Phase("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data.Eval, log));
-
-        TrainingResult distill = null!;
-        Phase("distill", () => distill = new Distiller(config.DistillPlan(), teacher, student, data.Corpus, new DistillerOptions(
-            runDir, options.MaxSteps, resume, CachePaths.TeacherCache, Progress: p =>
-            {
-                eta.ReportRemaining(p.EtaSeconds);
-                detail = $"{p.Stage} {p.StageStep}/{p.StageSteps} loss {p.Loss:F4}";
-                options.Progress?.Invoke(p);
-            }, TeacherEngine: (t, outputs) => TeacherEngines.Create(config.Teacher.Engine, t, get_num_threads(), outputs))).Run());
-        student.Model.eval();
-
-        string studentDir = Path.Combine(runDir, "student");
-        HuggingFaceFolder.Save(student, studentDir);
-        Phase("evaluate baseline", () => variants["baseline"] = Measure(baseline, t => baseline.Embed(t), teacherEmbed, null, config, data.Eval, log));
-        Phase("evaluate student", () => variants["student"] = Measure(student, t => student.Embed(t), teacherEmbed, DirBytes(studentDir), config, data.Eval, log));
-
-        // Every runtime gets the same number of threads as libtorch, so the comparison is fair.
-        int threads = get_num_threads();
-        string int8OnnxPath = Path.Combine(runDir, "student-int8.onnx"), fp32OnnxPath = Path.Combine(runDir, "student.onnx");
-        string? int8OnnxRecipe = null;
-        Phase("quantize", () =>
-        {
-            // A completed QAT stage already exported the model it trained; otherwise post-training quantization.
-            QuantizedModel quantized;
-            if (distill.Artifact is { } qatFile)
-            {
-                quantized = QuantizedModelFile.Load(qatFile);
-                log.WriteLine($"using the QAT export {qatFile}");
-            }
-            else
-            {
-                var calibration = data.Corpus.Take(quantizeConfig.CalibBatches * 16).ToList();
-                quantized = EncoderQuantizer.Quantize(student, quantizeConfig, calibration);
-            }
-            string int8Dir = Path.Combine(runDir, "student-int8");
-            using var int8 = EncoderToRuntime.Build(student, quantized, threads);
-            int8.Save(int8Dir);
-            OnnxExporter.ExportFp32(student, fp32OnnxPath);
-            // The ONNX Runtime row runs ORT's own dynamic path (DynamicQuantizeLinear, fused into
-            // DynamicQuantizeMatMul): a per-token model exports its per-tensor twin, and the row says so.
-            int8OnnxRecipe = OnnxExporter.ExportInt8(student, quantized, int8OnnxPath,
-                new OnnxExportOptions(DynamicActivations: quantized.Recipe.Mode == ActivationMode.Dynamic ? OnnxDynamicActivations.OrtPerTensor : OnnxDynamicActivations.Model)).Recipe;
-            // Quality of the INT8 student = what our C# INT8 runtime computes.
-            var quality = VariantMeasurer.Quality(t => int8.Embed(t), evalTasks, data.Eval, teacherEmbed, log);
-            var (b1, bn) = EncoderSpeed.Measure("student_int8", int8.Runner(), student.Tokenizer, bench.Seq, batchN, bench.Runs);
-            variants["student_int8"] = new VariantMeasurement(Params(student.Model), Int8EncoderFile.Bytes(int8Dir), quality, b1, bn, "distillsharp-int8",
-                quantized.Recipe.Name);
-        });
-        // The exported files as a user deploys them: task metrics and speed under ONNX Runtime.
-        Phase("evaluate onnxruntime", () =>
-        {
-            foreach (var (name, path, runtime) in new[] { ("student_onnxruntime", fp32OnnxPath, "onnxruntime-fp32"), ("student_int8_onnxruntime", int8OnnxPath, "onnxruntime-int8") })
-            {
-                using var ort = new OnnxRuntimeEncoder(path, threads: threads);
-                var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), evalTasks, data.Eval, teacherEmbed, log);
-                var (b1, bn) = EncoderSpeed.Measure(name, ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
-                variants[name] = new VariantMeasurement(Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime,
-                    path == int8OnnxPath ? int8OnnxRecipe : null);
-            }
-        });
-        ticker?.Dispose();
+        phases.Run("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data.Eval, log));
+        var distill = TransformerStudentRun.Run(new RunContext(options, data, teacher, teacherEmbed, phases), config, slot, resume, variants);
+        phases.Dispose();
 
         var notes = new List<string>
         {
@@ -157,13 +78,15 @@ public static class RunPipeline
         if (eta.FirstFullPrediction is { } first)
             notes.Add($"ETA: at {first.At:F0} s the whole run was predicted to take {first.Total:F0} s; it took {eta.Elapsed:F0} s ({(eta.Elapsed - first.Total) / first.Total:+0.0%;-0.0%})");
         if (!distill.Completed) notes.Add($"distillation stopped at --max-steps after {distill.GlobalStep} steps; continue with --resume");
+        var heldOut = RunData.CheckHeldOut(config);
+        if (heldOut.Count > 0) notes.Add($"held-out domain: {string.Join(", ", heldOut)} — evaluated (sotu_retrieval) but never in the distillation corpus.");
         var report = RunReportBuilder.Build(options.ConfigName, variants, distill, clock.Elapsed.TotalSeconds, notes);
+        report = report with { Distillation = report.Distillation! with { CorpusTexts = data.TextsPerSource.ToDictionary(), HeldOutDomains = heldOut } };
         string reportPath = Path.Combine(runDir, "report.json");
         RunReportJson.Save(report, reportPath);
         var written = ReportGenerator.Generate(runDir);
         foreach (string path in written.Written) log.WriteLine($"wrote {path}");
         foreach (string warning in written.Warnings) log.WriteLine($"warning: {warning}");
-        student.Dispose();
         return new RunOutcome(runDir, reportPath, distill.Completed, clock.Elapsed.TotalSeconds);
     }
 
@@ -175,14 +98,12 @@ public static class RunPipeline
     /// student), and the quantize + ONNX Runtime phases as fixed fractions of it (0.6 and 1.0, from
     /// the default run's measured phase times; the report compares the prediction with the end).
     /// </summary>
-    static RunEta NewEta()
+    internal static void EstimateStudent(RunEta eta, StudentSlot slot, string reference)
     {
-        var eta = new RunEta(["data", "evaluate teacher", "distill", "evaluate baseline", "evaluate student", "quantize", "evaluate onnxruntime"]);
-        eta.Estimate("evaluate baseline", () => eta.Measured("evaluate teacher"));
-        eta.Estimate("evaluate student", () => eta.Measured("evaluate baseline") ?? eta.Measured("evaluate teacher"));
-        eta.Estimate("quantize", () => 0.6 * eta.Measured("evaluate teacher"));
-        eta.Estimate("evaluate onnxruntime", () => 1.0 * eta.Measured("evaluate teacher"));
-        return eta;
+        eta.Estimate(slot.Phase("evaluate baseline"), () => eta.Measured(reference));
+        eta.Estimate(slot.Phase("evaluate student"), () => eta.Measured(slot.Phase("evaluate baseline")) ?? eta.Measured(reference));
+        eta.Estimate(slot.Phase("quantize"), () => 0.6 * eta.Measured(reference));
+        eta.Estimate(slot.Phase("evaluate onnxruntime"), () => 1.0 * eta.Measured(reference));
     }
 
     /// <summary>Quality and TorchSharp speed of an encoder (teacher, student, baseline).</summary>
@@ -197,7 +118,7 @@ public static class RunPipeline
 
     internal static long Params(nn.Module m) => m.parameters().Sum(p => p.numel());
 
-    static long? DirBytes(string dir) => Directory.Exists(dir)
+    internal static long? DirBytes(string dir) => Directory.Exists(dir)
         ? new DirectoryInfo(dir).EnumerateFiles("*.safetensors", SearchOption.AllDirectories).Sum(f => f.Length) : null;
 
     internal static long? TeacherFileBytes(RunConfig config)

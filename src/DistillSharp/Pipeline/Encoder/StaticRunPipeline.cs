@@ -38,7 +38,6 @@ public static class StaticRunPipeline
         var clock = Stopwatch.StartNew();
         var log = options.Log;
         string runDir = Path.GetFullPath(options.OutDir ?? config.Output);
-        string staticDir = Path.Combine(runDir, StaticEncoderFile.RunSubfolder);
         if (File.Exists(Path.Combine(runDir, "report.json")) && !options.Resume)
             throw new DistillSharpException($"{runDir} already holds a run; use --out to start a new one");
         Directory.CreateDirectory(runDir);
@@ -62,32 +61,20 @@ public static class StaticRunPipeline
             RunPipeline.Measure(teacher, teacherEmbed, null, RunPipeline.TeacherFileBytes(config), config, eval, log));
 
         var options8 = config.Student.ToStaticOptions(config.Data.MaxLen);
-        var built = Phase("build static", () => StaticStudentBuilder.Build(teacher, options8, log));
-        StaticEncoderFile.Save(built.Encoder, staticDir, built.BuildInfo(teacher.Source, options8));
-        long onnxBytes = StaticOnnxExporter.Export(built.Encoder, Path.Combine(runDir, OnnxFile));
-        log.WriteLine($"wrote {OnnxFile} ({onnxBytes:N0} bytes)");
+        var built = Phase("build static", () => Build(config, teacher, runDir, log));
         var student = built.Encoder;
 
         var bench = config.Bench;
-        int batchN = bench.Batches.Max();
         BenchResult? sideTeacher = null, sideStatic = null;
         variants[Variant] = Phase("evaluate static", () =>
         {
-            var tasks = config.Eval.Where(t => t != AgreementTask.TaskName).ToList();
-            var quality = VariantMeasurer.Quality(t => student.Embed(t), tasks, eval, null, log);
-            if (config.Eval.Contains(AgreementTask.TaskName))
-            {
-                var texts = AgreementTask.HeldOutTexts(eval.WordNet, eval.Mails);
-                quality["agreement"] = AgreementTask.Evaluate(texts, built.TeacherSpaceEmbed, teacherEmbed).Metrics;
-            }
-            var (b1, bn) = EncoderSpeed.Measure(Variant, student.Runner(), student.Tokenizer, bench.Seq, batchN, bench.Runs);
+            var row = Measure(built, Variant, config, teacherEmbed, eval, runDir, log);
             var one = EncoderSpeed.FullBatch(teacher.Tokenizer, 1, bench.Seq);
             var teacherRun = EncoderSpeed.TorchForward(teacher);
             var staticRun = student.Runner();
             (sideTeacher, sideStatic) = LatencyBenchmark.RunInterleaved("teacher", () => teacherRun(one), Variant, () => staticRun(one),
                 1, bench.Seq, new BenchOptions(Warmup: 5, Runs: bench.Runs));
-            return new VariantMeasurement(student.Table.Rows * (long)student.Dimensions, StaticEncoderFile.Bytes(staticDir), quality, b1, bn,
-                "distillsharp-static");
+            return row;
         });
         var textLatency = TextLatency(student, teacher, bench.Seq, bench.Runs);
 
@@ -118,6 +105,38 @@ public static class StaticRunPipeline
         foreach (string path in written.Written) log.WriteLine($"wrote {path}");
         foreach (string warning in written.Warnings) log.WriteLine($"warning: {warning}");
         return new RunOutcome(runDir, reportPath, true, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Builds the static student of <paramref name="config"/> from the teacher and writes it to <c>dir/student-static/</c> and <c>dir/student-static.onnx</c>.</summary>
+    internal static StaticStudent Build(RunConfig config, SentenceEncoder teacher, string dir, TextWriter log)
+    {
+        var options = config.Student.ToStaticOptions(config.Data.MaxLen);
+        var built = StaticStudentBuilder.Build(teacher, options, log);
+        StaticEncoderFile.Save(built.Encoder, Path.Combine(dir, StaticEncoderFile.RunSubfolder), built.BuildInfo(teacher.Source, options));
+        long onnxBytes = StaticOnnxExporter.Export(built.Encoder, Path.Combine(dir, OnnxFile));
+        log.WriteLine($"wrote {Path.Combine(dir, OnnxFile)} ({onnxBytes:N0} bytes)");
+        return built;
+    }
+
+    /// <summary>
+    /// The static student's report row: the eval tasks on its embeddings (agreement = the teacher vs the
+    /// static embeddings mapped back through the PCA basis) and the benchmark of its table-lookup runner.
+    /// </summary>
+    internal static VariantMeasurement Measure(StaticStudent built, string name, RunConfig config, Func<IReadOnlyList<string>, float[][]> teacherEmbed,
+        EvalData eval, string dir, TextWriter log)
+    {
+        var student = built.Encoder;
+        var tasks = config.Eval.Where(t => t != AgreementTask.TaskName).ToList();
+        var quality = VariantMeasurer.Quality(t => student.Embed(t), tasks, eval, null, log);
+        if (config.Eval.Contains(AgreementTask.TaskName))
+        {
+            var texts = AgreementTask.HeldOutTexts(eval.WordNet, eval.Mails);
+            quality["agreement"] = AgreementTask.Evaluate(texts, built.TeacherSpaceEmbed, teacherEmbed).Metrics;
+        }
+        var bench = config.Bench;
+        var (b1, bn) = EncoderSpeed.Measure(name, student.Runner(), student.Tokenizer, bench.Seq, bench.Batches.Max(), bench.Runs);
+        return new VariantMeasurement(student.Table.Rows * (long)student.Dimensions, StaticEncoderFile.Bytes(Path.Combine(dir, StaticEncoderFile.RunSubfolder)),
+            quality, b1, bn, "distillsharp-static");
     }
 
     /// <summary>p50 ms of text → embedding (tokenization included) for both, alternating calls on the benchmark text.</summary>

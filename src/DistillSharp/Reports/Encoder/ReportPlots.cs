@@ -26,6 +26,7 @@ public static class ReportPlots
             && TrainingCurvePlot.Write(i.Metrics, "grad_norm", "Gradient norm (before clipping)", "global L2 norm", p, noisy: true)),
         ("activations.png", "Activations", (i, p) => i.Metrics != null && ActivationsPlot.Write(i.Metrics, p)),
         ("quality_vs_latency.png", "Quality vs latency", (i, p) => i.Report != null && QualityLatencyPlot.Write(i.Report, p)),
+        ("frontier.png", "Speed–quality frontier", (i, p) => i.Report != null && FrontierPlot.Write(i.Report, p)),
         ("baseline_vs_student.png", "Distilled student vs baseline", (i, p) => i.Metrics != null && i.Baseline != null
             && BaselineComparisonPlot.Write(i.Metrics, i.Baseline, i.Report, p)),
     ];

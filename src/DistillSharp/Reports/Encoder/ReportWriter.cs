@@ -43,6 +43,7 @@ public static class ReportWriter
         {
             md.AppendLine("_No model variants: report.json is missing or lists none, so only training metrics are shown._").AppendLine();
         }
+        if (report.Frontier is { } frontier) FrontierSection.Write(md, frontier);
         if (report.Targets is { Count: > 0 } targets) ReportSections.Targets(md, targets);
         if (report.Distillation is { } d) ReportSections.Distillation(md, d);
         if (metrics != null) ReportSections.Training(md, metrics);

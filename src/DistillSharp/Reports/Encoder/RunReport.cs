@@ -5,7 +5,7 @@ namespace DistillSharp.Reports.Encoder;
 /// <summary>
 /// Everything report.json holds about one run. On disk the model variants are top-level keys
 /// (<c>"teacher"</c>, <c>"student"</c>, <c>"student_int8"</c>, <c>"baseline"</c>, …) next to the
-/// reserved keys <c>run</c>, <c>targets</c>, <c>distillation</c> and <c>notes</c>; see
+/// reserved keys <c>run</c>, <c>targets</c>, <c>distillation</c>, <c>notes</c> and <c>frontier</c>; see
 /// <see cref="RunReportJson"/> for reading and writing. Every field may be missing (null).
 /// </summary>
 public sealed record RunReport
@@ -24,6 +24,9 @@ public sealed record RunReport
 
     /// <summary>Free-text remarks, printed as a list at the end of report.md.</summary>
     public IReadOnlyList<string>? Notes { get; init; }
+
+    /// <summary>A multi-student run's speed–quality frontier and selection; null for a single-student run.</summary>
+    public FrontierReport? Frontier { get; init; }
 
     /// <summary>The variant called <paramref name="name"/>, or null.</summary>
     public VariantReport? Variant(string name) => Variants.TryGetValue(name, out var v) ? v : null;
@@ -152,4 +155,8 @@ public sealed record DistillationSummary
     public long? CacheHits { get; init; }
     /// <summary>Teacher-output cache misses (teacher forward passes run).</summary>
     public long? CacheMisses { get; init; }
+    /// <summary>What the distillation corpus held: texts per <c>data.corpus</c> source (a repeated source counts its repeats).</summary>
+    public Dictionary<string, int>? CorpusTexts { get; init; }
+    /// <summary>Sources held out of the corpus because an evaluation task measures them as an unseen domain (e.g. <c>sotu</c>).</summary>
+    public IReadOnlyList<string>? HeldOutDomains { get; init; }
 }

@@ -5,13 +5,13 @@ namespace DistillSharp.Reports.Encoder;
 
 /// <summary>
 /// Reads and writes report.json: snake_case names, nulls left out, enums as snake_case strings.
-/// Top-level keys other than <c>run</c>, <c>targets</c>, <c>distillation</c> and <c>notes</c> are
+/// Top-level keys other than <see cref="ReservedKeys"/> are
 /// model variants, kept in file order.
 /// </summary>
 public static class RunReportJson
 {
     /// <summary>The top-level keys that are not model variants.</summary>
-    public static readonly IReadOnlyList<string> ReservedKeys = ["run", "targets", "distillation", "notes"];
+    public static readonly IReadOnlyList<string> ReservedKeys = ["run", "targets", "distillation", "notes", "frontier"];
 
     /// <summary>Options for every record of report.json (the converter for <see cref="RunReport"/> included).</summary>
     public static readonly JsonSerializerOptions Options = CreateOptions();
@@ -83,6 +83,7 @@ public static class RunReportJson
                     case "targets": report = report with { Targets = JsonSerializer.Deserialize<List<TargetResult>>(ref reader, options) }; break;
                     case "distillation": report = report with { Distillation = JsonSerializer.Deserialize<DistillationSummary>(ref reader, options) }; break;
                     case "notes": report = report with { Notes = JsonSerializer.Deserialize<List<string>>(ref reader, options) }; break;
+                    case "frontier": report = report with { Frontier = JsonSerializer.Deserialize<FrontierReport>(ref reader, options) }; break;
                     default:
                         if (reader.TokenType == JsonTokenType.Null) break;
                         if (reader.TokenType != JsonTokenType.StartObject)
@@ -106,6 +107,7 @@ public static class RunReportJson
             }
             if (value.Targets != null) Write(writer, "targets", value.Targets, options);
             if (value.Distillation != null) Write(writer, "distillation", value.Distillation, options);
+            if (value.Frontier != null) Write(writer, "frontier", value.Frontier, options);
             if (value.Notes != null) Write(writer, "notes", value.Notes, options);
             writer.WriteEndObject();
         }

@@ -26,17 +26,20 @@ public static class QualityLatencyPlot
             var points = names
                 .Select((name, i) => (Name: name, Color: i, X: report.Variants[name].LatencyMs?.P50, Y: report.Variants[name].Metric(task, metric)))
                 .Where(p => p.X is double x && double.IsFinite(x) && x > 0 && p.Y is double y && double.IsFinite(y))
-                .Select(p => (p.Name, p.Color, X: p.X!.Value, Y: p.Y!.Value)).ToList();
-            if (points.Count > 0) panels.Add(Panel(title, label, points));
+                .Select(p => new LabelledPoint(p.Name, p.Color, p.X!.Value, p.Y!.Value)).ToList();
+            if (points.Count > 0) panels.Add(Panel(title, label, points, SeriesMath.IsWide(points.Select(p => p.X), LogLatencyRatio)));
         }
         if (panels.Count == 0) return false;
         Figure.SaveSideBySide(panels, path, panelWidth: panels.Count == 1 ? 900 : 640);
         return true;
     }
 
-    static Plot Panel(string title, string yLabel, List<(string Name, int Color, double X, double Y)> points)
+    /// <summary>
+    /// One panel of labelled points, x = batch-1 p50 latency (log10 when <paramref name="log"/>), y = quality;
+    /// the frontier plot (<see cref="FrontierPlot"/>) draws its points through this same panel.
+    /// </summary>
+    internal static Plot Panel(string title, string yLabel, IReadOnlyList<LabelledPoint> points, bool log)
     {
-        bool log = SeriesMath.IsWide(points.Select(p => p.X), LogLatencyRatio);
         var plot = Figure.Create(title, log ? "p50 latency at batch 1, ms (log scale)" : "p50 latency at batch 1 (ms)", yLabel);
         var xs = points.Select(p => log ? Math.Log10(p.X) : p.X).ToArray();
         var ys = points.Select(p => p.Y).ToArray();
@@ -44,7 +47,7 @@ public static class QualityLatencyPlot
         for (int i = 0; i < points.Count; i++)
         {
             var color = Figure.Color(points[i].Color);
-            plot.Add.Marker(xs[i], ys[i], MarkerShape.FilledCircle, 12, color);
+            plot.Add.Marker(xs[i], ys[i], points[i].Shape, 12, color);
             var (alignment, dx, dy) = placer.Place(i, points[i].Name.Length);
             var text = plot.Add.Text(points[i].Name, xs[i], ys[i]);
             text.LabelFontSize = 13;
@@ -57,6 +60,9 @@ public static class QualityLatencyPlot
         plot.Axes.Margins(horizontal: 0.4, vertical: 0.3);
         return plot;
     }
+
+    /// <summary>A labelled point of a panel: its palette index, position and marker.</summary>
+    internal sealed record LabelledPoint(string Name, int Color, double X, double Y, MarkerShape Shape = MarkerShape.FilledCircle);
 
     /// <summary>
     /// Greedy label placement: each label goes to the first spot around its point (right, left,
