@@ -42,6 +42,30 @@ public sealed class EvalData
 
     /// <summary>The 80/20 mail split.</summary>
     public MailSplit Mails => _mails.Value;
+
+    /// <summary>
+    /// A content key of everything a task can read (<see cref="ContentKey"/>): each split's synsets'
+    /// definitions and lemma lists, each split's mails' labels and texts, in order. Computed once.
+    /// </summary>
+    public string ContentHash => _contentHash ??= Hash();
+
+    string? _contentHash;
+
+    string Hash()
+    {
+        using var key = new ContentKey("distillsharp-eval-data-v1");
+        foreach (var (name, synsets) in new[] { ("wordnet-evaluation", WordNet.Evaluation), ("wordnet-training", WordNet.Training) })
+        {
+            key.Add(name).Add(synsets.Count.ToString());
+            foreach (var s in synsets) key.Add(s.Definition).Add(s.LemmaList);
+        }
+        foreach (var (name, mails) in new[] { ("mails-train", Mails.Train), ("mails-test", Mails.Test) })
+        {
+            key.Add(name).Add(mails.Count.ToString());
+            foreach (var m in mails) key.Add(m.IsSpam ? "spam" : "ham").Add(m.Text);
+        }
+        return key.Key();
+    }
 }
 
 /// <summary>What a task needs.</summary>

@@ -78,13 +78,22 @@ public static class RunPipeline
 
         var variants = new Dictionary<string, VariantMeasurement>();
         var evalTasks = config.Eval;
-        var teacherEmbed = VariantMeasurer.Memoized(texts => teacher.Embed(texts));
+        // Every runtime gets the same number of threads as libtorch, so the comparison is fair.
+        int threads = get_num_threads();
+        // Evaluation embeds through the fastest exact engine (EvalEngines.Default); results of an unchanged
+        // model on unchanged data come from the evaluation cache (the teacher and the baseline: once per machine).
+        var evalCache = new EvalCache(CachePaths.EvalCache);
+        string engine = EvalEngines.Default;
+        using var teacherEmbedder = EvalEngines.Create(engine, teacher, threads);
+        var teacherEmbed = VariantMeasurer.Memoized(teacherEmbedder.Embed);
+        string teacherSubject = EvalSubject.Of(teacher, engine).Key();
+        EvalCaching Caching(SentenceEncoder e, bool isTeacher) => new(evalCache, isTeacher ? teacherSubject : EvalSubject.Of(e, engine).Key(), isTeacher ? null : teacherSubject);
         var bench = config.Bench;
         int batchN = bench.Batches.Max();
 
         // The teacher is evaluated first: its evaluation time is what the later evaluations are
         // estimated from (they run the same tasks on the same texts).
-        Phase("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data.Eval, log));
+        Phase("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data.Eval, log, Caching(teacher, true)));
 
         TrainingResult distill = null!;
         Phase("distill", () => distill = new Distiller(config.DistillPlan(), teacher, student, data.Corpus, new DistillerOptions(
@@ -98,11 +107,11 @@ public static class RunPipeline
 
         string studentDir = Path.Combine(runDir, "student");
         HuggingFaceFolder.Save(student, studentDir);
-        Phase("evaluate baseline", () => variants["baseline"] = Measure(baseline, t => baseline.Embed(t), teacherEmbed, null, config, data.Eval, log));
-        Phase("evaluate student", () => variants["student"] = Measure(student, t => student.Embed(t), teacherEmbed, DirBytes(studentDir), config, data.Eval, log));
-
-        // Every runtime gets the same number of threads as libtorch, so the comparison is fair.
-        int threads = get_num_threads();
+        using var baselineEmbedder = EvalEngines.Create(engine, baseline, threads);
+        Phase("evaluate baseline", () => variants["baseline"] = Measure(baseline, baselineEmbedder.Embed, teacherEmbed, null, config, data.Eval, log, Caching(baseline, false)));
+        using var studentEmbedder = EvalEngines.Create(engine, student, threads);
+        var studentCaching = Caching(student, false);
+        Phase("evaluate student", () => variants["student"] = Measure(student, studentEmbedder.Embed, teacherEmbed, DirBytes(studentDir), config, data.Eval, log, studentCaching));
         string int8OnnxPath = Path.Combine(runDir, "student-int8.onnx"), fp32OnnxPath = Path.Combine(runDir, "student.onnx");
         string? int8OnnxRecipe = null;
         Phase("quantize", () =>
@@ -139,10 +148,13 @@ public static class RunPipeline
             foreach (var (name, path, runtime) in new[] { ("student_onnxruntime", fp32OnnxPath, "onnxruntime-fp32"), ("student_int8_onnxruntime", int8OnnxPath, "onnxruntime-int8") })
             {
                 using var ort = new OnnxRuntimeEncoder(path, threads: threads);
-                var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), evalTasks, data.Eval, teacherEmbed, log);
+                // student.onnx is the graph the student's own evaluation ran when that engine is ONNX Runtime: same cache entry.
+                var cached = new List<string>();
+                var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), evalTasks, data.Eval, teacherEmbed, log,
+                    runtime == engine ? studentCaching : null, cached);
                 var (b1, bn) = EncoderSpeed.Measure(name, ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
                 variants[name] = new VariantMeasurement(Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime,
-                    path == int8OnnxPath ? int8OnnxRecipe : null);
+                    path == int8OnnxPath ? int8OnnxRecipe : null, cached);
             }
         });
         ticker?.Dispose();
@@ -150,6 +162,7 @@ public static class RunPipeline
         var notes = new List<string>
         {
             "baseline: the student architecture with the same initialisation, not trained by the teacher.",
+            $"teacher, baseline and student task metrics computed by {engine} (speed rows: TorchSharp); a variant's quality_cached lists the tasks read from the evaluation cache ({CachePaths.EvalCache}).",
             "student_int8: our C# INT8 runtime (int8 weights per channel, activations quantized per token at run time); student_onnxruntime and student_int8_onnxruntime: the exported student.onnx and student-int8.onnx run by ONNX Runtime (task metrics computed from ONNX Runtime's outputs).",
             $"phases (s): {string.Join(", ", eta.Actual.Select(kv => $"{kv.Key} {kv.Value:F1}"))}",
             $"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}",
@@ -157,7 +170,7 @@ public static class RunPipeline
         if (eta.FirstFullPrediction is { } first)
             notes.Add($"ETA: at {first.At:F0} s the whole run was predicted to take {first.Total:F0} s; it took {eta.Elapsed:F0} s ({(eta.Elapsed - first.Total) / first.Total:+0.0%;-0.0%})");
         if (!distill.Completed) notes.Add($"distillation stopped at --max-steps after {distill.GlobalStep} steps; continue with --resume");
-        var report = RunReportBuilder.Build(options.ConfigName, variants, distill, clock.Elapsed.TotalSeconds, notes);
+        var report = RunReportBuilder.Build(options.ConfigName, variants, distill, clock.Elapsed.TotalSeconds, notes, phases: eta.Actual);
         string reportPath = Path.Combine(runDir, "report.json");
         RunReportJson.Save(report, reportPath);
         var written = ReportGenerator.Generate(runDir);
@@ -187,12 +200,13 @@ public static class RunPipeline
 
     /// <summary>Quality and TorchSharp speed of an encoder (teacher, student, baseline).</summary>
     internal static VariantMeasurement Measure(SentenceEncoder encoder, Func<IReadOnlyList<string>, float[][]> embed,
-        Func<IReadOnlyList<string>, float[][]>? teacherEmbed, long? fileBytes, RunConfig config, EvalData eval, TextWriter log)
+        Func<IReadOnlyList<string>, float[][]>? teacherEmbed, long? fileBytes, RunConfig config, EvalData eval, TextWriter log, EvalCaching? caching = null)
     {
-        var quality = VariantMeasurer.Quality(embed, config.Eval, eval, teacherEmbed, log);
+        var cached = new List<string>();
+        var quality = VariantMeasurer.Quality(embed, config.Eval, eval, teacherEmbed, log, caching, cached);
         var (b1, bn) = EncoderSpeed.Measure(encoder.Source, EncoderSpeed.TorchForward(encoder), encoder.Tokenizer,
             config.Bench.Seq, config.Bench.Batches.Max(), config.Bench.Runs);
-        return new VariantMeasurement(Params(encoder.Model), fileBytes, quality, b1, bn, "torchsharp-fp32");
+        return new VariantMeasurement(Params(encoder.Model), fileBytes, quality, b1, bn, "torchsharp-fp32", CachedTasks: cached);
     }
 
     internal static long Params(nn.Module m) => m.parameters().Sum(p => p.numel());
