@@ -37,9 +37,9 @@ static class EvalEnginesBench
             if (start / 64 % 40 == 0) Console.Error.WriteLine($"eval engines: {start + call.Count}/{texts.Count} texts");
         }
         Func<IReadOnlyList<string>, float[][]> Lookup(string e) => batch => batch.Select(t => vectors[e][t]).ToArray();
-        var quality = limit is null
-            ? engines.ToDictionary(e => e, e => VariantMeasurer.Quality(Lookup(e), ["wordnet-retrieval", "spam-f1", "agreement"], data, Lookup(engines[0]), TextWriter.Null))
-            : null;
+        // With a limit, only the tasks whose texts were all embedded (the WordNet texts come first).
+        string[] tasks = limit is null ? ["wordnet-retrieval", "spam-f1", "agreement"] : texts.Count >= 2 * wordnet.Count ? ["wordnet-retrieval"] : [];
+        var quality = engines.ToDictionary(e => e, e => VariantMeasurer.Quality(Lookup(e), tasks, data, Lookup(engines[0]), TextWriter.Null));
         var worst = texts.Max(t => vectors[engines[0]][t].Zip(vectors[engines[1]][t], (a, b) => Math.Abs(a - b)).Max());
         foreach (var e in embedders.Values) e.Dispose();
         return new

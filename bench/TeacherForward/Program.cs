@@ -43,7 +43,7 @@ using var plainOurs = new PlainOrt(Google.Protobuf.MessageExtensions.ToByteArray
     new OnnxExportOptions(Pooling: encoder.Pooling, Normalize: encoder.Normalize))), threads);
 if (args.Contains("--eval"))
 {
-    // Evaluation engines instead (EvalEnginesBench); --eval-limit N embeds only N texts (a smoke run, no metrics).
+    // Evaluation engines instead (EvalEnginesBench); --eval-limit N embeds only the first N texts (metrics of the tasks they cover).
     int? limit = ArgValue("--eval-limit") is string l ? int.Parse(l) : null;
     var evalResult = EvalEnginesBench.Run(encoder, threads, limit);
     Console.WriteLine(JsonSerializer.Serialize(new

@@ -4,6 +4,7 @@ using System.Text.Json;
 using DistillSharp.Evaluation;
 using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Runtime.Static;
 using DistillSharp.Runtime.Tokenization;
 
@@ -35,11 +36,11 @@ static class EvalCommand
                 && !HuggingFaceFolder.IsModelFolder(Path.Combine(spec, "student"));
             var staticEncoder = isStatic ? StaticEncoderFile.Load(spec, length) : null;
             using var encoder = isStatic ? null : ModelLoader.Load(spec, length);
-            using var teacherEncoder = names.Any(EvalRegistry.NeedsTeacher.Contains) ? ModelLoader.Load(parse.GetValue(teacher)!, length) : null;
+            using var teacherEncoder = names.Any(EvalRegistry.UsesTeacher.Contains) ? ModelLoader.Load(parse.GetValue(teacher)!, length) : null;
             var log = parse.GetValue(json) ? TextWriter.Null : Console.Error;
             Func<IReadOnlyList<string>, float[][]> embed = staticEncoder is not null ? staticEncoder.Embed : texts => encoder!.Embed(texts);
             var context = new EvalContext(embed, EvalData.Real(log),
-                teacherEncoder is null ? null : texts => teacherEncoder.Embed(texts), Log: log);
+                teacherEncoder is null ? null : VariantMeasurer.Memoized(texts => teacherEncoder.Embed(texts)), Log: log);
             var results = new List<(EvalResult Result, double Seconds)>();
             foreach (string name in names)
             {

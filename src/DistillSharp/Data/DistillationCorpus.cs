@@ -2,7 +2,8 @@ namespace DistillSharp.Data;
 
 /// <summary>One text of the distillation corpus and where it came from.</summary>
 /// <param name="Text">The text.</param>
-/// <param name="Source">Kind and origin: <c>gloss:&lt;synset&gt;</c>, <c>example:&lt;synset&gt;</c>, <c>lemmas:&lt;synset&gt;</c> or <c>mail:&lt;mail id&gt;</c>.</param>
+/// <param name="Source">Kind and origin: <c>gloss:&lt;synset&gt;</c>, <c>example:&lt;synset&gt;</c>, <c>lemmas:&lt;synset&gt;</c>,
+/// <c>mail:&lt;mail id&gt;</c> or <c>&lt;document source&gt;:&lt;document id&gt;</c> (<c>moby-dick:chapter_1</c>).</param>
 public sealed record CorpusItem(string Text, string Source);
 
 /// <summary>What goes into the distillation corpus.</summary>
@@ -24,8 +25,12 @@ public sealed record CorpusOptions(
 /// </summary>
 public static class DistillationCorpus
 {
-    /// <summary>Builds the corpus; items are in a fixed order (WordNet by synset, then mails by id).</summary>
-    public static IReadOnlyList<CorpusItem> Build(WordNetSplit? wordnet, MailSplit? mails, CorpusOptions? options = null)
+    /// <summary>
+    /// Builds the corpus; items are in a fixed order (WordNet by synset, then mails by id, then
+    /// <paramref name="documents"/> in the order given, each cut into chunks like a mail).
+    /// </summary>
+    public static IReadOnlyList<CorpusItem> Build(WordNetSplit? wordnet, MailSplit? mails, CorpusOptions? options = null,
+        IReadOnlyList<LmDocument>? documents = null)
     {
         options ??= new CorpusOptions();
         var heldOut = HeldOutKeys(wordnet, mails, options);
@@ -46,6 +51,9 @@ public static class DistillationCorpus
             foreach (var mail in mails?.Train ?? [])
                 foreach (string chunk in SentenceChunker.Chunk(mail.Text, options.MaxChunkChars, options.MinChunkChars))
                     Add(chunk, "mail:" + mail.Id);
+        foreach (var document in documents ?? [])
+            foreach (string chunk in SentenceChunker.Chunk(document.Text, options.MaxChunkChars, options.MinChunkChars))
+                Add(chunk, document.Source + ":" + document.Id);
         return items;
     }
 

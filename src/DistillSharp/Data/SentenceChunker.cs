@@ -38,7 +38,8 @@ public static partial class SentenceChunker
         return chunks;
     }
 
-    static IEnumerable<string> Sentences(string text)
+    /// <summary>The sentences of <paramref name="text"/>: split at line breaks and after <c>.</c>, <c>!</c> or <c>?</c> followed by whitespace, trimmed, empty ones skipped.</summary>
+    public static IEnumerable<string> Sentences(string text)
     {
         foreach (string line in WhitespaceNormalizer.Normalize(text).Split('\n'))
             foreach (string sentence in SentenceEnd().Split(line))

@@ -26,16 +26,24 @@ public sealed class EvalData
 {
     readonly Lazy<WordNetSplit> _wordnet;
     readonly Lazy<MailSplit> _mails;
+    readonly Lazy<IReadOnlyList<LmDocument>> _speeches;
 
-    /// <summary>Data from loaders of a WordNet database and a labelled mail corpus, split with <see cref="DataSplits"/> (tests may hold out fewer synsets).</summary>
-    public EvalData(Func<WordNetDatabase> wordnet, Func<IReadOnlyList<LabelledMail>> mails, int evaluationSynsets = DataSplits.EvaluationSynsets)
+    /// <summary>
+    /// Data from loaders of a WordNet database, a labelled mail corpus and (for the held-out domain)
+    /// State of the Union speeches, split with <see cref="DataSplits"/> (tests may hold out fewer synsets).
+    /// </summary>
+    public EvalData(Func<WordNetDatabase> wordnet, Func<IReadOnlyList<LabelledMail>> mails, int evaluationSynsets = DataSplits.EvaluationSynsets,
+        Func<IReadOnlyList<LmDocument>>? speeches = null)
     {
         _wordnet = new Lazy<WordNetSplit>(() => DataSplits.SplitWordNet(wordnet(), evaluationSynsets));
         _mails = new Lazy<MailSplit>(() => DataSplits.SplitMails(mails()));
+        _speeches = new Lazy<IReadOnlyList<LmDocument>>(() => speeches?.Invoke()
+            ?? throw new DistillSharpException("this evaluation data has no State of the Union speeches (needed by sotu-retrieval)"));
     }
 
-    /// <summary>The real WordNet and SpamAssassin data; fetch messages go to <paramref name="log"/>.</summary>
-    public static EvalData Real(TextWriter log) => new(() => WordNetDatabase.Load(log), () => SpamCorpus.Load(log));
+    /// <summary>The real WordNet, SpamAssassin and State of the Union data; fetch messages go to <paramref name="log"/>.</summary>
+    public static EvalData Real(TextWriter log) => new(() => WordNetDatabase.Load(log), () => SpamCorpus.Load(log),
+        speeches: () => LmTextCorpus.StateOfTheUnionFrom(Fetcher.FetchDataset(DatasetCatalog.StateOfTheUnion, log)));
 
     /// <summary>The WordNet split (held-out noun synsets + training synsets).</summary>
     public WordNetSplit WordNet => _wordnet.Value;
@@ -43,13 +51,28 @@ public sealed class EvalData
     /// <summary>The 80/20 mail split.</summary>
     public MailSplit Mails => _mails.Value;
 
+    /// <summary>State of the Union speeches, one document each: a domain no distillation corpus of a run that evaluates it may contain.</summary>
+    public IReadOnlyList<LmDocument> Speeches => _speeches.Value;
+
     /// <summary>
-    /// A content key of everything a task can read (<see cref="ContentKey"/>): each split's synsets'
-    /// definitions and lemma lists, each split's mails' labels and texts, in order. Computed once.
+    /// A content key (<see cref="ContentKey"/>) of the WordNet and mail data every task but the held-out
+    /// domain's reads: each split's synsets' definitions and lemma lists, each split's mails' labels and
+    /// texts, in order. Computed once.
     /// </summary>
     public string ContentHash => _contentHash ??= Hash();
 
-    string? _contentHash;
+    /// <summary>A content key of the State of the Union speeches (source, id, text of each, in order), for the held-out domain's task. Computed once.</summary>
+    public string SpeechesHash => _speechesHash ??= HashSpeeches();
+
+    string? _contentHash, _speechesHash;
+
+    string HashSpeeches()
+    {
+        using var key = new ContentKey("distillsharp-eval-speeches-v1");
+        key.Add(Speeches.Count.ToString());
+        foreach (var d in Speeches) key.Add(d.Source).Add(d.Id).Add(d.Text);
+        return key.Key();
+    }
 
     string Hash()
     {

@@ -28,11 +28,11 @@ public class EvalTasksTests
     [Fact]
     public void RegistryListsTheTasksAndRejectsUnknownNames()
     {
-        Assert.Equal(["wordnet-retrieval", "spam-f1", "agreement", "embedding-compression", "index-compatibility"], EvalRegistry.Tasks.Keys);
+        Assert.Equal(["wordnet-retrieval", "spam-f1", "agreement", "embedding-compression", "index-compatibility", "sotu-retrieval"], EvalRegistry.Tasks.Keys);
         Assert.All(EvalRegistry.Tasks, pair => Assert.Equal(pair.Key, pair.Value().Name));
         var e = Assert.Throws<DistillSharpException>(() => EvalRegistry.Create("glue"));
         Assert.Contains("'glue'", e.Message);
-        Assert.Contains("wordnet-retrieval, spam-f1, agreement, embedding-compression, index-compatibility", e.Message);
+        Assert.Contains("wordnet-retrieval, spam-f1, agreement, embedding-compression, index-compatibility, sotu-retrieval", e.Message);
     }
 
     [Fact]

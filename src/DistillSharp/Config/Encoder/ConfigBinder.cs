@@ -1,3 +1,4 @@
+using DistillSharp.Data;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
 using YamlDotNet.RepresentationModel;
@@ -102,7 +103,9 @@ public static class ConfigBinder
     static DataConfig BindData(MappingReader r)
     {
         var d = new DataConfig();
-        var corpus = r.Node("corpus") is { } c ? NonEmpty(c, r.PathOf("corpus")) : d.Corpus;
+        IReadOnlyList<SourceWeight>? weights = r.Node("corpus") is YamlMappingNode m ? BindWeights(new MappingReader(m, r.PathOf("corpus"))) : null;
+        var corpus = weights is not null ? string.Join("+", weights.Select(w => w.Source))
+            : r.Node("corpus") is { } c ? NonEmpty(c, r.PathOf("corpus")) : d.Corpus;
         var maxLen = r.Int("max_len", d.MaxLen, v => v >= 2, ">= 2");
         var batch = r.Int("batch", d.Batch, v => v >= 1, ">= 1");
         var augment = new AugmentConfig();
@@ -112,7 +115,30 @@ public static class ConfigBinder
             ar.RejectUnknown();
         }
         r.RejectUnknown();
-        return new DataConfig(corpus, maxLen, batch, augment);
+        return new DataConfig(corpus, maxLen, batch, augment, weights);
+    }
+
+    // corpus: { wordnet: 0.4, mail: 0.3, moby-dick: 0.3, my/texts.txt: 0.1 } — every key a source or a file, weights >= 0, sum > 0.
+    static IReadOnlyList<SourceWeight> BindWeights(MappingReader r)
+    {
+        var weights = new List<SourceWeight>();
+        foreach (string key in r.Keys.ToList())
+        {
+            if (!CorpusSources.Kinds.ContainsKey(key) && !CorpusSources.IsFile(key))
+                throw new ConfigException(r.PathOf(key), $"is not a corpus source; known: {string.Join(", ", CorpusSources.Names)}, or a path to a .txt/.jsonl/.csv file");
+            weights.Add(new SourceWeight(key, r.Double(key, 0, v => v >= 0 && double.IsFinite(v), ">= 0")));
+        }
+        if (weights.Count == 0) throw new ConfigException(r.Path, "must name at least one source with its weight");
+        if (!(weights.Sum(w => w.Weight) > 0)) throw new ConfigException(r.Path, $"weights must sum to more than 0, got {weights.Sum(w => w.Weight)}");
+        try
+        {
+            CorpusSources.Validate(weights.Select(w => w.Source).ToList());
+        }
+        catch (DistillSharpException e)
+        {
+            throw new ConfigException(r.Path, e.Message.Replace("data.corpus: ", "", StringComparison.Ordinal));
+        }
+        return weights;
     }
 
     internal static BenchConfig BindBench(MappingReader r)

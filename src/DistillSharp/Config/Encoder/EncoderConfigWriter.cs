@@ -15,7 +15,7 @@ public static class EncoderConfigWriter
         return Map(
             ("teacher", Map(("source", S(c.Teacher.Source)), ("engine", S(c.Teacher.Engine)))),
             ("student", Student(c.Student)),
-            ("data", Map(("corpus", S(c.Data.Corpus)), ("max_len", S(c.Data.MaxLen)), ("batch", S(c.Data.Batch)),
+            ("data", Map(("corpus", c.Data.Weights is { } w ? Map(w.Select(x => (x.Source, (YamlNode)S(x.Weight))).ToArray()) : S(c.Data.Corpus)), ("max_len", S(c.Data.MaxLen)), ("batch", S(c.Data.Batch)),
                 ("augment", Map(("synonyms", S(c.Data.Augmentation.Synonyms)))))),
             ("stages", new YamlSequenceNode(c.Stages.Select(Stage))),
             ("quantize", RawYaml.ToNode(c.Quantize)),

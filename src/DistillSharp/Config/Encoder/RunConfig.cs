@@ -1,3 +1,4 @@
+using DistillSharp.Data;
 using DistillSharp.Quantization;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Models.Static;
@@ -112,11 +113,25 @@ public sealed record StudentConfig(int Layers = 3, int Hidden = 384, int Heads =
 }
 
 /// <summary>Corpus, sequence length and default batch size.</summary>
-public sealed record DataConfig(string Corpus = "wordnet", int MaxLen = 64, int Batch = 64, AugmentConfig? Augment = null)
+/// <param name="Corpus">Sources (and file paths) joined by '+'; with <paramref name="Weights"/>, their names in config order.</param>
+/// <param name="MaxLen">Tokens per text.</param>
+/// <param name="Batch">Texts per batch.</param>
+/// <param name="Augment">Augmentation.</param>
+/// <param name="Weights">Per-source weights (<c>corpus: { wordnet: 0.4, mail: 0.3, moby-dick: 0.3 }</c>), or null for the plain concatenation.</param>
+public sealed record DataConfig(string Corpus = "wordnet", int MaxLen = 64, int Batch = 64, AugmentConfig? Augment = null,
+    IReadOnlyList<SourceWeight>? Weights = null)
 {
+    /// <summary>The entries of <see cref="Corpus"/>: source names and file paths, in config order.</summary>
+    public IReadOnlyList<string> CorpusEntries => Weights?.Select(w => w.Source).ToList() ?? CorpusSources.Split(Corpus);
+
     /// <summary>Augmentation (never null after binding).</summary>
     public AugmentConfig Augmentation => Augment ?? new AugmentConfig();
 }
+
+/// <summary>One source of a weighted corpus mix (<see cref="CorpusMix"/>).</summary>
+/// <param name="Source">A <see cref="CorpusSources"/> name or a file path.</param>
+/// <param name="Weight">Its share, ≥ 0 (the weights need not sum to 1).</param>
+public sealed record SourceWeight(string Source, double Weight);
 
 /// <summary>Text augmentation probabilities.</summary>
 /// <param name="Synonyms">Probability of replacing a word by a WordNet synonym, in [0, 1].</param>

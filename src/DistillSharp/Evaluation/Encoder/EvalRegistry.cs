@@ -12,11 +12,22 @@ public static class EvalRegistry
             [AgreementTask.TaskName] = () => new AgreementTask(),
             [EmbeddingCompressionTask.TaskName] = () => new EmbeddingCompressionTask(),
             [IndexCompatibilityTask.TaskName] = () => new IndexCompatibilityTask(),
+            [SotuRetrievalTask.TaskName] = () => new SotuRetrievalTask(),
         };
+
+    /// <summary>
+    /// Tasks on a held-out domain → the <c>data.corpus</c> source they hold out: a run that evaluates
+    /// the task may not distil on that source.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> HeldOutSources =
+        new Dictionary<string, string>(StringComparer.Ordinal) { [SotuRetrievalTask.TaskName] = SotuRetrievalTask.HeldOutSource };
 
     /// <summary>Tasks that compare a model with its teacher (skipped when there is none).</summary>
     public static readonly IReadOnlySet<string> NeedsTeacher = new HashSet<string>(StringComparer.Ordinal)
         { AgreementTask.TaskName, IndexCompatibilityTask.TaskName };
+
+    /// <summary>Tasks that compare with the teacher when there is one (the held-out domain's agreement), besides <see cref="NeedsTeacher"/>.</summary>
+    public static readonly IReadOnlySet<string> UsesTeacher = new HashSet<string>(NeedsTeacher.Append(SotuRetrievalTask.TaskName), StringComparer.Ordinal);
 
     /// <summary>Creates a task; an unknown name fails listing the known ones.</summary>
     public static IEvalTask Create(string name) =>

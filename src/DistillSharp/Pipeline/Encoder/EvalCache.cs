@@ -1,6 +1,7 @@
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Evaluation;
+using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models.Encoder;
 
 namespace DistillSharp.Pipeline.Encoder;
@@ -35,8 +36,8 @@ public sealed record EvalCaching(EvalCache Cache, string Subject, string? Teache
 /// Evaluation results of an unchanged model on unchanged data, kept on disk so a frozen teacher (and
 /// the untrained baseline) is evaluated once per machine, not once per run. One entry per (subject,
 /// task): a folder named by a <see cref="ContentKey"/> over <see cref="Scheme"/>, the subject, the
-/// task name and options, the data's content hash and — for tasks that compare with a teacher — the
-/// teacher's subject, holding a <see cref="RecordStore"/> (flushed record before its index entry,
+/// task name and options, the data's content hash (with the held-out domain's speeches for its task)
+/// and — for tasks that compare with a teacher — the teacher's subject, holding a <see cref="RecordStore"/> (flushed record before its index entry,
 /// SHA-256-checked on read) with the metrics as exact doubles; so a hit is bit-identical to the
 /// recomputation, and a torn, corrupt or unreadable entry is recomputed and rewritten, never trusted.
 /// </summary>
@@ -57,8 +58,10 @@ public sealed class EvalCache(string root)
     public static string Key(string subjectKey, string task, EvalContext context, string? teacherKey)
     {
         using var key = new ContentKey(Scheme);
-        return key.Add(subjectKey).Add(task).Add($"batch={context.BatchSize} max_mail_chars={context.MaxMailChars}")
-            .Add(context.Data.ContentHash).Add(teacherKey ?? "no-teacher").Key();
+        key.Add(subjectKey).Add(task).Add($"batch={context.BatchSize} max_mail_chars={context.MaxMailChars}").Add(context.Data.ContentHash);
+        // A held-out domain's task reads its own data set as well.
+        if (EvalRegistry.HeldOutSources.ContainsKey(task)) key.Add(context.Data.SpeechesHash);
+        return key.Add(teacherKey ?? "no-teacher").Key();
     }
 
     /// <summary>

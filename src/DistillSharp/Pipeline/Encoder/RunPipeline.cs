@@ -170,7 +170,10 @@ public static class RunPipeline
         if (eta.FirstFullPrediction is { } first)
             notes.Add($"ETA: at {first.At:F0} s the whole run was predicted to take {first.Total:F0} s; it took {eta.Elapsed:F0} s ({(eta.Elapsed - first.Total) / first.Total:+0.0%;-0.0%})");
         if (!distill.Completed) notes.Add($"distillation stopped at --max-steps after {distill.GlobalStep} steps; continue with --resume");
+        var heldOut = RunData.CheckHeldOut(config);
+        if (heldOut.Count > 0) notes.Add($"held-out domain: {string.Join(", ", heldOut)} — evaluated (sotu_retrieval) but never in the distillation corpus.");
         var report = RunReportBuilder.Build(options.ConfigName, variants, distill, clock.Elapsed.TotalSeconds, notes, phases: eta.Actual);
+        report = report with { Distillation = report.Distillation! with { CorpusTexts = data.TextsPerSource.ToDictionary(), HeldOutDomains = heldOut } };
         string reportPath = Path.Combine(runDir, "report.json");
         RunReportJson.Save(report, reportPath);
         var written = ReportGenerator.Generate(runDir);

@@ -9,7 +9,8 @@ namespace DistillSharp.Pipeline.Encoder;
 /// <summary>
 /// What `distill run` checks before its first expensive step (loading the corpus, the evaluation
 /// data and the teacher takes seconds to minutes): the run folder is writable, the corpus file (when
-/// data.corpus names one) is a readable file of a known kind, and the config agrees with the
+/// data.corpus names one) is a readable file of a known kind, the corpus names known sources and
+/// none that an evaluation task holds out, and the config agrees with the
 /// teacher's config.json — sequence lengths within its position table, teacher layers that exist,
 /// widths that teacher-layer initialisation can copy. Errors name the config key.
 /// </summary>
@@ -19,7 +20,9 @@ public static class RunPreflight
     public static string Check(RunConfig config, RunOptions options)
     {
         string runDir = OutputPath.Folder(options.OutDir ?? config.Output, options.OutDir is null ? "output" : "--out");
-        CheckCorpus(config.Data.Corpus);
+        CorpusSources.Validate(config.Data.CorpusEntries);
+        foreach (string entry in config.Data.CorpusEntries.Where(CorpusSources.IsFile)) CheckCorpus(entry);
+        RunData.CheckHeldOut(config);
         var teacher = TeacherConfig(config.Teacher.Source);
         int positions = teacher?.MaxPositionEmbeddings ?? 512;
         string of = teacher is null ? $"the teacher ({positions} for BERT-family encoders)" : $"the teacher's config.json ({positions})";
@@ -42,11 +45,9 @@ public static class RunPreflight
             throw new DistillSharpException($"{key} {value} must be in [3, {positions}]: at least [CLS] + one token + [SEP], at most max_position_embeddings of {of}");
     }
 
-    // A data.corpus that is a path must be a text file of a known kind; source names are checked when the corpus is built.
+    // A data.corpus entry that is a path must be a text file of a known kind; source names are checked by CorpusSources.Validate.
     static void CheckCorpus(string corpus)
     {
-        bool looksLikePath = corpus.Contains('/') || TextSource.Extensions.Any(e => corpus.EndsWith(e, StringComparison.OrdinalIgnoreCase));
-        if (!looksLikePath && !File.Exists(corpus)) return;
         if (!File.Exists(corpus) && !Directory.Exists(corpus))
             throw new DistillSharpException($"data.corpus {corpus}: file not found (or name sources: {string.Join(", ", RunData.Sources)} joined by '+')");
         InputFile.Check(corpus, InputFile.CorpusBytes, "corpus");

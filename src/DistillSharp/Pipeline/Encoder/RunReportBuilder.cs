@@ -62,6 +62,10 @@ public static class RunReportBuilder
                 Measured = Ratio(v.LatencyMs?.P50, teacher.LatencyMs?.P50) });
             targets.Add(new TargetResult { Name = $"{name} R@10 / teacher", Goal = 0.9, Measured = Ratio(v.Metric("wordnet_retrieval", "r10"), teacher.Metric("wordnet_retrieval", "r10")) });
             targets.Add(new TargetResult { Name = $"{name} spam F1 / teacher", Goal = 0.9, Measured = Ratio(v.Metric("spam_f1", "f1"), teacher.Metric("spam_f1", "f1")) });
+            // The held-out domain (issue 16): ≥ 90% of the teacher's R@10 and MRR on text never distilled on.
+            foreach (var (metric, label) in new[] { ("r10", "R@10"), ("mrr", "MRR") })
+                if (teacher.Metric("sotu_retrieval", metric) is not null)
+                    targets.Add(new TargetResult { Name = $"{name} held-out sotu {label} / teacher", Goal = 0.9, Measured = Ratio(v.Metric("sotu_retrieval", metric), teacher.Metric("sotu_retrieval", metric)) });
         }
         var student = r.Variant("student");
         var baseline = r.Variant("baseline");

@@ -27,8 +27,9 @@ public static class VariantMeasurer
         var context = new EvalContext(embed, data, teacherEmbed, Log: log);
         foreach (string task in tasks)
         {
-            bool needsTeacher = EvalRegistry.NeedsTeacher.Contains(task);
-            if (needsTeacher && teacherEmbed is null) continue;
+            if (EvalRegistry.NeedsTeacher.Contains(task) && teacherEmbed is null) continue;
+            // A task that compares with the teacher when there is one depends on that teacher.
+            bool needsTeacher = EvalRegistry.UsesTeacher.Contains(task) && teacherEmbed is not null;
             string reportKey = task.Replace('-', '_');
             IReadOnlyDictionary<string, double> Compute() => EvalRegistry.Create(task).Run(context).Metrics;
             if (caching is null || (needsTeacher && caching.Teacher is null))

@@ -52,6 +52,10 @@ static class ReportSections
             string share = hits + misses > 0 ? $" ({Percent((double)hits / (hits + misses))} hits)" : "";
             md.AppendLine(Invariant($"- teacher-output cache: {hits:N0} hits, {misses:N0} misses{share}"));
         }
+        if (d.CorpusTexts is { Count: > 0 } corpus)
+            md.AppendLine(Invariant($"- corpus: {corpus.Values.Sum():N0} texts ({string.Join(", ", corpus.Select(kv => Invariant($"{kv.Key} {kv.Value:N0}")))})"));
+        if (d.HeldOutDomains is { Count: > 0 } heldOut)
+            md.AppendLine($"- held-out domain (never in the corpus): {string.Join(", ", heldOut)}");
         md.AppendLine();
     }
 

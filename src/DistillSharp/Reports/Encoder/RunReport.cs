@@ -157,4 +157,8 @@ public sealed record DistillationSummary
     public long? CacheHits { get; init; }
     /// <summary>Teacher-output cache misses (teacher forward passes run).</summary>
     public long? CacheMisses { get; init; }
+    /// <summary>What the distillation corpus held: texts per <c>data.corpus</c> source (a repeated source counts its repeats).</summary>
+    public Dictionary<string, int>? CorpusTexts { get; init; }
+    /// <summary>Sources held out of the corpus because an evaluation task measures them as an unseen domain (e.g. <c>sotu</c>).</summary>
+    public IReadOnlyList<string>? HeldOutDomains { get; init; }
 }
