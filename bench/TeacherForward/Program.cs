@@ -5,6 +5,7 @@
 // only, pre-bound outputs) as the yardstick. Also the largest difference of every distillation output
 // between the ONNX Runtime engine and TorchSharp on a real padded batch.
 // Usage: dotnet run -c Release --project bench/TeacherForward [-- --teacher NAME --runs N --threads N [--cpu-time]]
+//   --eval [--eval-limit N]: the evaluation engines side by side instead (EvalEnginesBench.cs).
 //   --cpu-time (with --threads 1): time each call by the thread's CPU clock instead of the wall clock.
 using System.Text.Json;
 using DistillSharp.Benchmarks;
@@ -40,6 +41,18 @@ using var ortDefault = TeacherEngines.Create("onnxruntime", encoder, threads, de
 using var plain = new PlainOrt(onnx, threads);
 using var plainOurs = new PlainOrt(Google.Protobuf.MessageExtensions.ToByteArray(OnnxExporter.BuildFp32(encoder.Model,
     new OnnxExportOptions(Pooling: encoder.Pooling, Normalize: encoder.Normalize))), threads);
+if (args.Contains("--eval"))
+{
+    // Evaluation engines instead (EvalEnginesBench); --eval-limit N embeds only the first N texts (metrics of the tasks they cover).
+    int? limit = ArgValue("--eval-limit") is string l ? int.Parse(l) : null;
+    var evalResult = EvalEnginesBench.Run(encoder, threads, limit);
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        benchmark = "eval-engines", teacher = teacherName, threads, date = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"), load_average_start = load0,
+        load_average_end = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "", result = evalResult,
+    }, new JsonSerializerOptions { WriteIndented = true }));
+    return;
+}
 bool cpuTime = args.Contains("--cpu-time") && threads == 1; // one thread: every engine computes on the calling thread
 
 // Accuracy of the ONNX Runtime engine on a padded batch of real sentences, every output a loss can read.

@@ -28,6 +28,9 @@ public static class CachePaths
     /// <summary>Teacher-output cache shards.</summary>
     public static string TeacherCache => Path.Combine(Root, "teacher-cache");
 
+    /// <summary>Evaluation results of unchanged models on unchanged data (one folder per model and task).</summary>
+    public static string EvalCache => Path.Combine(Root, "eval-cache");
+
     /// <summary>The NuGet global packages folder (NUGET_PACKAGES, else ~/.nuget/packages).</summary>
     public static string NuGetPackages
     {

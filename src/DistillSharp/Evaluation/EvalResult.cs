@@ -53,6 +53,42 @@ public sealed class EvalData
 
     /// <summary>State of the Union speeches, one document each: a domain no distillation corpus of a run that evaluates it may contain.</summary>
     public IReadOnlyList<LmDocument> Speeches => _speeches.Value;
+
+    /// <summary>
+    /// A content key (<see cref="ContentKey"/>) of the WordNet and mail data every task but the held-out
+    /// domain's reads: each split's synsets' definitions and lemma lists, each split's mails' labels and
+    /// texts, in order. Computed once.
+    /// </summary>
+    public string ContentHash => _contentHash ??= Hash();
+
+    /// <summary>A content key of the State of the Union speeches (source, id, text of each, in order), for the held-out domain's task. Computed once.</summary>
+    public string SpeechesHash => _speechesHash ??= HashSpeeches();
+
+    string? _contentHash, _speechesHash;
+
+    string HashSpeeches()
+    {
+        using var key = new ContentKey("distillsharp-eval-speeches-v1");
+        key.Add(Speeches.Count.ToString());
+        foreach (var d in Speeches) key.Add(d.Source).Add(d.Id).Add(d.Text);
+        return key.Key();
+    }
+
+    string Hash()
+    {
+        using var key = new ContentKey("distillsharp-eval-data-v1");
+        foreach (var (name, synsets) in new[] { ("wordnet-evaluation", WordNet.Evaluation), ("wordnet-training", WordNet.Training) })
+        {
+            key.Add(name).Add(synsets.Count.ToString());
+            foreach (var s in synsets) key.Add(s.Definition).Add(s.LemmaList);
+        }
+        foreach (var (name, mails) in new[] { ("mails-train", Mails.Train), ("mails-test", Mails.Test) })
+        {
+            key.Add(name).Add(mails.Count.ToString());
+            foreach (var m in mails) key.Add(m.IsSpam ? "spam" : "ham").Add(m.Text);
+        }
+        return key.Key();
+    }
 }
 
 /// <summary>What a task needs.</summary>

@@ -11,7 +11,7 @@ public class LossRegistryTests
     static readonly string[] Required =
     [
         "forward_kl", "kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "logit_mse", "ce", "contrastive", "embedding_mse", "embedding_cosine",
-        "hidden_mse", "attention_weighted", "attention_peaked", "minilm_attention", "minilm_value", "minilm_relation",
+        "hidden_mse", "attention_weighted", "attention_peaked", "attention_mse", "minilm_attention", "minilm_value", "minilm_relation",
     ];
 
     static ModelOutput Full(int seed, int layers, int hidden, int heads, Tensor mask, bool grad = false)

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using DistillSharp.Distillation.Encoder.Losses;
 using DistillSharp.Models;
@@ -65,30 +64,24 @@ public sealed class TeacherCache : IDisposable
     /// <summary>The content key of a cache: teacher identity, corpus, tokenizer and needs.</summary>
     public static string Key(string teacherIdentity, IReadOnlyList<string> corpus, BertTextTokenizer tokenizer, TeacherNeeds needs)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string s) { sha.AppendData(Encoding.UTF8.GetBytes(s)); sha.AppendData([0]); }
-        Add("distillsharp-teacher-cache-v2");
-        Add(teacherIdentity);
-        Add(tokenizer.VocabText);
-        Add(tokenizer.LowerCase.ToString());
-        Add(tokenizer.MaxLength.ToString());
-        Add(needs.ToString());
-        Add(corpus.Count.ToString());
-        foreach (string text in corpus) Add(text);
-        return Convert.ToHexString(sha.GetHashAndReset())[..24].ToLowerInvariant();
+        using var key = new ContentKey("distillsharp-teacher-cache-v2");
+        key.Add(teacherIdentity).Add(tokenizer.VocabText).Add(tokenizer.LowerCase.ToString()).Add(tokenizer.MaxLength.ToString())
+            .Add(needs.ToString()).Add(corpus.Count.ToString());
+        foreach (string text in corpus) key.Add(text);
+        return key.Key();
     }
 
-    /// <summary>A content hash of a model's weights (its teacher identity).</summary>
+    /// <summary>A content hash of a model's weights (its teacher identity): names and bytes of its state dict, in name order.</summary>
     public static string WeightsIdentity(nn.Module model)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sha = new ContentKey();
         foreach (var (name, t) in model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            sha.AppendData(Encoding.UTF8.GetBytes(name));
+            sha.AddBytes(Encoding.UTF8.GetBytes(name));
             using var c = t.contiguous();
-            sha.AppendData(c.bytes);
+            sha.AddBytes(c.bytes);
         }
-        return Convert.ToHexString(sha.GetHashAndReset());
+        return sha.FullHex();
     }
 
     /// <summary>

@@ -97,17 +97,13 @@ public static class ClassifierTeacherProvider
     public static string Key(ClassifyRunConfig config, ClassifyRunData data, SentenceEncoder encoder, long? maxSteps)
     {
         var stage = config.Teacher.FineTune!;
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string s) { sha.AppendData(Encoding.UTF8.GetBytes(s)); sha.AppendData([0]); }
-        Add("distillsharp-classifier-teacher-v1");
-        Add(TeacherCache.WeightsIdentity(encoder.Model));
-        Add(encoder.Tokenizer.VocabText);
-        Add($"lower={encoder.Tokenizer.LowerCase} max_len={encoder.Tokenizer.MaxLength}");
-        Add(Describe(stage));
-        Add($"batch={config.Data.Batch} seed={config.Seed} dropout={config.Dropout} cap={maxSteps} checkpoint_activations={config.CheckpointActivations}");
-        Add(string.Join("\u0001", data.Split.Labels));
-        for (int i = 0; i < data.Labelled.Texts.Count; i++) Add($"{data.Labelled.Labels[i]}\u0001{data.Labelled.Texts[i]}");
-        return Convert.ToHexStringLower(sha.GetHashAndReset())[..24];
+        using var key = new ContentKey("distillsharp-classifier-teacher-v1");
+        key.Add(TeacherCache.WeightsIdentity(encoder.Model)).Add(encoder.Tokenizer.VocabText)
+            .Add($"lower={encoder.Tokenizer.LowerCase} max_len={encoder.Tokenizer.MaxLength}").Add(Describe(stage))
+            .Add($"batch={config.Data.Batch} seed={config.Seed} dropout={config.Dropout} cap={maxSteps} checkpoint_activations={config.CheckpointActivations}")
+            .Add(string.Join("\u0001", data.Split.Labels));
+        for (int i = 0; i < data.Labelled.Texts.Count; i++) key.Add($"{data.Labelled.Labels[i]}\u0001{data.Labelled.Texts[i]}");
+        return key.Key();
     }
 
     // Everything of a stage that changes what it trains, in a fixed text form.

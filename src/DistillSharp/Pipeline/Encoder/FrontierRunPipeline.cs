@@ -47,9 +47,11 @@ public static class FrontierRunPipeline
         using var teacher = ModelLoader.Load(config.Teacher.Source, config.Data.MaxLen);
         CheckWidths(config, teacher.Model.Config.HiddenSize);
         var variants = new Dictionary<string, VariantMeasurement>();
-        var teacherEmbed = VariantMeasurer.Memoized(texts => teacher.Embed(texts));
-        phases.Run("evaluate teacher", () => variants["teacher"] = RunPipeline.Measure(teacher, teacherEmbed, null, RunPipeline.TeacherFileBytes(config), config, data.Eval, log));
-        var context = new RunContext(options, data, teacher, teacherEmbed, phases);
+        using var evaluation = new RunEvaluation(teacher, TorchSharp.torch.get_num_threads());
+        var teacherEmbed = evaluation.TeacherEmbed;
+        phases.Run("evaluate teacher", () => variants["teacher"] = RunPipeline.Measure(teacher, teacherEmbed, null, RunPipeline.TeacherFileBytes(config), config, data.Eval, log,
+            evaluation.TeacherCaching));
+        var context = new RunContext(options, data, teacher, evaluation, phases);
 
         var rows = new List<(string Variant, NamedStudent Student)>();
         var distills = new List<(string Name, TrainingResult Result)>();
@@ -89,10 +91,11 @@ public static class FrontierRunPipeline
             notes.Add($"{name}: {d.GlobalStep} steps in {d.Seconds:F1} s, teacher-output cache {d.CacheHits:N0} hits / {d.CacheMisses:N0} misses" +
                       (d.Completed ? "" : " (stopped at --max-steps; continue with --resume)"));
         notes.Add(selection?.Reason ?? "no select: section, so no student was deployed to student/; every student is in students/NAME/.");
+        notes.Add(evaluation.Note);
         notes.Add($"phases (s): {string.Join(", ", eta.Actual.Select(kv => $"{kv.Key} {kv.Value:F1}"))}");
         notes.Add($"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
         var trained = students.Where(s => !s.Student.IsStatic).Select(s => (slots[s.Name].Name, slots[s.Name].Baseline)).ToList();
-        var report = RunReportBuilder.Build(options.ConfigName, variants, null, clock.Elapsed.TotalSeconds, notes, students: trained) with
+        var report = RunReportBuilder.Build(options.ConfigName, variants, null, clock.Elapsed.TotalSeconds, notes, students: trained, phases: eta.Actual) with
         {
             Distillation = distills.Count == 0 ? null : new DistillationSummary
             {

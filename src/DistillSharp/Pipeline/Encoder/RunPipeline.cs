@@ -60,17 +60,20 @@ public static class RunPipeline
         phases.Run("data", () => data = RunData.Load(config, log));
         using var teacher = ModelLoader.Load(config.Teacher.Source, config.Data.MaxLen);
         var variants = new Dictionary<string, VariantMeasurement>();
-        var teacherEmbed = VariantMeasurer.Memoized(texts => teacher.Embed(texts));
+        // Evaluation embeds through the fastest exact engine (EvalEngines.Default); results of an unchanged
+        // model on unchanged data come from the evaluation cache (the teacher and the baseline: once per machine).
+        using var evaluation = new RunEvaluation(teacher, get_num_threads());
 
         // The teacher is evaluated first: its evaluation time is what the later evaluations are
         // estimated from (they run the same tasks on the same texts).
-        phases.Run("evaluate teacher", () => variants["teacher"] = Measure(teacher, teacherEmbed, null, TeacherFileBytes(config), config, data.Eval, log));
-        var distill = TransformerStudentRun.Run(new RunContext(options, data, teacher, teacherEmbed, phases), config, slot, resume, variants);
+        phases.Run("evaluate teacher", () => variants["teacher"] = Measure(teacher, evaluation.TeacherEmbed, null, TeacherFileBytes(config), config, data.Eval, log, evaluation.TeacherCaching));
+        var distill = TransformerStudentRun.Run(new RunContext(options, data, teacher, evaluation, phases), config, slot, resume, variants);
         phases.Dispose();
 
         var notes = new List<string>
         {
             "baseline: the student architecture with the same initialisation, not trained by the teacher.",
+            evaluation.Note,
             "student_int8: our C# INT8 runtime (int8 weights per channel, activations quantized per token at run time); student_onnxruntime and student_int8_onnxruntime: the exported student.onnx and student-int8.onnx run by ONNX Runtime (task metrics computed from ONNX Runtime's outputs).",
             $"phases (s): {string.Join(", ", eta.Actual.Select(kv => $"{kv.Key} {kv.Value:F1}"))}",
             $"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}",
@@ -80,7 +83,7 @@ public static class RunPipeline
         if (!distill.Completed) notes.Add($"distillation stopped at --max-steps after {distill.GlobalStep} steps; continue with --resume");
         var heldOut = RunData.CheckHeldOut(config);
         if (heldOut.Count > 0) notes.Add($"held-out domain: {string.Join(", ", heldOut)} — evaluated (sotu_retrieval) but never in the distillation corpus.");
-        var report = RunReportBuilder.Build(options.ConfigName, variants, distill, clock.Elapsed.TotalSeconds, notes);
+        var report = RunReportBuilder.Build(options.ConfigName, variants, distill, clock.Elapsed.TotalSeconds, notes, phases: eta.Actual);
         report = report with { Distillation = report.Distillation! with { CorpusTexts = data.TextsPerSource.ToDictionary(), HeldOutDomains = heldOut } };
         string reportPath = Path.Combine(runDir, "report.json");
         RunReportJson.Save(report, reportPath);
@@ -108,12 +111,13 @@ public static class RunPipeline
 
     /// <summary>Quality and TorchSharp speed of an encoder (teacher, student, baseline).</summary>
     internal static VariantMeasurement Measure(SentenceEncoder encoder, Func<IReadOnlyList<string>, float[][]> embed,
-        Func<IReadOnlyList<string>, float[][]>? teacherEmbed, long? fileBytes, RunConfig config, EvalData eval, TextWriter log)
+        Func<IReadOnlyList<string>, float[][]>? teacherEmbed, long? fileBytes, RunConfig config, EvalData eval, TextWriter log, EvalCaching? caching = null)
     {
-        var quality = VariantMeasurer.Quality(embed, config.Eval, eval, teacherEmbed, log);
+        var cached = new List<string>();
+        var quality = VariantMeasurer.Quality(embed, config.Eval, eval, teacherEmbed, log, caching, cached);
         var (b1, bn) = EncoderSpeed.Measure(encoder.Source, EncoderSpeed.TorchForward(encoder), encoder.Tokenizer,
             config.Bench.Seq, config.Bench.Batches.Max(), config.Bench.Runs);
-        return new VariantMeasurement(Params(encoder.Model), fileBytes, quality, b1, bn, "torchsharp-fp32");
+        return new VariantMeasurement(Params(encoder.Model), fileBytes, quality, b1, bn, "torchsharp-fp32", CachedTasks: cached);
     }
 
     internal static long Params(nn.Module m) => m.parameters().Sum(p => p.numel());

@@ -14,15 +14,20 @@ public static class RunReportBuilder
     public const double ClearMargin = 0.02;
 
     /// <summary>The report of a run; <paramref name="distill"/> is null for a run that trains nothing (a static student),
-    /// <paramref name="extraTargets"/> follow the main job's targets. <paramref name="students"/> names each trained student's
-    /// fp32 row and its baseline row (default: the single run's <c>student</c> and <c>baseline</c>); each gets the same targets.</summary>
+    /// <paramref name="extraTargets"/> follow the main job's targets; <paramref name="phases"/> are the run's phase wall times in seconds.
+    /// <paramref name="students"/> names each trained student's fp32 row and its baseline row (default: the single run's
+    /// <c>student</c> and <c>baseline</c>); each gets the same targets.</summary>
     public static RunReport Build(string configName, IReadOnlyDictionary<string, VariantMeasurement> variants,
         TrainingResult? distill, double seconds, IReadOnlyList<string> notes, IReadOnlyList<TargetResult>? extraTargets = null,
-        IReadOnlyList<(string Student, string Baseline)>? students = null)
+        IReadOnlyList<(string Student, string Baseline)>? students = null, IReadOnlyDictionary<string, double>? phases = null)
     {
         var report = new RunReport
         {
-            Run = new RunInfo { Config = configName, Date = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), Machine = Machine() },
+            Run = new RunInfo
+            {
+                Config = configName, Date = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), Machine = Machine(),
+                PhaseSeconds = phases?.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 1)),
+            },
             Distillation = distill is null ? null : new DistillationSummary
             {
                 Steps = distill.GlobalStep, Completed = distill.Completed, SkippedSteps = distill.SkippedSteps,
@@ -39,6 +44,7 @@ public static class RunReportBuilder
         Params = v.Params,
         FileBytes = v.FileBytes,
         Recipe = v.Recipe,
+        QualityCached = v.CachedTasks is { Count: > 0 } cached ? cached : null,
         Quality = v.Quality.ToDictionary(t => t.Key, t => t.Value.ToDictionary(m => m.Key, m => (double?)Math.Round(m.Value, 5))),
         LatencyMs = v.Batch1 is null ? null : new LatencyReport { P50 = Math.Round(v.Batch1.P50Ms, 3), P90 = Math.Round(v.Batch1.P90Ms, 3), P99 = Math.Round(v.Batch1.P99Ms, 3) },
         Throughput = v.Batch32 is null ? null : new ThroughputReport { SequencesPerS = Math.Round(v.Batch32.SequencesPerSecond, 1), TokensPerS = Math.Round(v.Batch32.TokensPerSecond, 0) },

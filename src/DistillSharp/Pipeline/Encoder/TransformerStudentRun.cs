@@ -13,8 +13,8 @@ using static TorchSharp.torch;
 
 namespace DistillSharp.Pipeline.Encoder;
 
-/// <summary>What every student of a run shares: the options, the data, the teacher (evaluated once, its embeddings memoized) and the phases.</summary>
-sealed record RunContext(RunOptions Options, RunData Data, SentenceEncoder Teacher, Func<IReadOnlyList<string>, float[][]> TeacherEmbed, RunPhases Phases);
+/// <summary>What every student of a run shares: the options, the data, the teacher and its evaluation (evaluated once, its embeddings memoized) and the phases.</summary>
+sealed record RunContext(RunOptions Options, RunData Data, SentenceEncoder Teacher, RunEvaluation Evaluation, RunPhases Phases);
 
 /// <summary>
 /// Where one transformer student's outputs go and what its report rows are called. The single
@@ -59,7 +59,8 @@ static class TransformerStudentRun
     /// <summary>Trains and measures the student <paramref name="config"/> describes into <paramref name="variants"/>.</summary>
     public static TrainingResult Run(RunContext run, RunConfig config, StudentSlot slot, bool resume, IDictionary<string, VariantMeasurement> variants)
     {
-        var (options, data, teacher, teacherEmbed, phases) = run;
+        var (options, data, teacher, evaluation, phases) = run;
+        var teacherEmbed = evaluation.TeacherEmbed;
         var log = options.Log;
         var quantizeConfig = QuantizeConfig.FromMap(config.Quantize.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString()));
         var spec = config.Student.ToSpec(config.Dropout);
@@ -80,11 +81,15 @@ static class TransformerStudentRun
         student.Model.eval();
 
         HuggingFaceFolder.Save(student, slot.HfDir);
-        phases.Run(slot.Phase("evaluate baseline"), () => variants[slot.Baseline] = RunPipeline.Measure(baseline, t => baseline.Embed(t), teacherEmbed, null, config, data.Eval, log));
-        phases.Run(slot.Phase("evaluate student"), () => variants[slot.Name] = RunPipeline.Measure(student, t => student.Embed(t), teacherEmbed, RunPipeline.DirBytes(slot.HfDir), config, data.Eval, log));
+        using var baselineEmbedder = evaluation.Embedder(baseline);
+        phases.Run(slot.Phase("evaluate baseline"), () => variants[slot.Baseline] = RunPipeline.Measure(baseline, baselineEmbedder.Embed, teacherEmbed, null, config, data.Eval, log,
+            evaluation.Caching(baseline)));
+        using var studentEmbedder = evaluation.Embedder(student);
+        var studentCaching = evaluation.Caching(student);
+        phases.Run(slot.Phase("evaluate student"), () => variants[slot.Name] = RunPipeline.Measure(student, studentEmbedder.Embed, teacherEmbed, RunPipeline.DirBytes(slot.HfDir), config, data.Eval, log,
+            studentCaching));
 
-        // Every runtime gets the same number of threads as libtorch, so the comparison is fair.
-        int threads = get_num_threads();
+        int threads = evaluation.Threads;
         var bench = config.Bench;
         int batchN = bench.Batches.Max();
         string? int8OnnxRecipe = null;
@@ -121,10 +126,13 @@ static class TransformerStudentRun
             foreach (var (name, path, runtime) in new[] { (slot.Onnx, slot.Fp32OnnxPath, "onnxruntime-fp32"), (slot.Int8Onnx, slot.Int8OnnxPath, "onnxruntime-int8") })
             {
                 using var ort = new OnnxRuntimeEncoder(path, threads: threads);
-                var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), config.Eval, data.Eval, teacherEmbed, log);
+                // student.onnx is the graph the student's own evaluation ran when that engine is ONNX Runtime: same cache entry.
+                var cached = new List<string>();
+                var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), config.Eval, data.Eval, teacherEmbed, log,
+                    runtime == evaluation.Engine ? studentCaching : null, cached);
                 var (b1, bn) = EncoderSpeed.Measure(name, ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
                 variants[name] = new VariantMeasurement(RunPipeline.Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime,
-                    path == slot.Int8OnnxPath ? int8OnnxRecipe : null);
+                    path == slot.Int8OnnxPath ? int8OnnxRecipe : null, cached);
             }
         });
         return distill;

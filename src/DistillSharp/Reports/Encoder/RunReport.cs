@@ -44,6 +44,9 @@ public sealed record VariantReport
     /// <summary>The quantization recipe a quantized variant computes (e.g. <c>int8-dynamic</c>); null for float variants.</summary>
     public string? Recipe { get; init; }
 
+    /// <summary>The tasks (report keys) whose results were read from the evaluation cache, not recomputed; null = none.</summary>
+    public IReadOnlyList<string>? QualityCached { get; init; }
+
     /// <summary>task → metric → value, e.g. <c>wordnet_retrieval → r10 → 0.63</c>.</summary>
     public Dictionary<string, Dictionary<string, double?>>? Quality { get; init; }
 
@@ -87,6 +90,8 @@ public sealed record RunInfo
     public string? Date { get; init; }
     /// <summary>The machine the numbers were measured on.</summary>
     public MachineInfo? Machine { get; init; }
+    /// <summary>Wall time of each phase of the run in seconds, in run order (e.g. <c>evaluate teacher</c>, <c>distill</c>).</summary>
+    public Dictionary<string, double>? PhaseSeconds { get; init; }
 }
 
 /// <summary>The CPU the benchmarks ran on.</summary>
