@@ -6,40 +6,21 @@
 // (padded keys excluded; a properly masked map is unchanged) and padded query rows are dropped;
 // logs use max(p, 1e-30) so there is no log(0). Head counts must match (v1); for different
 // head counts use minilm_relation.
-using DistillSharp.Models;
+using static TorchSharp.torch;
 
 namespace DistillSharp.Distillation.Encoder.Losses;
 
 /// <summary>KL(teacher ‖ student) between per-head attention distributions of one layer pair.</summary>
-public sealed class MiniLmAttentionLoss : LossTerm
+public sealed class MiniLmAttentionLoss : AttentionPairLoss
 {
     /// <summary>Creates the term; negative layers count from the last (−1 = last).</summary>
-    public MiniLmAttentionLoss(LossContext context, int layer, int teacherLayer) : base("minilm_attention")
-    {
-        AttentionMaps.RequireSameHeads(context, Name);
-        StudentLayer = SelfRelations.ResolveLayer(layer, context.Student.Layers, $"{Name}.layer");
-        TeacherLayer = SelfRelations.ResolveLayer(teacherLayer, context.Teacher.Layers, $"{Name}.teacher_layer");
-        Needs = new TeacherNeeds { Attentions = TeacherNeeds.Layers(TeacherLayer) };
-    }
-
-    /// <summary>The student layer M (0-based).</summary>
-    public int StudentLayer { get; }
-
-    /// <summary>The teacher layer L (0-based).</summary>
-    public int TeacherLayer { get; }
+    public MiniLmAttentionLoss(LossContext context, int layer, int teacherLayer) : base("minilm_attention", context, layer, teacherLayer) { }
 
     /// <inheritdoc/>
-    public override TeacherNeeds Needs { get; }
-
-    /// <inheritdoc/>
-    public override LossResult Compute(ModelOutput student, ModelOutput teacher, LossBatch batch)
+    protected override Tensor Compare(Tensor s, Tensor t, Tensor tokens)
     {
-        var tokens = Masks.Tokens(batch);
-        var s = AttentionMaps.Layer(student, StudentLayer, Name, "student");                 // (B, h, T, T)
-        var t = AttentionMaps.Layer(teacher, TeacherLayer, Name, "teacher").detach();        // (B, h, T, T)
-        Masks.CheckSameShape(s, t, Name, "attention");
         var logS = Masks.SafeLog(Masks.RealKeyProbabilities(s, tokens), tokens);
         var logT = Masks.SafeLog(Masks.RealKeyProbabilities(t, tokens), tokens);
-        return Result(Masks.RowKlOverRealTokens(logT, logS, tokens));
+        return Masks.RowKlOverRealTokens(logT, logS, tokens);
     }
 }
