@@ -19,6 +19,24 @@ public sealed class ContentKey : IDisposable
     /// <summary>Starts a key with its scheme's version tag (e.g. <c>distillsharp-teacher-cache-v2</c>).</summary>
     public ContentKey(string tag) => Add(tag);
 
+    /// <summary>
+    /// The key of a written model: the file <paramref name="path"/>, or every file of the folder (name, length and
+    /// bytes, in ordinal name order), so equal keys mean the same files.
+    /// </summary>
+    public static string OfFiles(string path)
+    {
+        using var key = new ContentKey("distillsharp-model-files-v1");
+        var files = File.Exists(path) ? [path] : Directory.GetFiles(path).Order(StringComparer.Ordinal).ToArray();
+        var buffer = new byte[1 << 20];
+        foreach (var file in files)
+        {
+            using var stream = File.OpenRead(file);
+            key.Add($"{Path.GetFileName(file)} {stream.Length}");
+            for (int n; (n = stream.Read(buffer)) > 0;) key.AddBytes(buffer.AsSpan(0, n));
+        }
+        return key.Key();
+    }
+
     /// <summary>Adds one text part (UTF-8, then a zero byte).</summary>
     public ContentKey Add(string part)
     {

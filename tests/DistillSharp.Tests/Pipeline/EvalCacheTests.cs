@@ -139,4 +139,37 @@ public sealed class EvalCacheTests : IDisposable
         for (int i = 0; i < texts.Length; i++)
             Assert.True(a[i].Zip(torch[i], (x, y) => Math.Abs(x - y)).Max() < 1e-5, $"text {i}: ONNX Runtime and TorchSharp differ by more than 1e-5");
     }
+
+    [Fact]
+    public void AWrittenModelsKeyFollowsItsBytesAndFileNames()
+    {
+        // The INT8 and INT8-ONNX rows are keyed by the files the run wrote (ContentKey.OfFiles).
+        string a = Path.Combine(_root, "a"), b = Path.Combine(_root, "b");
+        Directory.CreateDirectory(a);
+        File.WriteAllBytes(Path.Combine(a, "config.json"), "{\"x\": 1}"u8.ToArray());
+        File.WriteAllBytes(Path.Combine(a, "weights.bin"), Enumerable.Range(0, 3000).Select(i => (byte)i).ToArray());
+        CopyFolder(a, b);
+        string key = ContentKey.OfFiles(a);
+        Assert.Equal(key, ContentKey.OfFiles(b));
+        var bytes = File.ReadAllBytes(Path.Combine(b, "weights.bin"));
+        bytes[2999] ^= 1;
+        File.WriteAllBytes(Path.Combine(b, "weights.bin"), bytes);
+        Assert.NotEqual(key, ContentKey.OfFiles(b));
+        // Moving bytes from one file to the next (same concatenation) or renaming a file changes the key too.
+        string c = Path.Combine(_root, "c");
+        CopyFolder(a, c);
+        File.WriteAllBytes(Path.Combine(c, "config.json"), "{\"x\": 1}\0"u8.ToArray());
+        File.WriteAllBytes(Path.Combine(c, "weights.bin"), Enumerable.Range(0, 3000).Select(i => (byte)i).Skip(1).ToArray());
+        Assert.NotEqual(key, ContentKey.OfFiles(c));
+        File.Move(Path.Combine(a, "weights.bin"), Path.Combine(a, "weights2.bin"));
+        Assert.NotEqual(key, ContentKey.OfFiles(a));
+        // A single file is keyed by its name and bytes alike.
+        Assert.Equal(ContentKey.OfFiles(Path.Combine(a, "config.json")), ContentKey.OfFiles(Path.Combine(b, "config.json")));
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+    }
 }

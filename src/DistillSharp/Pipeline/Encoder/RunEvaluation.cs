@@ -39,6 +39,13 @@ sealed class RunEvaluation : IDisposable
     /// <summary>The evaluation cache entry of a model compared with this teacher.</summary>
     public EvalCaching Caching(SentenceEncoder encoder) => new(_cache, EvalSubject.Of(encoder, Engine).Key(), _teacherSubject);
 
+    /// <summary>
+    /// The evaluation cache entry of a model that <paramref name="runtime"/> runs from files whose content hash is
+    /// <paramref name="filesIdentity"/> (an INT8 student, an exported ONNX file), with <paramref name="encoder"/>'s tokenizer and pooling.
+    /// </summary>
+    public EvalCaching Caching(SentenceEncoder encoder, string filesIdentity, string runtime) =>
+        new(_cache, new EvalSubject(filesIdentity, runtime, encoder).Key(), _teacherSubject);
+
     /// <summary>An embedder of <paramref name="encoder"/> on the run's engine (the caller disposes it).</summary>
     public EvalEmbedder Embedder(SentenceEncoder encoder) => EvalEngines.Create(Engine, encoder, Threads);
 

@@ -114,11 +114,14 @@ static class TransformerStudentRun
             // DynamicQuantizeMatMul): a per-token model exports its per-tensor twin, and the row says so.
             int8OnnxRecipe = OnnxExporter.ExportInt8(student, quantized, slot.Int8OnnxPath,
                 new OnnxExportOptions(DynamicActivations: quantized.Recipe.Mode == ActivationMode.Dynamic ? OnnxDynamicActivations.OrtPerTensor : OnnxDynamicActivations.Model)).Recipe;
-            // Quality of the INT8 student = what our C# INT8 runtime computes.
-            var quality = VariantMeasurer.Quality(t => int8.Embed(t), config.Eval, data.Eval, teacherEmbed, log);
+            // Quality of the INT8 student = what our C# INT8 runtime computes (bit-identical for every
+            // kernel and thread count, so the files it runs are the whole subject of its cache entry).
+            var cached = new List<string>();
+            var quality = VariantMeasurer.Quality(t => int8.Embed(t), config.Eval, data.Eval, teacherEmbed, log,
+                evaluation.Caching(student, ContentKey.OfFiles(slot.Int8Dir), "distillsharp-int8"), cached);
             var (b1, bn) = EncoderSpeed.Measure(slot.Int8, int8.Runner(), student.Tokenizer, bench.Seq, batchN, bench.Runs);
             variants[slot.Int8] = new VariantMeasurement(RunPipeline.Params(student.Model), Int8EncoderFile.Bytes(slot.Int8Dir), quality, b1, bn, "distillsharp-int8",
-                quantized.Recipe.Name);
+                quantized.Recipe.Name, cached);
         });
         // The exported files as a user deploys them: task metrics and speed under ONNX Runtime.
         phases.Run(slot.Phase("evaluate onnxruntime"), () =>
@@ -126,10 +129,12 @@ static class TransformerStudentRun
             foreach (var (name, path, runtime) in new[] { (slot.Onnx, slot.Fp32OnnxPath, "onnxruntime-fp32"), (slot.Int8Onnx, slot.Int8OnnxPath, "onnxruntime-int8") })
             {
                 using var ort = new OnnxRuntimeEncoder(path, threads: threads);
-                // student.onnx is the graph the student's own evaluation ran when that engine is ONNX Runtime: same cache entry.
+                // student.onnx is the graph the student's own evaluation ran when that engine is ONNX Runtime: same
+                // cache entry; any other file (the INT8 export) is a subject of its own, keyed by its bytes.
                 var cached = new List<string>();
+                var caching = runtime == evaluation.Engine ? studentCaching : evaluation.Caching(student, ContentKey.OfFiles(path), $"{runtime} threads={threads}");
                 var quality = VariantMeasurer.Quality(t => ort.Embed(t, student.Tokenizer, student.Pooling, student.Normalize), config.Eval, data.Eval, teacherEmbed, log,
-                    runtime == evaluation.Engine ? studentCaching : null, cached);
+                    caching, cached);
                 var (b1, bn) = EncoderSpeed.Measure(name, ort.RunDiscard, student.Tokenizer, bench.Seq, batchN, bench.Runs);
                 variants[name] = new VariantMeasurement(RunPipeline.Params(student.Model), new FileInfo(path).Length, quality, b1, bn, runtime,
                     path == slot.Int8OnnxPath ? int8OnnxRecipe : null, cached);
