@@ -51,7 +51,8 @@ public sealed class OptimizerStep
         }
         if (finite)
         {
-            optimizer.step();
+            // One pass over memory instead of eight tensor operations per parameter; bit-identical (FusedAdamW).
+            if (!FusedAdamW.TryStep(optimizer, get_num_threads())) optimizer.step();
             Consecutive = 0;
             return (gradNorm, true);
         }
