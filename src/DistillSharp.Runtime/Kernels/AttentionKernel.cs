@@ -98,6 +98,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
 
     // kt[kk, j] = k[j, kk] for j < len, 0 for len ≤ j < lp: whole 16 × 16 blocks through registers
     // where possible (contiguous loads, contiguous stores), the rest element by element.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Transpose(float* k, int stride, int len, int d, float* kt, int lp)
     {
         bool blocks = _v512 && Avx512F.IsSupported;
@@ -113,6 +114,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
     }
 
     // dst[c·ldd + r] = src[r·lds + c] for r, c < 16.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Transpose16(float* src, int lds, float* dst, int ldd)
     {
         // Three rounds of pairwise interleaving (rows 2^b apart), then a 4 × 4 shuffle of 128-bit lanes.
@@ -148,6 +150,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
     }
 
     // s_r[j] = Σ_k q_r[k]·kt[k, j] (one FMA chain over k), j < lp (a multiple of 16), r < 4.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Scores(float** q, float* kt, int d, int lp, float** s)
     {
         int j0 = 0;
@@ -196,6 +199,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
     }
 
     // 4 rows × 64 keys in 16 zmm accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Scores512x4(float** q, float* kt, int d, int lp, float** s, int j0)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
@@ -223,6 +227,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
     }
 
     // o_r[c] = Σ_j p_r[j]·v[j, c] (one FMA chain over the keys), c < d, r < 4.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void WeightedSum(float** p, int len, float* v, int stride, int d, float** o)
     {
         int c0 = 0;
@@ -267,6 +272,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
     }
 
     // 4 rows × 32 context lanes in 8 zmm accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void WeightedSum512x4(float** p, int len, float* v, int stride, float** o, int c0)
     {
         Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default, c0v = default, c1v = default, e0 = default, e1 = default;
