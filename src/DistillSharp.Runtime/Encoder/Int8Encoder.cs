@@ -36,8 +36,7 @@ public sealed class Int8Encoder : IDisposable
     readonly PassLane _main;                 // op-parallel: every op of a pass spread over _kernels' pool
     readonly PassLane[]? _lanes;             // pass-parallel (threads > 1): one single-threaded lane per thread
     readonly PassJob? _passJob;
-    int[] _passFirst = [];                   // the plan of the current batch: pass p = sequences [_passFirst[p], _passFirst[p + 1])
-    readonly long[] _threadLoad;
+    readonly EncoderPassPlan _plan;
     readonly Layer[] _layers;
     readonly float[] _position, _type, _embGamma, _embBeta;
     readonly float[]? _word;                 // float word embeddings, or
@@ -74,7 +73,7 @@ public sealed class Int8Encoder : IDisposable
         _kernels = new EncoderKernels(Options.Threads, Options.Kernel, Options.Fuse, scheme, widths);
         _ws = new EncoderWorkspace(c.HiddenSize, c.IntermediateSize);
         _main = new PassLane(_kernels, _ws);
-        _threadLoad = new long[Options.Threads];
+        _plan = new EncoderPassPlan(Options.Threads);
         if (Options.Threads > 1 && Options.ParallelPasses)
         {
             // Lane 0 shares the per-pass buffers of _ws: the two modes never run at once.
@@ -131,7 +130,7 @@ public sealed class Int8Encoder : IDisposable
     /// activations stay in cache; every row is computed the same way whatever the grouping and
     /// whichever thread runs it (attention never crosses a sequence). With several threads and
     /// enough passes to keep them all busy to the end, whole passes run side by side, one per thread
-    /// (<see cref="ParallelPasses"/>); otherwise each op of a pass is spread over the threads.
+    /// (<see cref="EncoderPassPlan.SideBySide"/>); otherwise each op of a pass is spread over the threads.
     /// </remarks>
     public Int8EncoderOutput Forward(TokenBatch batch)
     {
@@ -140,8 +139,10 @@ public sealed class Int8Encoder : IDisposable
         var ws = _ws;
         Check(batch);
         Array.Clear(ws.LastHidden, 0, b * t * h);
-        int passes = PlanPasses(b);
-        RanPassesSideBySide = ParallelPasses(passes);
+        var tokens = _ws.SequenceTokens.AsSpan(0, b);
+        _plan.Cut(tokens, PassTokens, equalize: _lanes is not null && !_perTensor);
+        int passes = _plan.Count;
+        RanPassesSideBySide = _lanes is not null && _plan.SideBySide(tokens);
         if (RanPassesSideBySide)
         {
             _passJob!.Batch = batch;
@@ -153,73 +154,14 @@ public sealed class Int8Encoder : IDisposable
         return new Int8EncoderOutput(ws.LastHidden.AsMemory(0, b * t * h), ws.Pooled.AsMemory(0, b * h), b, t, h);
     }
 
-    // Cuts the batch into passes of at most PassTokens real tokens (a longer sequence runs alone); returns
-    // their count. Where the grouping cannot change a result (per-row activation scales) and several
-    // threads can run passes side by side, the passes are made equal instead: their count rounded up
-    // to a multiple of the threads, each about total / count tokens.
-    int PlanPasses(int b)
-    {
-        var n = _ws.SequenceTokens;
-        long total = 0;
-        for (int i = 0; i < b; i++) total += n[i];
-        long target = PassTokens;
-        if (_lanes is not null && !_perTensor && total > PassTokens)
-        {
-            long count = (total + PassTokens - 1) / PassTokens;
-            count = (count + Threads - 1) / Threads * Threads;
-            target = (total + count - 1) / count;
-        }
-        if (_passFirst.Length < b + 1) _passFirst = new int[Math.Max(b + 1, 2 * _passFirst.Length)];
-        int passes = 0;
-        for (int s0 = 0; s0 < b;)
-        {
-            int s1 = s0;
-            long tokens = 0;
-            while (s1 < b && (s1 == s0 || tokens + n[s1] <= target)) tokens += n[s1++];
-            _passFirst[passes++] = s0;
-            s0 = s1;
-        }
-        _passFirst[passes] = b;
-        return passes;
-    }
-
-    int Threads => Options.Threads;
-
     /// <summary>True when the last <see cref="Forward"/> ran whole passes side by side (tests).</summary>
     internal bool RanPassesSideBySide { get; private set; }
-
-    /// <summary>
-    /// True when the planned passes run side by side, one per thread: at least one per thread, and
-    /// handed out in order to whichever thread is free (as the pool does), the busiest thread gets
-    /// at most 1/8 more tokens than an even share. A pass then needs no hand-off between threads and
-    /// its activations stay in one core's cache; spreading each op over the threads costs a
-    /// synchronisation per op and moves every activation between cores.
-    /// </summary>
-    bool ParallelPasses(int passes)
-    {
-        if (_lanes is null || passes < Threads) return false;
-        var load = _threadLoad;
-        Array.Clear(load);
-        long total = 0;
-        for (int p = 0; p < passes; p++)
-        {
-            long tokens = 0;
-            for (int i = _passFirst[p]; i < _passFirst[p + 1]; i++) tokens += _ws.SequenceTokens[i];
-            int free = 0;
-            for (int k = 1; k < load.Length; k++) if (load[k] < load[free]) free = k;
-            load[free] += tokens;
-            total += tokens;
-        }
-        long most = 0;
-        foreach (long l in load) most = Math.Max(most, l);
-        return most * Threads * 8 <= total * 9;
-    }
 
     // Pass p of the plan on one lane: gather its tokens, embed, run the layers, write its outputs.
     unsafe void RunPass(PassLane lane, TokenBatch batch, int p)
     {
         var (k, ws) = (lane.Kernels, lane.Workspace);
-        int s0 = _passFirst[p], s1 = _passFirst[p + 1], tokens = 0;
+        int s0 = _plan.First(p), s1 = _plan.First(p + 1), tokens = 0;
         for (int i = s0; i < s1; i++) tokens += _ws.SequenceTokens[i];
         var timer = k.Timer;
         double t0 = timer.Mark();
