@@ -28,6 +28,7 @@ static class StudentBench
         using var onePass = new Int8Encoder(ours.Weights, new Int8EncoderOptions(threads, MaxPassTokens: int.MaxValue));
         using var pass128 = new Int8Encoder(ours.Weights, new Int8EncoderOptions(threads, MaxPassTokens: 128));
         using var pass512 = new Int8Encoder(ours.Weights, new Int8EncoderOptions(threads, MaxPassTokens: 512));
+        using var opParallel = new Int8Encoder(ours.Weights, new Int8EncoderOptions(threads, ParallelPasses: false));
         foreach (int batch in batches)
         {
             var input = EncoderSpeed.FullBatch(ours.Tokenizer, batch, seq);
@@ -39,7 +40,7 @@ static class StudentBench
             };
             if (batch > 4)
                 variants.AddRange([("int8_one_pass", () => onePass.Forward(input)), ("int8_pass128", () => pass128.Forward(input)),
-                    ("int8_pass512", () => pass512.Forward(input))]);
+                    ("int8_pass512", () => pass512.Forward(input)), ("int8_op_parallel", () => opParallel.Forward(input))]);
             var samples = Timing.Samples(variants, budgetSeconds, warmup: batch == 1 ? 20 : 3, minRounds: batch == 1 ? 200 : 20, maxRounds: 5000, threadCpuTime: threadCpuTime);
             var stats = samples.ToDictionary(s => s.Key, s => new Dictionary<string, double>
             {

@@ -33,6 +33,10 @@ public sealed class Int8Encoder : IDisposable
 
     readonly EncoderKernels _kernels;
     readonly EncoderWorkspace _ws;
+    readonly PassLane _main;                 // op-parallel: every op of a pass spread over _kernels' pool
+    readonly PassLane[]? _lanes;             // pass-parallel (threads > 1): one single-threaded lane per thread
+    readonly PassJob? _passJob;
+    readonly EncoderPassPlan _plan;
     readonly Layer[] _layers;
     readonly float[] _position, _type, _embGamma, _embBeta;
     readonly float[]? _word;                 // float word embeddings, or
@@ -65,8 +69,19 @@ public sealed class Int8Encoder : IDisposable
         _perTensor = Options.PerTensorActivations || mode == ActivationMode.DynamicPerTensor;
         var scheme = _perTensor ? ActivationQuantization.PerTensorAsymmetricU8
             : weights.Quantized.ActivationSymmetric ? ActivationQuantization.SymmetricS8 : ActivationQuantization.AsymmetricU8;
-        _kernels = new EncoderKernels(Options.Threads, Options.Kernel, Options.Fuse, scheme, [c.HiddenSize, c.IntermediateSize]);
+        int[] widths = [c.HiddenSize, c.IntermediateSize];
+        _kernels = new EncoderKernels(Options.Threads, Options.Kernel, Options.Fuse, scheme, widths);
         _ws = new EncoderWorkspace(c.HiddenSize, c.IntermediateSize);
+        _main = new PassLane(_kernels, _ws);
+        _plan = new EncoderPassPlan(Options.Threads);
+        if (Options.Threads > 1 && Options.ParallelPasses)
+        {
+            // Lane 0 shares the per-pass buffers of _ws: the two modes never run at once.
+            _lanes = Enumerable.Range(0, Options.Threads).Select(i => new PassLane(
+                new EncoderKernels(1, Options.Kernel, Options.Fuse, scheme, widths),
+                i == 0 ? _ws : new EncoderWorkspace(c.HiddenSize, c.IntermediateSize))).ToArray();
+            _passJob = new PassJob(this);
+        }
         var all = _layers.SelectMany(l => l.QkvParts.Append(l.AttentionOutput).Append(l.Intermediate).Append(l.Output)).ToList();
         Int8Layers = all.Where(l => l.IsInt8).Select(l => l.Name).ToList();
         Fp32Layers = all.Where(l => !l.IsInt8).Select(l => l.Name).ToList();
@@ -110,37 +125,81 @@ public sealed class Int8Encoder : IDisposable
     /// buffers valid until the next call. Mask values must be 0 or 1; token ids, token types and
     /// positions must fit the embedding tables.
     /// </summary>
-    public unsafe Int8EncoderOutput Forward(TokenBatch batch)
+    /// <remarks>
+    /// Consecutive groups of whole sequences (passes) run through all layers in turn, so a pass's
+    /// activations stay in cache; every row is computed the same way whatever the grouping and
+    /// whichever thread runs it (attention never crosses a sequence). With several threads and
+    /// enough passes to keep them all busy to the end, whole passes run side by side, one per thread
+    /// (<see cref="EncoderPassPlan.SideBySide"/>); otherwise each op of a pass is spread over the threads.
+    /// </remarks>
+    public Int8EncoderOutput Forward(TokenBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var c = Config;
-        int b = batch.Count, t = batch.Length, h = c.HiddenSize;
-        var timer = _kernels.Timer;
+        int b = batch.Count, t = batch.Length, h = Config.HiddenSize;
         var ws = _ws;
         Check(batch);
         Array.Clear(ws.LastHidden, 0, b * t * h);
-        // Consecutive groups of sequences of at most MaxPassTokens real tokens run through all layers
-        // in turn, so a pass's activations stay in cache; every row is computed the same way whatever
-        // the grouping (attention never crosses a sequence).
-        for (int s0 = 0; s0 < b;)
+        var tokens = _ws.SequenceTokens.AsSpan(0, b);
+        _plan.Cut(tokens, PassTokens, equalize: _lanes is not null && !_perTensor);
+        int passes = _plan.Count;
+        RanPassesSideBySide = _lanes is not null && _plan.SideBySide(tokens);
+        if (RanPassesSideBySide)
         {
-            int s1 = s0, tokens = 0;
-            while (s1 < b && (s1 == s0 || tokens + ws.SequenceTokens[s1] <= PassTokens)) tokens += ws.SequenceTokens[s1++];
-            double t0 = timer.Mark();
-            Pack(batch, s0, s1, tokens);
-            fixed (int* ids = ws.Ids) fixed (int* pos = ws.Positions) fixed (int* types = ws.Types)
-            {
-                if (_wordInt8 is { } q) _kernels.Rows.Embed(ids, pos, types, tokens, q.Values, q.Scales, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
-                else _kernels.Rows.Embed(ids, pos, types, tokens, _word!, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
-            }
-            timer.Add(EncoderOp.Embed, t0);
-            foreach (var layer in _layers) RunLayer(layer, tokens, s1 - s0);
-            t0 = timer.Mark();
-            Pool(s0, s1, t, h);
-            timer.Add(EncoderOp.Pool, t0);
-            s0 = s1;
+            _passJob!.Batch = batch;
+            try { _kernels.Pool!.Run(_passJob, passes); }
+            finally { _passJob.Batch = null; }
         }
+        else
+            for (int p = 0; p < passes; p++) RunPass(_main, batch, p);
         return new Int8EncoderOutput(ws.LastHidden.AsMemory(0, b * t * h), ws.Pooled.AsMemory(0, b * h), b, t, h);
+    }
+
+    /// <summary>True when the last <see cref="Forward"/> ran whole passes side by side (tests).</summary>
+    internal bool RanPassesSideBySide { get; private set; }
+
+    // Pass p of the plan on one lane: gather its tokens, embed, run the layers, write its outputs.
+    unsafe void RunPass(PassLane lane, TokenBatch batch, int p)
+    {
+        var (k, ws) = (lane.Kernels, lane.Workspace);
+        int s0 = _plan.First(p), s1 = _plan.First(p + 1), tokens = 0;
+        for (int i = s0; i < s1; i++) tokens += _ws.SequenceTokens[i];
+        var timer = k.Timer;
+        double t0 = timer.Mark();
+        Pack(ws, batch, s0, s1, tokens);
+        fixed (int* ids = ws.Ids) fixed (int* pos = ws.Positions) fixed (int* types = ws.Types)
+        {
+            if (_wordInt8 is { } q) k.Rows.Embed(ids, pos, types, tokens, q.Values, q.Scales, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+            else k.Rows.Embed(ids, pos, types, tokens, _word!, _position, _type, _embGamma, _embBeta, _eps, ws.Hidden);
+        }
+        timer.Add(EncoderOp.Embed, t0);
+        foreach (var layer in _layers) RunLayer(lane, layer, tokens, s1 - s0);
+        t0 = timer.Mark();
+        Pool(ws, s0, s1, batch.Length, Config.HiddenSize);
+        timer.Add(EncoderOp.Pool, t0);
+    }
+
+    // The compute objects and per-pass buffers one pass runs with.
+    sealed class PassLane(EncoderKernels kernels, EncoderWorkspace workspace)
+    {
+        public EncoderKernels Kernels { get; } = kernels;
+        public EncoderWorkspace Workspace { get; } = workspace;
+        public int Busy;   // 1 while a thread runs a pass on this lane
+    }
+
+    // Pass-parallel mode: chunk = pass; each running chunk takes a free lane (there are as many lanes
+    // as threads, so one is always free).
+    sealed class PassJob(Int8Encoder owner) : IParallelJob
+    {
+        public TokenBatch? Batch;
+
+        public void RunChunk(int chunk)
+        {
+            var lanes = owner._lanes!;
+            int i = 0;
+            while (Interlocked.CompareExchange(ref lanes[i].Busy, 1, 0) != 0) i = (i + 1) % lanes.Length;
+            try { owner.RunPass(lanes[i], Batch!, chunk); }
+            finally { Volatile.Write(ref lanes[i].Busy, 0); }
+        }
     }
 
     // Validates the whole batch before any pass runs; counts each sequence's real tokens.
@@ -170,25 +229,25 @@ public sealed class Int8Encoder : IDisposable
         }
     }
 
-    // Gathers the real tokens of sequences [s0, s1), in order, into the workspace (a pass of `tokens` rows).
-    void Pack(TokenBatch batch, int s0, int s1, int tokens)
+    // Gathers the real tokens of sequences [s0, s1), in order, into ws (a pass of `tokens` rows).
+    static void Pack(EncoderWorkspace ws, TokenBatch batch, int s0, int s1, int tokens)
     {
         int t = batch.Length;
-        _ws.EnsurePass(tokens, s1 - s0);
+        ws.EnsurePass(tokens, s1 - s0);
         var mask = batch.AttentionMask;
         int n = 0;
         for (int i = s0; i < s1; i++)
         {
-            _ws.Starts[i - s0] = n;
+            ws.Starts[i - s0] = n;
             for (int j = 0; j < t; j++)
             {
                 if (mask[i, j] == 0) continue;
-                _ws.Ids[n] = (int)batch.InputIds[i, j];
-                _ws.Types[n] = (int)batch.TokenTypeIds[i, j];
-                _ws.Positions[n] = j;
+                ws.Ids[n] = (int)batch.InputIds[i, j];
+                ws.Types[n] = (int)batch.TokenTypeIds[i, j];
+                ws.Positions[n] = j;
                 n++;
             }
-            _ws.Lengths[i - s0] = n - _ws.Starts[i - s0];
+            ws.Lengths[i - s0] = n - ws.Starts[i - s0];
         }
     }
 
@@ -197,7 +256,7 @@ public sealed class Int8Encoder : IDisposable
     /// <paramref name="length"/> tokens needs (every token real: the most it can need).
     /// </summary>
     public long WorkspaceBytes(int batch, int length) =>
-        EncoderWorkspace.Bytes(MostPassTokens(batch, length), batch, length, Config.HiddenSize, Config.IntermediateSize);
+        EncoderWorkspace.Bytes(MostPassTokens(batch, length), batch, length, Config.HiddenSize, Config.IntermediateSize, _lanes?.Length ?? 1);
 
     // Most real tokens of one pass: PassTokens, or one sequence longer than that, or the whole batch.
     long MostPassTokens(long batch, long length) => Math.Min(batch * length, Math.Max(PassTokens, length));
@@ -212,14 +271,13 @@ public sealed class Int8Encoder : IDisposable
         if (largest > Array.MaxLength)
             throw new DistillSharpException(
                 $"a batch of {batch} × {length} tokens needs a buffer of {largest:N0} floats, more than the INT8 runtime's limit of {Array.MaxLength:N0}; use smaller batches");
-        long bytes = EncoderWorkspace.Bytes(pass, batch, length, c.HiddenSize, c.IntermediateSize);
+        long bytes = EncoderWorkspace.Bytes(pass, batch, length, c.HiddenSize, c.IntermediateSize, _lanes?.Length ?? 1);
         if (bytes > MemoryBudget.Bytes) throw MemoryBudget.Refusal(bytes, $"a batch of {batch} × {length} tokens (use smaller batches)");
     }
 
-    void RunLayer(Layer layer, int tokens, int sequences)
+    void RunLayer(PassLane lane, Layer layer, int tokens, int sequences)
     {
-        var ws = _ws;
-        var k = _kernels;
+        var (k, ws) = (lane.Kernels, lane.Workspace);
         int h = Config.HiddenSize, heads = Config.NumAttentionHeads, d = Config.HeadDim;
         double t0;
         if (layer.Qkv is { } qkv)
@@ -260,16 +318,16 @@ public sealed class Int8Encoder : IDisposable
 
     // Scatters the pass's hidden state (sequences [s0, s1)) to (B, T, H) and pools each sequence (mean
     // over real tokens or its first token), then L2-normalises when the encoder does.
-    void Pool(int s0, int s1, int t, int h)
+    void Pool(EncoderWorkspace ws, int s0, int s1, int t, int h)
     {
-        var ws = _ws;
+        var outputs = _ws;
         var hidden = ws.Hidden.AsSpan();
         for (int i = s0; i < s1; i++)
         {
             int start = ws.Starts[i - s0], len = ws.Lengths[i - s0];
             for (int r = 0; r < len; r++)
-                hidden.Slice((start + r) * h, h).CopyTo(ws.LastHidden.AsSpan((i * t + ws.Positions[start + r]) * h, h));
-            var pooled = ws.Pooled.AsSpan(i * h, h);
+                hidden.Slice((start + r) * h, h).CopyTo(outputs.LastHidden.AsSpan((i * t + ws.Positions[start + r]) * h, h));
+            var pooled = outputs.Pooled.AsSpan(i * h, h);
             pooled.Clear();
             if (len > 0 && Weights.Pooling == Pooling.Cls) hidden.Slice(start * h, h).CopyTo(pooled);
             else if (len > 0)
@@ -309,10 +367,21 @@ public sealed class Int8Encoder : IDisposable
     /// Starts timing each <see cref="EncoderOp"/> of the following forward passes with
     /// <paramref name="clock"/> (seconds; default the wall clock, which includes waiting for other threads).
     /// </summary>
-    public void StartProfile(Func<double>? clock = null) => _kernels.Timer.Start(clock);
+    /// <remarks>Passes that run side by side are timed on their own threads and summed.</remarks>
+    public void StartProfile(Func<double>? clock = null)
+    {
+        _kernels.Timer.Start(clock);
+        foreach (var lane in _lanes ?? []) lane.Kernels.Timer.Start(clock);
+    }
 
     /// <summary>Stops profiling; seconds spent per <see cref="EncoderOp"/> since <see cref="StartProfile"/>.</summary>
-    public IReadOnlyDictionary<string, double> StopProfile() => _kernels.Timer.Stop();
+    public IReadOnlyDictionary<string, double> StopProfile()
+    {
+        var seconds = new Dictionary<string, double>(_kernels.Timer.Stop());
+        foreach (var lane in _lanes ?? [])
+            foreach (var (op, s) in lane.Kernels.Timer.Stop()) seconds[op] += s;
+        return seconds;
+    }
 
     /// <summary>Saves the model to <paramref name="dir"/> (layout: <see cref="Int8EncoderFile"/>).</summary>
     public void Save(string dir) => Int8EncoderFile.Save(Weights, dir);
@@ -322,5 +391,9 @@ public sealed class Int8Encoder : IDisposable
         new(Int8EncoderFile.Load(path, maxLength), options);
 
     /// <summary>Stops the worker threads.</summary>
-    public void Dispose() => _kernels.Dispose();
+    public void Dispose()
+    {
+        _kernels.Dispose();
+        foreach (var lane in _lanes ?? []) lane.Kernels.Dispose();
+    }
 }

@@ -25,8 +25,13 @@ namespace DistillSharp.Runtime.Encoder;
 /// Runtime's DynamicQuantizeMatMul), for comparing the two schemes on one runtime; set
 /// <paramref name="MaxPassTokens"/> to int.MaxValue for one tensor per batch as ONNX Runtime has.
 /// </param>
+/// <param name="ParallelPasses">
+/// With several threads, run whole passes side by side, one per thread, when a batch has enough of
+/// them (default); false spreads every op of every pass over the threads (for comparison). Outputs
+/// are the same bit for bit either way.
+/// </param>
 public sealed record Int8EncoderOptions(int Threads = 1, bool Fuse = true, string? Kernel = null, bool Int8WordEmbeddings = true,
-    int MaxPassTokens = 256, bool PerTensorActivations = false)
+    int MaxPassTokens = 256, bool PerTensorActivations = false, bool ParallelPasses = true)
 {
     /// <summary>Throws <see cref="DistillSharpException"/> naming the bad field.</summary>
     public Int8EncoderOptions Validate()
@@ -64,9 +69,14 @@ internal sealed class EncoderWorkspace(int hidden, int ffn)
     public int[] Ids = [], Positions = [], Types = [], Starts = [], Lengths = [], SequenceTokens = [];
     public float[] Hidden = [], Attended = [], Projection = [], Context = [], Qkv = [], Ffn = [], LastHidden = [], Pooled = [];
 
-    /// <summary>Bytes of every buffer for passes of at most <paramref name="passTokens"/> real tokens over <paramref name="batch"/> × <paramref name="length"/>.</summary>
-    public static long Bytes(long passTokens, long batch, long length, long hidden, long ffn) =>
-        sizeof(int) * (3 * passTokens + 3 * batch) + sizeof(float) * (passTokens * (7 * hidden + ffn) + batch * length * hidden + batch * hidden);
+    /// <summary>
+    /// Bytes of every buffer for passes of at most <paramref name="passTokens"/> real tokens over
+    /// <paramref name="batch"/> × <paramref name="length"/>, with the per-pass buffers held by
+    /// <paramref name="lanes"/> workspaces (passes running side by side).
+    /// </summary>
+    public static long Bytes(long passTokens, long batch, long length, long hidden, long ffn, long lanes = 1) =>
+        sizeof(int) * (3 * passTokens * lanes + 3 * batch)
+        + sizeof(float) * (passTokens * (7 * hidden + ffn) * lanes + batch * length * hidden + batch * hidden);
 
     /// <summary>Grows the outputs for <paramref name="batch"/> × <paramref name="length"/> (sizes checked by the caller with <see cref="Bytes"/>).</summary>
     public void EnsureOutputs(int batch, int length)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using DistillSharp.Runtime.Kernels;
 
 namespace DistillSharp.Runtime.Kernels;
@@ -68,12 +69,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
             float* kt = scratch, scores = scratch + d * lp, discard = scores + Group * lp, discardOut = discard + lp;
             nint row0 = (nint)_starts[b] * _stride + h * d;
             float* q = _qkv + _q + row0, k = _qkv + _k + row0, v = _qkv + _v + row0;
-            for (int kk = 0; kk < d; kk++)
-            {
-                float* dst = kt + kk * lp;
-                for (int j = 0; j < len; j++) dst[j] = k[(nint)j * _stride + kk];
-                for (int j = len; j < lp; j++) dst[j] = 0f;
-            }
+            Transpose(k, _stride, len, d, kt, lp);
             float* context = _context + (nint)_starts[b] * _contextStride + h * d;
             var qs = stackalloc float*[Group];
             var ss = stackalloc float*[Group];
@@ -100,7 +96,61 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
         }
     }
 
+    // kt[kk, j] = k[j, kk] for j < len, 0 for len ≤ j < lp: whole 16 × 16 blocks through registers
+    // where possible (contiguous loads, contiguous stores), the rest element by element.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void Transpose(float* k, int stride, int len, int d, float* kt, int lp)
+    {
+        bool blocks = _v512 && Avx512F.IsSupported;
+        int full = blocks ? len & ~15 : 0, dBlocks = blocks ? d & ~15 : 0;
+        for (int j0 = 0; j0 < full; j0 += 16)
+            for (int c0 = 0; c0 < dBlocks; c0 += 16) Transpose16(k + (nint)j0 * stride + c0, stride, kt + (nint)c0 * lp + j0, lp);
+        for (int kk = 0; kk < d; kk++)
+        {
+            float* dst = kt + kk * lp;
+            for (int j = kk < dBlocks ? full : 0; j < len; j++) dst[j] = k[(nint)j * stride + kk];
+            for (int j = len; j < lp; j++) dst[j] = 0f;
+        }
+    }
+
+    // dst[c·ldd + r] = src[r·lds + c] for r, c < 16.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Transpose16(float* src, int lds, float* dst, int ldd)
+    {
+        // Three rounds of pairwise interleaving (rows 2^b apart), then a 4 × 4 shuffle of 128-bit lanes.
+        var r = stackalloc Vector512<float>[16];
+        for (int i = 0; i < 16; i++) r[i] = Vector512.Load(src + (nint)i * lds);
+        // Round 1: 32-bit interleave of rows i, i+1.
+        var t = stackalloc Vector512<float>[16];
+        for (int i = 0; i < 16; i += 2)
+        {
+            t[i] = Avx512F.UnpackLow(r[i], r[i + 1]);
+            t[i + 1] = Avx512F.UnpackHigh(r[i], r[i + 1]);
+        }
+        // Round 2: 64-bit interleave of pairs i, i+2.
+        for (int i = 0; i < 16; i += 4)
+            for (int h = 0; h < 2; h++)
+            {
+                r[i + h] = Avx512F.UnpackLow(t[i + h].AsDouble(), t[i + h + 2].AsDouble()).AsSingle();
+                r[i + h + 2] = Avx512F.UnpackHigh(t[i + h].AsDouble(), t[i + h + 2].AsDouble()).AsSingle();
+            }
+        // Now 128-bit lane L of r[i + m] (block b = i/4, m = 0..3) holds rows 4b..4b+3 of column 4L + order[m].
+        // Round 3/4: gather lane L of the four blocks into one vector per column.
+        ReadOnlySpan<int> order = [0, 2, 1, 3];
+        for (int m = 0; m < 4; m++)
+        {
+            var a = r[order[m]]; var b = r[4 + order[m]]; var c = r[8 + order[m]]; var e = r[12 + order[m]];
+            var ab02 = Avx512F.Shuffle4x128(a, b, 0b10_00_10_00); var ab13 = Avx512F.Shuffle4x128(a, b, 0b11_01_11_01);
+            var ce02 = Avx512F.Shuffle4x128(c, e, 0b10_00_10_00); var ce13 = Avx512F.Shuffle4x128(c, e, 0b11_01_11_01);
+            Avx512F.Shuffle4x128(ab02, ce02, 0b10_00_10_00).Store(dst + (nint)(0 + m) * ldd);
+            Avx512F.Shuffle4x128(ab13, ce13, 0b10_00_10_00).Store(dst + (nint)(4 + m) * ldd);
+            Avx512F.Shuffle4x128(ab02, ce02, 0b11_01_11_01).Store(dst + (nint)(8 + m) * ldd);
+            Avx512F.Shuffle4x128(ab13, ce13, 0b11_01_11_01).Store(dst + (nint)(12 + m) * ldd);
+        }
+    }
+
     // s_r[j] = Σ_k q_r[k]·kt[k, j] (one FMA chain over k), j < lp (a multiple of 16), r < 4.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Scores(float** q, float* kt, int d, int lp, float** s)
     {
         int j0 = 0;
@@ -149,6 +199,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
     }
 
     // 4 rows × 64 keys in 16 zmm accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Scores512x4(float** q, float* kt, int d, int lp, float** s, int j0)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
@@ -176,6 +227,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
     }
 
     // o_r[c] = Σ_j p_r[j]·v[j, c] (one FMA chain over the keys), c < d, r < 4.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void WeightedSum(float** p, int len, float* v, int stride, int d, float** o)
     {
         int c0 = 0;
@@ -220,6 +272,7 @@ internal sealed unsafe class AttentionKernel(KernelThreadPool? pool, bool simd =
     }
 
     // 4 rows × 32 context lanes in 8 zmm accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void WeightedSum512x4(float** p, int len, float* v, int stride, float** o, int c0)
     {
         Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default, c0v = default, c1v = default, e0 = default, e1 = default;

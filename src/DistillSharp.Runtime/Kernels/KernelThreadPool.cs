@@ -25,15 +25,17 @@ public interface IParallelJob
 /// </remarks>
 public sealed class KernelThreadPool : IDisposable
 {
-    // _next hands out chunk indices. Between calls it holds Closed, so a worker that wakes late
-    // takes nothing while the caller is still writing the next job.
-    const int Closed = int.MaxValue / 2;
+    // _grab hands out chunks: the job's chunk count in the high 32 bits, the next chunk index in the
+    // low 32. One atomic increment returns an index together with the count of the job it belongs to,
+    // so a thread descheduled between taking an index and looking at it can never mistake a stale
+    // index (past the end of a finished job) for a chunk of the next job: that chunk would run twice,
+    // _completed would count it twice, and Run would return while a chunk still ran, its pointers
+    // already unpinned. Between calls _grab holds count 0: nothing can be taken.
     readonly Thread[] _workers;
     readonly SemaphoreSlim _wake = new(0);
     readonly long _spinTicks;
     IParallelJob? _job;
-    int _chunks;
-    int _next = Closed;
+    long _grab;
     int _completed;
     long _generation;   // +1 per job: what spinning workers watch
     int _sleepers;      // workers blocked (or about to block) on _wake
@@ -56,6 +58,12 @@ public sealed class KernelThreadPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Test hook: called on the grabbing thread right after it took an index, before it looks at it
+    /// (the argument: the index was past the end of its job). Lets a test hold a thread in that window.
+    /// </summary>
+    internal Action<bool>? AfterGrab;
+
     /// <summary>Threads a job is spread over, the caller included.</summary>
     public int Threads { get; }
 
@@ -74,17 +82,16 @@ public sealed class KernelThreadPool : IDisposable
             return;
         }
         _job = job;
-        _chunks = chunks;
         _error = null;
         Volatile.Write(ref _completed, 0);
-        Interlocked.Exchange(ref _next, 0);        // publishes the fields above
+        Interlocked.Exchange(ref _grab, (long)chunks << 32);   // publishes the fields above
         Interlocked.Increment(ref _generation);    // full fence, then read _sleepers (pairs with the worker's order)
         int sleeping = Volatile.Read(ref _sleepers);
         if (sleeping > 0) _wake.Release(Math.Min(sleeping, chunks - 1));
         Work();
         var spin = new SpinWait();
         while (Volatile.Read(ref _completed) < chunks) spin.SpinOnce(sleep1Threshold: -1);
-        Interlocked.Exchange(ref _next, Closed);
+        Interlocked.Exchange(ref _grab, 0);
         _job = null;
         if (_error is { } e) throw new AggregateException(e);
     }
@@ -93,8 +100,11 @@ public sealed class KernelThreadPool : IDisposable
     {
         while (true)
         {
-            int chunk = Interlocked.Increment(ref _next) - 1;
-            if (chunk >= _chunks) return;
+            long grab = Interlocked.Increment(ref _grab);
+            int chunk = (int)grab - 1, chunks = (int)(grab >>> 32);
+            AfterGrab?.Invoke(chunk >= chunks);
+            if (chunk >= chunks) return;
+            // A valid index keeps its job from completing until it has run, so _job is still that job.
             try { _job!.RunChunk(chunk); }
             catch (Exception e) { _error = e; }
             Interlocked.Increment(ref _completed);

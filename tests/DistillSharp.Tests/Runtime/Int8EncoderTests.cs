@@ -144,6 +144,43 @@ public sealed class Int8EncoderTests(ITestOutputHelper log)
         }
     }
 
+    // Many small passes of sequences of different lengths (as the spam mails): whole passes side by side
+    // on 2 and 3 threads, and every op spread over the threads, give the one-thread result bit for bit.
+    [Theory]
+    [InlineData(2, 6)]
+    [InlineData(3, 5)]
+    [InlineData(2, 1)]      // a pass per sequence
+    public void PassesSideBySideGiveTheOneThreadResult(int threads, int passTokens)
+    {
+        using var encoder = TinyModels.Encoder(seed: 10);
+        var quantized = Ptq(encoder);
+        var texts = Enumerable.Range(0, 13).Select(i => string.Join(" ", TinySentences.Skip(i % 4).Take(1 + i % 3))).ToList();
+        var batch = encoder.Tokenizer.EncodeBatch(texts);
+        using var one = EncoderToRuntime.Build(encoder, quantized, new Int8EncoderOptions(1, MaxPassTokens: passTokens));
+        using var sideBySide = EncoderToRuntime.Build(encoder, quantized, new Int8EncoderOptions(threads, MaxPassTokens: passTokens));
+        using var opParallel = EncoderToRuntime.Build(encoder, quantized,
+            new Int8EncoderOptions(threads, MaxPassTokens: passTokens, ParallelPasses: false));
+        var a = Run(one, batch);
+        for (int call = 0; call < 5; call++)
+        {
+            var b = Run(sideBySide, batch);
+            Assert.True(sideBySide.RanPassesSideBySide);
+            Assert.Equal(a.Hidden, b.Hidden);
+            Assert.Equal(a.Pooled, b.Pooled);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        sideBySide.Forward(batch);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var c = Run(opParallel, batch);
+        Assert.False(opParallel.RanPassesSideBySide);
+        Assert.Equal(a.Hidden, c.Hidden);
+        Assert.Equal(a.Pooled, c.Pooled);
+        // A batch of one sequence has one pass: its ops are spread over the threads.
+        var single = Run(sideBySide, encoder.Tokenizer.EncodeBatch([texts[2]]));
+        Assert.False(sideBySide.RanPassesSideBySide);
+        Assert.Equal(Run(one, encoder.Tokenizer.EncodeBatch([texts[2]])).Pooled, single.Pooled);
+    }
+
     [Fact]
     public void UnfusedKernelsAgreeWithFused()
     {
