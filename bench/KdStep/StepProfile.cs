@@ -36,7 +36,9 @@ static class StepProfile
             Time("loss_item", () => loss.item<float>());
             Time("backward", () => loss.backward());
             Time("grad_norm_guard", () => nn.utils.clip_grad_norm_(parameters, float.MaxValue));
-            Time("adamw_step", () => optimizer.step());
+            // TorchSharp's AdamW step and the trainers' one-pass step (bit-identical), on alternate steps.
+            if (i % 2 == 0) Time("adamw_step_torchsharp", () => optimizer.step());
+            else Time("adamw_step_fused", () => FusedAdamW.TryStep(optimizer, get_num_threads()));
             Time("zero_grad", () => optimizer.zero_grad());
         }
         return times.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value.Skip(1).Order().ElementAt((kv.Value.Count - 1) / 2), 1));
