@@ -26,10 +26,10 @@ public sealed class StaticTrainingTests
         return [.. Enumerable.Range(0, count).Select(_ => string.Join(" ", Enumerable.Range(0, 3 + random.NextInt(8)).Select(_ => words[random.NextInt(words.Length)])))];
     }
 
-    static StaticStudent Train(IReadOnlyList<string> corpus, int steps)
+    static StaticStudent Train(IReadOnlyList<string> corpus, int steps, double contrastive = 0)
     {
         using var teacher = TinyModels.Encoder(seed: 11);
-        var options = new StaticBuildOptions(Dims: 8, SifCoefficient: 0.05, Batch: 16, MaxLength: 32, Train: new StaticTrainOptions(steps, 0.05, 32, 150));
+        var options = new StaticBuildOptions(Dims: 8, SifCoefficient: 0.05, Batch: 16, MaxLength: 32, Train: new StaticTrainOptions(steps, 0.05, 32, 150, contrastive));
         return StaticTraining.Build(teacher, options, corpus, Eval(), texts => teacher.Embed(texts), teacherKey: null, seed: 7, TextWriter.Null);
     }
 
@@ -42,6 +42,9 @@ public sealed class StaticTrainingTests
         Assert.Equal((150, 80), (t.Texts, t.Steps));
         Assert.True(t.LossAfter < 0.7 * t.LossBefore, $"1 − cos {t.LossBefore:F4} → {t.LossAfter:F4}");
         Assert.Equal(t.LossAfter, Train(corpus, 80).Training!.LossAfter, 6);                 // same seed, same table
+        var withContrastive = Train(corpus, 80, contrastive: 1).Training!;                      // the cosine part still falls
+        Assert.True(withContrastive.LossAfter < 0.7 * withContrastive.LossBefore, $"{withContrastive.LossBefore:F4} → {withContrastive.LossAfter:F4}");
+        Assert.NotEqual(t.LossAfter, withContrastive.LossAfter, 6);
         Assert.Equal("8", built.BuildInfo("tiny", new StaticBuildOptions(Dims: 8)).GetValueOrDefault("pca_dims"));
         Assert.Equal("80", built.BuildInfo("tiny", new StaticBuildOptions(Dims: 8))["train_steps"]);
     }

@@ -96,7 +96,8 @@ public static class ConfigBinder
             r.Int("steps", d.Steps, v => v >= 1, ">= 1"),
             r.Double("lr", d.Lr, v => v > 0, "> 0"),
             r.Int("batch", d.Batch, v => v >= 1, ">= 1"),
-            r.Int("texts", d.Texts, v => v >= 1, ">= 1"));
+            r.Int("texts", d.Texts, v => v >= 1, ">= 1"),
+            r.Double("contrastive", d.Contrastive, v => v >= 0, ">= 0"));
         r.RejectUnknown();
         return train;
     }

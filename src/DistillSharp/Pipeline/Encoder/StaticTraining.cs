@@ -52,7 +52,7 @@ public static class StaticTraining
         var ids = texts.Select(t => tokenizer.Encode(t).ToArray()).ToList();
         var skip = StaticEncoder.SkippedTokens(tokenizer.VocabText, tokenizer.VocabSize);
         using var table = new StaticTable(init, tokenizer.VocabSize, options.Dims);
-        var objective = new StaticTableObjective(table, ids, targets, skip, train.Batch, seed);
+        var objective = new StaticTableObjective(table, ids, targets, skip, train.Batch, seed, train.Contrastive);
         double before = StaticTableObjective.MeanLoss(table, ids, targets, skip);
         var trainClock = Stopwatch.StartNew();
         var result = objective.Train(train.Steps, train.Lr, p =>
