@@ -64,6 +64,21 @@ public sealed class StaticTrainingTests
     }
 
     [Fact]
+    public void TheVocabularyPassOnOnnxRuntimeEqualsTorchSharp()
+    {
+        using var teacher = TinyModels.Encoder(seed: 12);
+        var options = new StaticBuildOptions(Dims: 8, Batch: 9, MaxLength: 32);
+        var torch = StaticStudentBuilder.TeacherTokens(teacher, options);
+        var graph = OnnxExporter.BuildFp32(teacher.Model, new OnnxExportOptions(Pooling: teacher.Pooling, Normalize: teacher.Normalize));
+        using var ort = new DistillSharp.Models.Encoder.OnnxRuntimeEncoder(graph.ToByteArray(), threads: 1);
+        var viaOrt = StaticStudentBuilder.TeacherTokens(teacher, options, meanPooled: b => StaticTraining.MeanPooled(ort, b));
+        Assert.Equal(torch.Kept, viaOrt.Kept);
+        for (int r = 0; r < torch.Kept.Length; r++)
+            for (int j = 0; j < torch.Vectors[r].Length; j++)
+                Assert.True(Math.Abs(torch.Vectors[r][j] - viaOrt.Vectors[r][j]) < 1e-4, $"token {torch.Kept[r]} value {j}: {torch.Vectors[r][j]} vs {viaOrt.Vectors[r][j]}");
+    }
+
+    [Fact]
     public void TrainingTextsNeverIncludeAnEvaluationText()
     {
         var eval = Eval();

@@ -106,8 +106,13 @@ public static class StaticStudentBuilder
     /// <param name="Vectors">Per kept id, the teacher's un-normalised mean-pooled output for [CLS] id [SEP].</param>
     public sealed record TokenVectors(BertTextTokenizer Tokenizer, int[] Kept, float[][] Vectors);
 
-    /// <summary>Checks <paramref name="options"/> and runs every kept vocabulary token through the teacher.</summary>
-    public static TokenVectors TeacherTokens(SentenceEncoder teacher, StaticBuildOptions options, TextWriter? log = null)
+    /// <summary>
+    /// Checks <paramref name="options"/> and runs every kept vocabulary token through the teacher:
+    /// TorchSharp, or <paramref name="meanPooled"/> when given (another engine computing the teacher's
+    /// un-normalised mean pooling of a token batch, one row per sequence).
+    /// </summary>
+    public static TokenVectors TeacherTokens(SentenceEncoder teacher, StaticBuildOptions options, TextWriter? log = null,
+        Func<TokenBatch, float[][]>? meanPooled = null)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         int hidden = teacher.Model.Config.HiddenSize;
@@ -121,7 +126,7 @@ public static class StaticStudentBuilder
         var kept = Enumerable.Range(0, vocab).Where(id => !skip[id]).ToArray();
         var cls = teacher.Tokenizer.Encode("");                                 // [CLS] [SEP]
         log?.WriteLine($"static: {kept.Length:N0} of {vocab:N0} vocabulary tokens through the teacher, {options.Batch} per pass ...");
-        return new TokenVectors(tokenizer, kept, Vectors(teacher, kept, cls[0], cls[^1], options.Batch));
+        return new TokenVectors(tokenizer, kept, Vectors(teacher, kept, cls[0], cls[^1], options.Batch, meanPooled));
     }
 
     /// <summary>The float table [vocab, dims]: kept token r's projected vector times its SIF weight, zero rows elsewhere.</summary>
@@ -159,36 +164,44 @@ public static class StaticStudentBuilder
     }
 
     /// <summary>The teacher's un-normalised mean-pooled output for [CLS] id [SEP], per id.</summary>
-    static float[][] Vectors(SentenceEncoder teacher, int[] ids, int clsId, int sepId, int batch)
+    static float[][] Vectors(SentenceEncoder teacher, int[] ids, int clsId, int sepId, int batch, Func<TokenBatch, float[][]>? meanPooled)
     {
         var result = new float[ids.Length][];
+        var forward = meanPooled ?? (b => TorchMeanPooled(teacher, b));
+        for (int start = 0; start < ids.Length; start += batch)
+        {
+            int n = Math.Min(batch, ids.Length - start);
+            var input = new long[n, 3];
+            var mask = new long[n, 3];
+            for (int i = 0; i < n; i++)
+            {
+                (input[i, 0], input[i, 1], input[i, 2]) = (clsId, ids[start + i], sepId);
+                (mask[i, 0], mask[i, 1], mask[i, 2]) = (1, 1, 1);
+            }
+            var pooled = forward(new TokenBatch(input, mask, new long[n, 3]));
+            for (int i = 0; i < n; i++) result[start + i] = pooled[i];
+        }
+        return result;
+    }
+
+    /// <summary>The teacher's (TorchSharp, eval mode) un-normalised mean pooling of a token batch, one row per sequence.</summary>
+    static float[][] TorchMeanPooled(SentenceEncoder teacher, TokenBatch batch)
+    {
         bool wasTraining = teacher.Model.training;
         teacher.Model.eval();
         try
         {
             using var noGrad = no_grad();
-            for (int start = 0; start < ids.Length; start += batch)
-            {
-                using var scope = NewDisposeScope();
-                int n = Math.Min(batch, ids.Length - start);
-                var input = new long[n, 3];
-                var mask = new long[n, 3];
-                for (int i = 0; i < n; i++)
-                {
-                    (input[i, 0], input[i, 1], input[i, 2]) = (clsId, ids[start + i], sepId);
-                    (mask[i, 0], mask[i, 1], mask[i, 2]) = (1, 1, 1);
-                }
-                var output = teacher.Forward(new TokenBatch(input, mask, new long[n, 3]));
-                var pooled = SentencePooling.Pool(output.LastHiddenState, output.AttentionMask, Pooling.Mean, normalize: false).contiguous();
-                var data = pooled.data<float>().ToArray();
-                int h = (int)pooled.shape[1];
-                for (int i = 0; i < n; i++) result[start + i] = data.AsSpan(i * h, h).ToArray();
-            }
+            using var scope = NewDisposeScope();
+            var output = teacher.Forward(batch);
+            var pooled = SentencePooling.Pool(output.LastHiddenState, output.AttentionMask, Pooling.Mean, normalize: false).contiguous();
+            var data = pooled.data<float>().ToArray();
+            int h = (int)pooled.shape[1];
+            return [.. Enumerable.Range(0, batch.Count).Select(i => data.AsSpan(i * h, h).ToArray())];
         }
         finally
         {
             teacher.Model.train(wasTraining);
         }
-        return result;
     }
 }

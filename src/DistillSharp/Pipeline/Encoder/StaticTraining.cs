@@ -6,11 +6,13 @@ using DistillSharp.Data;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Evaluation;
+using DistillSharp.Export.Encoder;
 using DistillSharp.Models;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Models.Static;
 using DistillSharp.Runtime;
 using DistillSharp.Runtime.Static;
+using Google.Protobuf;
 
 namespace DistillSharp.Pipeline.Encoder;
 
@@ -36,7 +38,11 @@ public static class StaticTraining
     {
         var train = options.Train ?? throw new ArgumentException("options.Train is null: use StaticStudentBuilder.Build");
         var clock = Stopwatch.StartNew();
-        var tokens = StaticStudentBuilder.TeacherTokens(teacher, options, log);
+        StaticStudentBuilder.TokenVectors tokens;
+        // The vocabulary pass on ONNX Runtime too (the evaluation engine's graph; equal to TorchSharp within float rounding, faster).
+        using (var ort = new OnnxRuntimeEncoder(OnnxExporter.BuildFp32(teacher.Model, new OnnxExportOptions(Pooling: teacher.Pooling, Normalize: teacher.Normalize)).ToByteArray(),
+            threads: TorchSharp.torch.get_num_threads()))
+            tokens = StaticStudentBuilder.TeacherTokens(teacher, options, log, batch => MeanPooled(ort, batch));
         var texts = TrainingTexts(corpus, eval, train.Texts, seed, log);
         var targetClock = Stopwatch.StartNew();
         var (embeddings, cached) = TeacherTargets(texts, teacherEmbed, teacherKey, log);
@@ -119,6 +125,28 @@ public static class StaticTraining
             log?.WriteLine($"static: teacher-embedding cache {dir}: {e.Message}; computing without it");
         }
         return null;
+    }
+
+    /// <summary>The un-normalised mean over each sequence's unmasked tokens of ONNX Runtime's last hidden state.</summary>
+    public static float[][] MeanPooled(OnnxRuntimeEncoder ort, Runtime.Tokenization.TokenBatch batch)
+    {
+        var (hidden, shape, _) = ort.Run(batch);                                               // (B, T, H)
+        int t = shape[1], h = shape[2];
+        var result = new float[batch.Count][];
+        for (int b = 0; b < batch.Count; b++)
+        {
+            var sum = new double[h];
+            int count = 0;
+            for (int i = 0; i < t; i++)
+            {
+                if (batch.AttentionMask[b, i] == 0) continue;
+                count++;
+                var row = hidden.AsSpan((b * t + i) * h, h);
+                for (int j = 0; j < h; j++) sum[j] += row[j];
+            }
+            result[b] = sum.Select(x => (float)(x / Math.Max(count, 1))).ToArray();
+        }
+        return result;
     }
 
     static long Key(string text) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0);
