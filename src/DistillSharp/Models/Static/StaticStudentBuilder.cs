@@ -23,7 +23,7 @@ public sealed record StaticBuildOptions(int Dims = 256, double SifCoefficient = 
 /// <param name="Batch">Texts per step.</param>
 /// <param name="Texts">Corpus texts drawn (seeded) for training; each is embedded by the teacher once.</param>
 /// <param name="Contrastive">Weight of the in-batch contrastive term beside the cosine term (0 = cosine only).</param>
-public sealed record StaticTrainOptions(int Steps = 600, double Lr = 0.02, int Batch = 256, int Texts = 20_000, double Contrastive = 0);
+public sealed record StaticTrainOptions(int Steps = 250, double Lr = 0.02, int Batch = 256, int Texts = 50_000, double Contrastive = 0);
 
 /// <summary>What training a static table did.</summary>
 /// <param name="Texts">Training texts.</param>
