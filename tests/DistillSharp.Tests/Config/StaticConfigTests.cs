@@ -1,6 +1,7 @@
 using DistillSharp.Config;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Config.Yaml;
+using DistillSharp.Models.Static;
 
 namespace DistillSharp.Tests.Config;
 
@@ -27,6 +28,17 @@ public class StaticConfigTests
     }
 
     [Fact]
+    public void TrainIsOptionalAndRoundTrips()
+    {
+        Assert.Null(ConfigLoader.Parse<RunConfig>(Head + "student: { kind: static }\n").Student.Train);
+        var c = ConfigLoader.Parse<RunConfig>(Head + "student: { kind: static, train: { steps: 50, lr: 0.1, batch: 8, texts: 300, contrastive: 0.5 } }\n");
+        Assert.Equal(new StaticTrainOptions(50, 0.1, 8, 300, 0.5), c.Student.Train);
+        Assert.Equal(c.Student.Train, c.Student.ToStaticOptions().Train);
+        Assert.Equal(c.ToYaml(), ConfigLoader.Parse<RunConfig>(c.ToYaml()).ToYaml());
+        Assert.Equal(new StaticTrainOptions(), ConfigLoader.Parse<RunConfig>(Head + "student: { kind: static, train: {} }\n").Student.Train);
+    }
+
+    [Fact]
     public void TransformerStudentsStillNeedStagesAndDefaultToTheirKind()
     {
         Assert.StartsWith("stages is required", Error(Head + "student: { layers: 2 }\n"));
@@ -39,6 +51,9 @@ public class StaticConfigTests
     [InlineData("student: { kind: static, layers: 2 }\n", "student.layers: unknown key 'layers'")]
     [InlineData("student: { kind: static, dims: 0 }\n", "student.dims must be >= 1, got 0")]
     [InlineData("student: { kind: static, sif_coefficient: 1 }\n", "student.sif_coefficient must be in [0, 1), got 1")]
+    [InlineData("student: { kind: static, train: { steps: 0 } }\n", "student.train.steps must be >= 1, got 0")]
+    [InlineData("student: { kind: static, train: { lr: 0 } }\n", "student.train.lr must be > 0, got 0")]
+    [InlineData("student: { kind: static, train: { epochs: 2 } }\n", "student.train.epochs: unknown key 'epochs'")]
     [InlineData("student: { kind: bag }\n", "student.kind must be one of transformer, static, got 'bag'")]
     [InlineData("student: { kind: static }\nstages:\n  - { name: a, steps: 1, losses: { kl: 1 } }\n",
         "stages must be absent: a static student is built from the teacher, not trained (or use student.kind: transformer)")]

@@ -1,6 +1,7 @@
 using DistillSharp.Data;
 using DistillSharp.Runtime.Quantization;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Models.Static;
 using YamlDotNet.RepresentationModel;
 using DistillSharp.Distillation.Encoder;
 using DistillSharp.Export.Encoder;
@@ -88,6 +89,19 @@ public static class ConfigBinder
         return new TeacherConfig(source, engine);
     }
 
+    static StaticTrainOptions BindStaticTrain(MappingReader r)
+    {
+        var d = new StaticTrainOptions();
+        var train = new StaticTrainOptions(
+            r.Int("steps", d.Steps, v => v >= 1, ">= 1"),
+            r.Double("lr", d.Lr, v => v > 0, "> 0"),
+            r.Int("batch", d.Batch, v => v >= 1, ">= 1"),
+            r.Int("texts", d.Texts, v => v >= 1, ">= 1"),
+            r.Double("contrastive", d.Contrastive, v => v >= 0, ">= 0"));
+        r.RejectUnknown();
+        return train;
+    }
+
     internal static StudentConfig BindStudent(MappingReader r)
     {
         var d = new StudentConfig();
@@ -95,8 +109,9 @@ public static class ConfigBinder
         {
             var dims = r.Int("dims", d.Dims, v => v >= 1, ">= 1");
             var sif = r.Double("sif_coefficient", d.SifCoefficient, v => v >= 0 && v < 1, "in [0, 1)");
+            var train = r.Mapping("train") is { } t ? BindStaticTrain(t) : null;
             r.RejectUnknown();
-            return d with { Kind = StudentConfig.Static, Dims = dims, SifCoefficient = sif };
+            return d with { Kind = StudentConfig.Static, Dims = dims, SifCoefficient = sif, Train = train };
         }
         var layers = r.Int("layers", d.Layers, v => v >= 1, ">= 1");
         var hidden = r.Int("hidden", d.Hidden, v => v >= 1, ">= 1");

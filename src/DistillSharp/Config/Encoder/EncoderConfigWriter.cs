@@ -46,7 +46,12 @@ public static class EncoderConfigWriter
 
     internal static YamlNode Student(StudentConfig s)
     {
-        if (s.IsStatic) return Map(("kind", S(s.Kind)), ("dims", S(s.Dims)), ("sif_coefficient", S(s.SifCoefficient)));
+        if (s.IsStatic)
+        {
+            var stat = Map(("kind", S(s.Kind)), ("dims", S(s.Dims)), ("sif_coefficient", S(s.SifCoefficient)));
+            if (s.Train is { } t) stat.Add("train", Map(("steps", S(t.Steps)), ("lr", S(t.Lr)), ("batch", S(t.Batch)), ("texts", S(t.Texts)), ("contrastive", S(t.Contrastive))));
+            return stat;
+        }
         var map = Map(("layers", S(s.Layers)), ("hidden", S(s.Hidden)), ("heads", S(s.Heads)), ("ffn", S(s.Ffn)), ("init", S(s.Init)));
         if (s.TeacherLayers is { } tl) map.Add("teacher_layers", YamlValues.FlowList(tl));
         return map;

@@ -101,9 +101,10 @@ public sealed record TeacherConfig(string Source, string Engine = TeacherConfig.
 /// <param name="Kind">"transformer" (the fields above) or "static" (a token table built from the teacher, <see cref="StaticBuildOptions"/>; docs/STATIC.md).</param>
 /// <param name="Dims">Static students: PCA width of the token table.</param>
 /// <param name="SifCoefficient">Static students: SIF coefficient of the Zipf weighting (0 = none).</param>
+/// <param name="Train">Static students: train the table on the corpus against the teacher (<c>student.train</c>); null = untrained.</param>
 public sealed record StudentConfig(int Layers = 3, int Hidden = 384, int Heads = 12, int Ffn = 1536,
     string Init = "teacher", IReadOnlyList<int>? TeacherLayers = null, string Kind = StudentConfig.Transformer, int Dims = 256,
-    double SifCoefficient = 1e-4)
+    double SifCoefficient = 1e-4, StaticTrainOptions? Train = null)
 {
     /// <summary>Values of <see cref="Kind"/>.</summary>
     public const string Transformer = "transformer", Static = "static";
@@ -118,7 +119,7 @@ public sealed record StudentConfig(int Layers = 3, int Hidden = 384, int Heads =
     public bool IsStatic => Kind == Static;
 
     /// <summary>The static build this section describes; <paramref name="maxLength"/> caps tokens per text.</summary>
-    public StaticBuildOptions ToStaticOptions(int maxLength = 512) => new(Dims, SifCoefficient, MaxLength: maxLength);
+    public StaticBuildOptions ToStaticOptions(int maxLength = 512) => new(Dims, SifCoefficient, MaxLength: maxLength, Train: Train);
 
     /// <summary>The student this section describes, with <paramref name="dropout"/>.</summary>
     public StudentSpec ToSpec(double dropout) => new(

@@ -63,7 +63,7 @@ public static class FrontierRunPipeline
             {
                 Directory.CreateDirectory(slot.Dir);
                 StaticStudent built = null!;
-                phases.Run(slot.Phase("build static"), () => built = StaticRunPipeline.Build(own, teacher, slot.Dir, log));
+                phases.Run(slot.Phase("build static"), () => built = StaticRunPipeline.Build(own, teacher, slot.Dir, log, data.Corpus, data.Eval, evaluation));
                 phases.Run(slot.Phase("evaluate static"), () => variants[s.Name] = StaticRunPipeline.Measure(built, s.Name, own, teacherEmbed, data.Eval, slot.Dir, log));
                 rows.Add((s.Name, s));
             }

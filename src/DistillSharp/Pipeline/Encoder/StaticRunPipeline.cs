@@ -53,15 +53,21 @@ public static class StaticRunPipeline
             return result;
         }
 
-        var eval = Phase("data", () => { var e = EvalData.Real(log); _ = e.WordNet; _ = e.Mails; return e; });
+        // Only a trained table needs the distillation corpus; the untrained build reads the evaluation data alone.
+        var (eval, corpus) = Phase("data", () =>
+        {
+            if (config.Student.Train is not null) { var d = RunData.Load(config, log); return (d.Eval, d.Corpus); }
+            var e = EvalData.Real(log); _ = e.WordNet; _ = e.Mails; return (e, (IReadOnlyList<string>)[]);
+        });
         using var teacher = ModelLoader.Load(config.Teacher.Source, config.Data.MaxLen);
-        var teacherEmbed = VariantMeasurer.Memoized(texts => teacher.Embed(texts));
+        using var evaluation = new RunEvaluation(teacher, TorchSharp.torch.get_num_threads());
+        var teacherEmbed = evaluation.TeacherEmbed;
         var variants = new Dictionary<string, VariantMeasurement>();
         variants["teacher"] = Phase("evaluate teacher", () =>
-            RunPipeline.Measure(teacher, teacherEmbed, null, RunPipeline.TeacherFileBytes(config), config, eval, log));
+            RunPipeline.Measure(teacher, teacherEmbed, null, RunPipeline.TeacherFileBytes(config), config, eval, log, evaluation.TeacherCaching));
 
         var options8 = config.Student.ToStaticOptions(config.Data.MaxLen);
-        var built = Phase("build static", () => Build(config, teacher, runDir, log));
+        var built = Phase("build static", () => Build(config, teacher, runDir, log, corpus, eval, evaluation));
         var student = built.Encoder;
 
         var bench = config.Bench;
@@ -98,6 +104,10 @@ public static class StaticRunPipeline
             $"phases (s): {string.Join(", ", phases.Select(p => $"{p.Name} {p.Seconds:F1}"))}",
             $"load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}",
         };
+        if (built.Training is { } tr)
+            notes.Insert(1, $"{Variant} trained on the corpus (student.train): {tr.Texts:N0} texts embedded by the teacher in {tr.TargetSeconds:F1} s " +
+                $"({tr.CachedTargets:N0} from the cache), {tr.Steps} steps in {tr.TrainSeconds:F1} s, 1 − cos to the teacher {tr.LossBefore:F4} → {tr.LossAfter:F4}; " +
+                "the PCA is fitted on the teacher's sentence embeddings of those texts.");
         var report = RunReportBuilder.Build(options.ConfigName, variants, null, clock.Elapsed.TotalSeconds, notes, targets);
         string reportPath = Path.Combine(runDir, "report.json");
         RunReportJson.Save(report, reportPath);
@@ -108,10 +118,14 @@ public static class StaticRunPipeline
     }
 
     /// <summary>Builds the static student of <paramref name="config"/> from the teacher and writes it to <c>dir/student-static/</c> and <c>dir/student-static.onnx</c>.</summary>
-    internal static StaticStudent Build(RunConfig config, SentenceEncoder teacher, string dir, TextWriter log)
+    /// <remarks>With <c>student.train</c>, the table is trained on <paramref name="corpus"/> against the teacher's
+    /// embeddings from <paramref name="evaluation"/>'s engine (<see cref="StaticTraining"/>).</remarks>
+    internal static StaticStudent Build(RunConfig config, SentenceEncoder teacher, string dir, TextWriter log,
+        IReadOnlyList<string> corpus, EvalData eval, RunEvaluation evaluation)
     {
         var options = config.Student.ToStaticOptions(config.Data.MaxLen);
-        var built = StaticStudentBuilder.Build(teacher, options, log);
+        var built = options.Train is null ? StaticStudentBuilder.Build(teacher, options, log)
+            : StaticTraining.Build(teacher, options, corpus, eval, evaluation.TeacherEmbed, evaluation.TeacherCaching.Subject, (ulong)config.Seed, log);
         StaticEncoderFile.Save(built.Encoder, Path.Combine(dir, StaticEncoderFile.RunSubfolder), built.BuildInfo(teacher.Source, options));
         long onnxBytes = StaticOnnxExporter.Export(built.Encoder, Path.Combine(dir, OnnxFile));
         log.WriteLine($"wrote {Path.Combine(dir, OnnxFile)} ({onnxBytes:N0} bytes)");
