@@ -32,34 +32,29 @@ public static class FusedAdamW
         float Beta2, float OneMinusBeta2, float Eps, double Lr, double Beta1d, double Beta2d);
 
     /// <summary>
-    /// Steps <paramref name="optimizer"/> (an <see cref="AdamW"/>) in one pass per parameter; false, with nothing
+    /// Steps <paramref name="optimizer"/> (an <see cref="AdamW"/>) in two passes per parameter; false, with nothing
     /// changed, when the optimizer or one of its tensors is not of the kind this path computes.
     /// </summary>
     public static bool TryStep(optim.Optimizer optimizer, int threads)
     {
         if (optimizer is not AdamW adamw) return false;
         var states = adamw.state_dict().State;
-        var work = new List<(Parameter P, AdamW.State S, AdamW.Options O)>();
+        var items = new List<Work>();
         int index = 0;
         foreach (var controller in adamw.ParamGroups)
         {
-            if (controller is not ParamGroup group || group.Options is not AdamW.Options options) return false;
-            if (options.amsgrad == true || options.maximize == true) return false;
+            if (controller is not ParamGroup group || group.Options is not AdamW.Options o) return false;
+            if (o.amsgrad == true || o.maximize == true) return false;
             foreach (var p in group.Parameters)
             {
-                if (index >= states.Count || states[index++] is not AdamW.State state) return false;
-                work.Add((p, state, options));
+                if (index >= states.Count || states[index++] is not AdamW.State s) return false;
+                var grad = p.grad;
+                if (grad is null) continue;
+                foreach (var t in new[] { p, grad, s.exp_avg, s.exp_avg_sq })
+                    if (t.dtype != ScalarType.Float32 || t.device_type != TorchSharp.DeviceType.CPU || !t.is_contiguous() || t.numel() != p.numel()) return false;
+                double lr = o.LearningRate!.Value, wd = o.weight_decay!.Value, b1 = o.beta1!.Value, b2 = o.beta2!.Value;
+                items.Add(new Work(p, grad, s, (float)(1 - lr * wd), (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)o.eps!.Value, lr, b1, b2));
             }
-        }
-        var items = new List<Work>(work.Count);
-        foreach (var (p, s, o) in work)
-        {
-            var grad = p.grad;
-            if (grad is null) continue;
-            foreach (var t in new[] { p, grad, s.exp_avg, s.exp_avg_sq })
-                if (t.dtype != ScalarType.Float32 || t.device_type != TorchSharp.DeviceType.CPU || !t.is_contiguous() || t.numel() != p.numel()) return false;
-            double lr = o.LearningRate!.Value, wd = o.weight_decay!.Value, b1 = o.beta1!.Value, b2 = o.beta2!.Value;
-            items.Add(new Work(p, grad, s, (float)(1 - lr * wd), (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)o.eps!.Value, lr, b1, b2));
         }
         foreach (var w in items) Step(w, threads);
         return true;
