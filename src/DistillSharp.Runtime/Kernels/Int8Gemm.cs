@@ -162,7 +162,10 @@ public sealed unsafe class Int8Gemm : IDisposable
         }
         int r0 = chunk * _chunkRows, r1 = Math.Min(_rows, r0 + _chunkRows), n = w.N;
         int need = _chunkRows * n;
-        if (t_rows is null || t_rows.Length < need) t_rows = GC.AllocateArray<float>(need, pinned: true);
+        // Grown geometrically from 64 KB: a thread that meets a larger chunk later (the caller thread takes
+        // whichever passes are left) allocates at most a few times, not once per new size.
+        if (t_rows is null || t_rows.Length < need)
+            t_rows = GC.AllocateArray<float>(Math.Max(need, Math.Max(16384, 2 * (t_rows?.Length ?? 0))), pinned: true);
         fixed (float* rows = t_rows)
         {
             float* c = rows - (nint)r0 * n;  // row r of the chunk lives at rows + (r − r0)·n
