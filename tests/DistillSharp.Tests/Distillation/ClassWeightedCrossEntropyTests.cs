@@ -1,3 +1,4 @@
+using DistillSharp.Config.Yaml;
 using DistillSharp.Config;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
@@ -20,11 +21,12 @@ public sealed class ClassWeightedCrossEntropyTests : IDisposable
     [Fact]
     public void WeightsMatchHandValues()
     {
-        // Counts (3, 1, 0), N = 4, C = 3. balanced: N / (C·n_c) = 4/9, 4/3; an empty class weighs 0.
+        // Counts (3, 1, 0), N = 4, C = 2 classes with texts. balanced: N / (C·n_c) = 2/3, 2 (scikit-learn's
+        // compute_class_weight("balanced") over the classes present; Σ_c n_c·w_c = N); an empty class weighs 0.
         var balanced = TaskCrossEntropyLoss.Weights("balanced", [3, 1, 0])!;
-        Assert.Equal(new[] { 4.0 / 9, 4.0 / 3, 0 }, balanced.Select(w => Math.Round(w, 12)).ToArray());
-        // scikit-learn's balanced weights over the two present classes (N / (2·n_c) = 2/3, 2) have the same ratio 3.
-        Assert.Equal(3.0, balanced[1] / balanced[0], 12);
+        Assert.Equal(2.0 / 3, balanced[0], 12);
+        Assert.Equal(2.0, balanced[1], 12);
+        Assert.Equal(0, balanced[2]);
         // sqrt: k/√3, k/1 with 3·k/√3 + 1·k = 4 → k = 4 / (√3 + 1).
         double k = 4 / (Math.Sqrt(3) + 1);
         var sqrt = TaskCrossEntropyLoss.Weights("sqrt", [3, 1, 0])!;
