@@ -86,6 +86,20 @@ public sealed class ClassifyConfigTests
         Assert.Contains("stages[0].qat is not supported for classifiers", e.Message);
     }
 
+    [Fact]
+    public void ClassWeightsOfTheStudentsCeAreTheBaselinesAndBadOnesNameTheirKey()
+    {
+        var config = ConfigLoader.Parse<ClassifyRunConfig>(Minimal.Replace("ce: 0.5", "ce: { weight: 0.5, class_weights: balanced }"));
+        var ce = Assert.Single(config.BaselinePlan(s => s.Steps!.Value).Stages[0].Losses);
+        Assert.Equal(("ce", 1.0, "balanced"), (ce.Name, ce.Weight, ce.Settings.String("class_weights")));
+        string yaml = ConfigWriter.Write(config);
+        Assert.Contains("class_weights: balanced", yaml);
+        Assert.Equal(yaml, ConfigWriter.Write(ConfigLoader.Parse<ClassifyRunConfig>(yaml)));
+        var e = Assert.Throws<DistillSharpException>(() => ConfigLoader.Load<ClassifyRunConfig>(
+            Write(Minimal.Replace("ce: 0.5", "ce: { weight: 0.5, class_weights: inverse }"))));
+        Assert.True(e.Message.Contains("stages[0].losses.ce.class_weights must be one of none, balanced, sqrt, got 'inverse'"), e.Message);
+    }
+
     static string Write(string yaml)
     {
         string path = Path.Combine(Path.GetTempPath(), $"classify-{Guid.NewGuid():N}.yaml");

@@ -117,8 +117,10 @@ public static class ClassifyConfigBinder
         if (!withDefaults.Children.ContainsKey(new YamlScalarNode("name"))) withDefaults.Add("name", "finetune");
         if (!withDefaults.Children.ContainsKey(new YamlScalarNode("losses"))) withDefaults.Add("losses", new YamlMappingNode { { "ce", "1.0" } });
         var stage = StageBinder.Bind(withDefaults, path, student);
+        // The labels are not loaded yet: placeholder class counts let a class-weighted ce build (only its needs are read).
+        var context = new LossContext(Shape(student), Shape(student), ClassCounts: [1]);
         foreach (var loss in stage.Losses)
-            if (!LossRegistry.Create(loss, new LossContext(Shape(student), Shape(student))).Needs.IsEmpty)
+            if (!LossRegistry.Create(loss, context).Needs.IsEmpty)
                 throw new ConfigException($"{path}.losses.{loss.Name}", "reads a teacher's outputs, and fine-tuning has no teacher; use ce");
         if (stage.Qat is not null) throw new ConfigException($"{path}.qat", "is not supported when fine-tuning a teacher");
         return stage;

@@ -132,7 +132,7 @@ public sealed class Distiller : ITrainingObjective
         int batch = stage.BatchSize(_plan.DefaultBatch);
         if (stage.Qat is { } qatConfig && _qat is null)
             _qat = QatSession.Start(SentenceStudent(), qatConfig, QuantizeSection(), _corpus.Take(qatConfig.CalibBatches * batch).ToList(), batch);
-        var context = new LossContext(Shape(_student), Shape(_teacher ?? _student));
+        var context = new LossContext(Shape(_student), Shape(_teacher ?? _student), ClassCounts());
         _terms = stage.Losses.Where(l => l.Weight > 0).Select(l => (Spec: l, Term: LossRegistry.Create(l, context))).ToList();
         _termModules = _terms.Where(t => t.Term is nn.Module).ToDictionary(t => t.Spec.Name, t => (nn.Module)t.Term);
         var needs = TeacherNeeds.Of(_terms.Select(t => t.Term));
@@ -254,6 +254,19 @@ public sealed class Distiller : ITrainingObjective
 
     QuantizeConfig QuantizeSection() => _plan.Quantize
         ?? throw new DistillSharpException("a stage has qat: but the plan carries no quantize settings");
+
+    // Labelled texts per class of the corpus (what ce's class weights are computed from); a
+    // classifier student fixes the class count, so a class without texts counts 0.
+    long[]? ClassCounts()
+    {
+        if (_labels is null) return null;
+        int classes = _student is DistillSharp.Models.Classifier.SequenceClassifier c ? c.Config.NumLabels
+            : (int)(_labels.DefaultIfEmpty(-1).Max() + 1);
+        var counts = new long[Math.Max(classes, 0)];
+        foreach (long y in _labels)
+            if (y >= 0 && y < counts.Length) counts[y]++;
+        return counts;
+    }
 
     static ModelShape Shape(IEncoderFamilyModel e) =>
         new(e.Encoder.Config.NumHiddenLayers, e.Encoder.Config.HiddenSize, e.Encoder.Config.NumAttentionHeads, e.Tokenizer.MaxLength);

@@ -165,9 +165,9 @@ public static partial class ClassifyPipeline
 
     /// <summary>
     /// A student (or the baseline: the same seed gives the same weights) from the base encoder with a
-    /// fresh head, or from the fine-tuned teacher, as <c>student_from</c> says.
+    /// fresh head, or from the fine-tuned teacher (its layers and its head), as <c>student.from</c> says.
     /// </summary>
-    static SequenceClassifier NewStudent(ClassifyRunConfig config, SequenceClassifier teacher, Models.Encoder.StudentSpec spec, string name)
+    public static SequenceClassifier NewStudent(ClassifyRunConfig config, SequenceClassifier teacher, Models.Encoder.StudentSpec spec, string name)
     {
         if (config.StudentFrom == "teacher") return ClassifierBuilder.Student(teacher, spec, config.Seed, name);
         using var encoder = ModelLoader.Load(config.Teacher.Base ?? throw new DistillSharpException("student_from: base needs teacher.base"), config.Data.MaxLen);

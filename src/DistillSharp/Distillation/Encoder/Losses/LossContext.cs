@@ -14,4 +14,5 @@ public sealed record ModelShape(int Layers, int Hidden, int Heads, int MaxLength
 /// <summary>What a loss factory knows when it builds a term.</summary>
 /// <param name="Student">The student's shape.</param>
 /// <param name="Teacher">The teacher's shape.</param>
-public sealed record LossContext(ModelShape Student, ModelShape Teacher);
+/// <param name="ClassCounts">Labelled training texts per class (class-id order) when the corpus has labels; null otherwise.</param>
+public sealed record LossContext(ModelShape Student, ModelShape Teacher, IReadOnlyList<long>? ClassCounts = null);

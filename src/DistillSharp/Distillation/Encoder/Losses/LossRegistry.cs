@@ -58,9 +58,13 @@ public static class LossRegistry
     {
         new LossDefinition("logit_mse", "MSE between student and teacher logits",
             [], (_, _) => new LogitMseLoss()),
-        new LossDefinition("ce", "task cross-entropy against labels, with label smoothing",
-            [new DoubleParameter("label_smoothing", 0.0, 0, 1, true, false, "ε")],
-            (s, _) => new TaskCrossEntropyLoss(s.Double("label_smoothing"))),
+        new LossDefinition("ce", "task cross-entropy against labels, with label smoothing and optional class weights",
+            [new DoubleParameter("label_smoothing", 0.0, 0, 1, true, false, "ε"),
+             new ChoiceParameter("class_weights", "none", TaskCrossEntropyLoss.WeightModes,
+                 "none; balanced: w_c = N / (C·n_c); sqrt: w_c ∝ 1/√n_c (n_c: class c's labelled training texts)")],
+            (s, c) => new TaskCrossEntropyLoss(s.Double("label_smoothing"), s.String("class_weights") is "none" ? null
+                : TaskCrossEntropyLoss.Weights(s.String("class_weights"), c.ClassCounts
+                    ?? throw new DistillSharpException($"loss 'ce': class_weights: {s.String("class_weights")} needs labelled training texts, and this corpus has none")))),
         new LossDefinition("contrastive", "in-batch InfoNCE over (anchor, positive) pairs; optional teacher soft targets",
             [Temperature(0.05), new DoubleParameter("teacher_mix", 0.0, 0, 1, true, true, "α: weight of the teacher's in-batch similarity targets"),
              new BoolParameter("symmetric", false, "also score positives against anchors")],
