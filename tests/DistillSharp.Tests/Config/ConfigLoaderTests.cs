@@ -81,7 +81,7 @@ public class ConfigLoaderTests
         Assert.Empty(c.Quantize);
         Assert.Equal(0.0, c.Dropout);
         Assert.False(c.CheckpointActivations);
-        Assert.Equal("torchsharp", c.Teacher.Engine);
+        Assert.Equal("onnxruntime", c.Teacher.Engine);
     }
 
     [Fact]

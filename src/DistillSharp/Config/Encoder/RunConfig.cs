@@ -87,8 +87,11 @@ public sealed record RunConfig : IRunConfig
 /// </param>
 public sealed record TeacherConfig(string Source, string Engine = TeacherConfig.DefaultEngine)
 {
-    /// <summary>The engine when the config names none.</summary>
-    public const string DefaultEngine = "torchsharp";
+    /// <summary>
+    /// The engine when the config names none: ONNX Runtime, the one that stays within 1.1× of ONNX Runtime's
+    /// plain forward on both hosts measured (docs/BENCHMARKS.md: TorchSharp's teacher took 1.22–1.97× on AMD).
+    /// </summary>
+    public const string DefaultEngine = "onnxruntime";
 }
 
 /// <summary>The student's shape and initialisation.</summary>
