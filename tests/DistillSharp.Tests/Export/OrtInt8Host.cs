@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics.X86;
+using DistillSharp.Runtime.Kernels;
 
 namespace DistillSharp.Tests.Export;
 
@@ -13,8 +14,7 @@ namespace DistillSharp.Tests.Export;
 /// </summary>
 static class OrtInt8Host
 {
-    public static bool Exact => !X86Base.IsSupported || AvxVnni.IsSupported
-        || (Avx512BW.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0);   // CPUID.7.0:ECX bit 11 = AVX512_VNNI
+    public static bool Exact => !X86Base.IsSupported || AvxVnni.IsSupported || Avx512VnniTiles.CpuHasAvx512Vnni;
 
     public const string Why = "ONNX Runtime's u8s8 GEMM saturates without VNNI (AVX2 vpmaddubsw): comparison skipped on this CPU";
 }
