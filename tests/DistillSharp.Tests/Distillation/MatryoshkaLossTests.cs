@@ -34,17 +34,24 @@ public sealed class MatryoshkaLossTests : IDisposable
 
     static double Dot(double[] a, double[] b) => a.Zip(b).Sum(x => x.First * x.Second);
 
-    // Scalar reference: 1/B Σ_i KL(softmax_{j≠i}(t_i·t_j/τ) ‖ softmax_{j≠i}(s_i·s_j/τ)) on unit rows.
-    static double Reference(double[][] s, double[][] t, double tau)
+    // Scalar reference: 1/B Σ_i KL(softmax_{j≠i}(t_i·t_j/τt) ‖ softmax_{j≠i}(s_i·s_j/τs)) on unit rows.
+    static double Reference(double[][] s, double[][] t, double tauT, double tauS)
     {
         double sum = 0;
         for (int i = 0; i < s.Length; i++)
         {
             var others = Enumerable.Range(0, s.Length).Where(j => j != i).ToArray();
-            sum += Kl(Softmax(others.Select(j => Dot(t[i], t[j])).ToArray(), tau), Softmax(others.Select(j => Dot(s[i], s[j])).ToArray(), tau));
+            sum += Kl(Softmax(others.Select(j => Dot(t[i], t[j])).ToArray(), tauT), Softmax(others.Select(j => Dot(s[i], s[j])).ToArray(), tauS));
         }
         return sum / s.Length;
     }
+
+    // Scalar reference of the spread σ: mean over rows of the population std of u_i·u_j over j ≠ i.
+    static double Spread(double[][] u) => Enumerable.Range(0, u.Length).Average(i =>
+    {
+        var v = Enumerable.Range(0, u.Length).Where(j => j != i).Select(j => Dot(u[i], u[j])).ToArray();
+        return Math.Sqrt(v.Average(x => x * x) - v.Average() * v.Average());
+    });
 
     [Fact]
     public void MatchesAHandCheckedValueInAKnownBasis()
@@ -52,23 +59,29 @@ public sealed class MatryoshkaLossTests : IDisposable
         using var scope = NewDisposeScope();
         // Fit rows (±1, 0) twice and (0, ±1) once: mean 0, covariance diag(0.8, 0.4), so the first
         // principal direction is x and the second y (sign: the largest entry positive).
+        double[][] fit = [[1, 0], [-1, 0], [1, 0], [-1, 0], [0, 1], [0, -1]];
         var term = Term(2, [1, 2], temperature: 0.5);
-        term.Fit([[1, 0], [-1, 0], [1, 0], [-1, 0], [0, 1], [0, -1]]);
+        term.Fit([.. fit.Select(r => r.Select(v => (float)v).ToArray())]);
         Assert.Equal(new[] { 1f, 0f, 0f, 1f }, term.Basis!.Components.Select(v => MathF.Round(v, 6)));
+        // τ_d = τ·σ_d/σ: in the first direction the (0, ±1) rows have nothing left (cosines 0) while
+        // the (±1, 0) rows keep theirs, so σ_1 = 4/6 of the (±1, 0) rows' √0.56, σ = (4·√0.56 + 2·0.4)/6.
+        double tau1 = 0.5 * (4 * Math.Sqrt(0.56) / 6) / ((4 * Math.Sqrt(0.56) + 2 * 0.4) / 6);
+        Assert.Equal(0.5 * Spread([[1], [-1], [1], [-1], [0], [0]]) / Spread(fit), tau1, 12);
+        Assert.Equal(tau1, term.Temperatures[0], 10);
+        Assert.Equal(0.5, term.Temperatures[1], 10);
         double[][] student = [[2, 1], [-1, 3], [1, -1]], teacher = [[1, 0], [0, 1], [1, 1]];
         var mask = ones(3, 1, ScalarType.Int64);
         var loss = term.Compute(Output(mask, pooled: D([.. student.SelectMany(r => r)], 3, 2)),
             Output(mask, pooled: D([.. teacher.SelectMany(r => r)], 3, 2)), new LossBatch { AttentionMask = mask });
-        // d = 1 keeps the x coordinate only, so the unit prefixes are the signs +1, −1, +1: S/τ rows
-        // (−2, 2), (−2, −2), (2, −2). The teacher's cosines t0·t1 = 0, t0·t2 = t1·t2 = 1/√2 give T/τ
-        // rows (0, √2), (0, √2), (√2, √2). By hand, with a = e^√2 / (1 + e^√2) and c = e^4 / (1 + e^4):
-        double a = Math.Exp(Math.Sqrt(2)) / (1 + Math.Exp(Math.Sqrt(2))), c = Math.Exp(4) / (1 + Math.Exp(4));
-        double row0 = (1 - a) * Math.Log((1 - a) / (1 - c)) + a * Math.Log(a / c);
-        double row1 = (1 - a) * Math.Log(2 * (1 - a)) + a * Math.Log(2 * a);
-        double row2 = 0.5 * Math.Log(0.5 / c) + 0.5 * Math.Log(0.5 / (1 - c));
-        double first = (row0 + row1 + row2) / 3;
+        // d = 1 keeps the x coordinate only, so the unit prefixes are the signs +1, −1, +1: S rows
+        // (−1, 1), (−1, −1), (1, −1) over τ_1. The teacher's cosines t0·t1 = 0, t0·t2 = t1·t2 = 1/√2 give
+        // T rows (0, √2), (0, √2), (√2, √2) at τ = 0.5.
+        double r = Math.Sqrt(2);
+        double first = (Kl(Softmax([0, r]), Softmax([-1 / tau1, 1 / tau1]))
+            + Kl(Softmax([0, r]), [0.5, 0.5])
+            + Kl([0.5, 0.5], Softmax([1 / tau1, -1 / tau1]))) / 3;
         // d = 2 is the whole (identity) basis: the student's own cosines, from the scalar reference.
-        double full = Reference(student.Select(Unit).ToArray(), teacher.Select(Unit).ToArray(), 0.5);
+        double full = Reference(student.Select(Unit).ToArray(), teacher.Select(Unit).ToArray(), 0.5, 0.5);
         Assert.Equal(first, loss.Scalars["matryoshka/1"], 10);
         Assert.Equal(full, loss.Scalars["matryoshka/2"], 10);
         Assert.Equal((first + full) / 2, Item(loss.Loss), 10);
