@@ -145,6 +145,16 @@ public sealed class MatryoshkaLossTests : IDisposable
     }
 
     [Fact]
+    public void RunPreflightRefusesDimsWiderThanTheStudentBeforeTraining()
+    {
+        var config = ConfigLoader.Parse<RunConfig>("teacher: { source: builtin:all-MiniLM-L6-v2 }\n" +
+            "stages: [{ name: a, steps: 1, losses: { embedding_cosine: 1 } }, { name: b, steps: 1, losses: { matryoshka: { weight: 1, dims: [128, 512] } } }]");
+        var options = new DistillSharp.Pipeline.Encoder.RunOptions(Path.Combine(_dir, "run"), null, false, null, TextWriter.Null);
+        var e = Assert.Throws<DistillSharpException>(() => DistillSharp.Pipeline.Encoder.RunPreflight.Check(config, options));
+        Assert.Equal("stages[1].losses.matryoshka.dims has 512, more than the pooled width 384 (student.hidden)", e.Message);
+    }
+
+    [Fact]
     public void DimsRoundTripThroughTheConfigWriter()
     {
         var yaml = "teacher: { source: builtin:all-MiniLM-L6-v2 }\nstages: [{ name: a, steps: 1, losses: { embedding_cosine: 1 } }]";
