@@ -11,8 +11,19 @@ public class LossRegistryTests
     static readonly string[] Required =
     [
         "forward_kl", "kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "logit_mse", "ce", "contrastive", "embedding_mse", "embedding_cosine",
-        "hidden_mse", "attention_weighted", "attention_peaked", "attention_mse", "minilm_attention", "minilm_value", "minilm_relation",
+        "hidden_mse", "attention_weighted", "attention_peaked", "attention_mse", "minilm_attention", "minilm_value", "minilm_relation", "matryoshka",
     ];
+
+    // matryoshka's basis is the teacher's principal directions: it needs the teacher's width on the
+    // student side too, and a fit before it computes (MatryoshkaLossTests checks it in detail).
+    static ILossTerm Build(LossDefinition d, LossContext ctx)
+    {
+        if (d.Name != "matryoshka") return d.Build(ctx);
+        var term = (ITeacherFittedTerm)d.Build(ctx with { Student = ctx.Teacher }, ("dims", new[] { 4, 2 }));
+        manual_seed(9);
+        term.Fit(Enumerable.Range(0, 8).Select(_ => torch.randn(ctx.Teacher.Hidden).data<float>().ToArray()).ToList());
+        return term;
+    }
 
     static ModelOutput Full(int seed, int layers, int hidden, int heads, Tensor mask, bool grad = false)
     {
@@ -38,13 +49,14 @@ public class LossRegistryTests
         var ctx = Context(layersS: 2, layersT: 4, hiddenS: 4, hiddenT: 6, headsS: 2, headsT: 2, maxLen: 3);
         var mask = Mask([1, 1, 1], [1, 1, 0]);
         var student = Full(1, 2, 4, 2, mask);
+        var wideStudent = Full(7, 2, 6, 2, mask);
         var teacher = Full(2, 4, 6, 2, mask);
         var batch = new LossBatch { AttentionMask = mask, Labels = tensor(new long[] { 0, 2 }), Pairs = tensor(new long[] { 0, 1 }, [1, 2]) };
         foreach (var definition in LossRegistry.All.Values)
         {
-            var term = definition.Build(ctx);
+            var term = Build(definition, ctx);
             Assert.Equal(definition.Name, term.Name);
-            var result = term.Compute(student, teacher, batch);
+            var result = term.Compute(definition.Name == "matryoshka" ? wideStudent : student, teacher, batch);
             Assert.True(double.IsFinite(Item(result.Loss)), definition.Name);
             Assert.Equal(Item(result.Loss), result.Scalars[definition.Name], 6);
             Assert.Empty(result.Loss.shape);
@@ -58,13 +70,14 @@ public class LossRegistryTests
         var ctx = Context(layersS: 2, layersT: 4, hiddenS: 4, hiddenT: 6, headsS: 2, headsT: 2, maxLen: 3);
         var mask = Mask([1, 1, 1], [1, 1, 0]);
         var student = Full(3, 2, 4, 2, mask, grad: true);
+        var wideStudent = Full(8, 2, 6, 2, mask, grad: true);
         var teacher = Full(4, 4, 6, 2, mask);
         var batch = new LossBatch { AttentionMask = mask, Labels = tensor(new long[] { 1, 0 }), Pairs = tensor(new long[] { 1, 0 }, [1, 2]) };
-        var terms = LossRegistry.All.Values.Select(d => d.Build(ctx)).ToList();
+        var terms = LossRegistry.All.Values.Select(d => Build(d, ctx)).ToList();
         void Step()
         {
             using var step = NewDisposeScope();
-            terms.Select(term => term.Compute(student, teacher, batch).Loss).Aggregate((a, b) => a + b).backward();
+            terms.Select(term => term.Compute(term.Name == "matryoshka" ? wideStudent : student, teacher, batch).Loss).Aggregate((a, b) => a + b).backward();
         }
         Step();
         var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

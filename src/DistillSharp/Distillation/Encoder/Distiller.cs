@@ -42,7 +42,9 @@ public sealed record DistillerOptions(string RunDir, long? MaxSteps = null, bool
 /// one — fine-tuning and the CE baseline), with the texts' labels in the loss batch when the corpus
 /// has them, trains the student parameters the stage selects (progressive distillation), and a stage
 /// with <c>qat:</c> trains fake-quantized and exports the quantized model when it completes; the
-/// student always comes back with plain Linears. Data: <see cref="TextBatcher"/>, seeded per stage.
+/// student always comes back with plain Linears. A term that needs a fit (<see cref="ITeacherFittedTerm"/>:
+/// matryoshka's basis) gets the teacher's pooled embeddings of the stage's first texts before the
+/// first step. Data: <see cref="TextBatcher"/>, seeded per stage.
 /// </summary>
 public sealed class Distiller : ITrainingObjective
 {
@@ -155,7 +157,31 @@ public sealed class Distiller : ITrainingObjective
             TeacherCache.Key(TeacherCache.WeightsIdentity(_teacher!.Module), _corpus, _teacher.Tokenizer, needs),
             needs, _teacher.Encoder.Config.NumHiddenLayers, _teacher.Encoder.Config.HiddenSize, _teacher.Encoder.Config.NumAttentionHeads,
             needs.Logits ? LogitWidth(_teacher) : 0);
+        foreach (var fitted in _terms.Select(t => t.Term).OfType<ITeacherFittedTerm>())
+            fitted.Fit(TeacherSample(s, batch, fitted.FitTexts));
         return new StagePlan(trainable.Concat(_terms.SelectMany(t => t.Term.Parameters())).ToList(), _termModules);
+    }
+
+    // The teacher's pooled embeddings of the stage's first `count` texts, in the stage's own seeded
+    // order and through its cache: training reads the same examples back from the cache, and a resumed
+    // run fits on the same (stored) numbers.
+    List<float[]> TeacherSample(int s, int batchSize, int count)
+    {
+        var sampler = new TextBatcher(_corpus, _student.Tokenizer, batchSize, _plan.Seed + s);
+        var rows = new List<float[]>();
+        for (int i = 0; i < sampler.BatchesPerEpoch && rows.Count < count; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var batch = sampler.Next();
+            var output = _cache is null ? TeacherForward(batch) : _cache.Get(batch, tensor(batch.Tokens.AttentionMask), () => TeacherForward(batch));
+            var pooled = (output.Pooled ?? throw new DistillSharpException("a loss fits on the teacher's pooled embeddings, but the teacher output has none"))
+                .to_type(ScalarType.Float32).contiguous();                                     // (B, H)
+            int width = (int)pooled.shape[1];
+            var data = pooled.data<float>().ToArray();
+            for (int r = 0; r < pooled.shape[0] && rows.Count < count; r++) rows.Add(data.AsSpan(r * width, width).ToArray());
+        }
+        return rows;
     }
 
     /// <inheritdoc/>

@@ -28,6 +28,8 @@ public static class RunPreflight
         string of = teacher is null ? $"the teacher ({positions} for BERT-family encoders)" : $"the teacher's config.json ({positions})";
         Length("data.max_len", config.Data.MaxLen, positions, of);
         Length("bench.seq", config.Bench.Seq, positions, of);
+        foreach (var run in config.Students?.Select(config.ForStudent) ?? new[] { config })
+            if (!run.Student.IsStatic) CheckMatryoshka(run, teacher?.HiddenSize);
         if (teacher is null || config.Student.IsStatic) return runDir;
         var s = config.Student;
         if (s.Init != "random" && s.TeacherLayers?.FirstOrDefault(l => l >= teacher.NumHiddenLayers) is int bad && bad >= teacher.NumHiddenLayers)
@@ -37,6 +39,22 @@ public static class RunPreflight
                 $"student.init teacher copies teacher layers, which needs the teacher's widths (hidden {teacher.HiddenSize}, ffn {teacher.IntermediateSize}); " +
                 $"student.hidden is {s.Hidden} and student.ffn {s.Ffn}: use init projection or random");
         return runDir;
+    }
+
+    // matryoshka's prefixes are taken in the teacher's principal directions of the pooled embedding:
+    // caught here rather than when its stage starts, after the stages before it have trained.
+    static void CheckMatryoshka(RunConfig config, int? teacherHidden)
+    {
+        int width = config.Student.Hidden;
+        for (int i = 0; i < config.Stages.Count; i++)
+            foreach (var loss in config.Stages[i].Losses.Where(l => l.Name == "matryoshka" && l.Weight > 0))
+            {
+                string key = $"stages[{i}].losses.matryoshka";
+                if (teacherHidden is int t && t != width)
+                    throw new DistillSharpException($"{key} needs student.hidden ({width}) to equal the teacher's hidden size ({t}): its basis is the teacher's principal directions");
+                if (loss.Settings.Ints("dims").Where(d => d > width).Select(d => (int?)d).FirstOrDefault() is int big)
+                    throw new DistillSharpException($"{key}.dims has {big}, more than the pooled width {width} (student.hidden)");
+            }
     }
 
     static void Length(string key, int value, int positions, string of)

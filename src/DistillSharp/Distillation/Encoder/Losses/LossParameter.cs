@@ -134,6 +134,32 @@ public sealed record ChoiceListParameter(string Key, IReadOnlyList<string> Defau
     public override YamlNode Write(object value) => YamlValues.FlowList((IReadOnlyList<string>)value);
 }
 
+/// <summary>A non-empty list of distinct integers ≥ <see cref="Min"/> (matryoshka's <c>dims</c>).</summary>
+public sealed record IntListParameter(string Key, IReadOnlyList<int> DefaultValue, int Min, string Doc) : LossParameter(Key, Doc)
+{
+    /// <inheritdoc/>
+    public override object Default => DefaultValue;
+
+    /// <inheritdoc/>
+    public override string Rule => $"a non-empty list of distinct integers >= {Min}";
+
+    /// <inheritdoc/>
+    public override object Parse(YamlNode node, string path) =>
+        Validate(YamlValues.Items(node, path).Select(x => YamlValues.Int(x.Node, x.Path)).ToList(), path);
+
+    /// <inheritdoc/>
+    public override object Validate(object value, string path)
+    {
+        var list = (value as IEnumerable<int>)?.ToList();
+        var ok = list is { Count: > 0 } && list.All(i => i >= Min) && list.Distinct().Count() == list.Count;
+        return ok ? list! : throw new ConfigException(path,
+            $"must be {Rule}, got {(list is null ? YamlValues.Format(value) : $"[{string.Join(", ", list)}]")}");
+    }
+
+    /// <inheritdoc/>
+    public override YamlNode Write(object value) => YamlValues.FlowList((IReadOnlyList<int>)value);
+}
+
 /// <summary>A student→teacher layer map (see <see cref="LayerMap"/>).</summary>
 public sealed record LayerMapParameter(string Key, LayerMap DefaultValue, string Doc) : LossParameter(Key, Doc)
 {

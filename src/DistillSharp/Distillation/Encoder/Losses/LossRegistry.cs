@@ -94,6 +94,11 @@ public static class LossRegistry
             [Layer("layer", "student"), Layer("teacher_layer", "teacher"), new IntParameter("relation_heads", 0, 0, "R relation heads; 0: the teacher's head count"),
              new ChoiceListParameter("relations", MiniLmRelationLoss.RelationNames, MiniLmRelationLoss.RelationNames, "which relations to sum")],
             (s, c) => new MiniLmRelationLoss(c, s.Int("layer"), s.Int("teacher_layer"), s.Int("relation_heads"), s.Strings("relations"))),
+        new LossDefinition("matryoshka", "KL of in-batch similarity rows: the teacher's at full width, the student's in its first d teacher-PCA directions",
+            [new IntListParameter("dims", [128, 64], 1, "prefix widths d, each <= the pooled width"), Temperature(0.05),
+             new BoolParameter("centre", true, "centre the student on the fitted mean before the rotation (as embedding-compression does)"),
+             new IntParameter("fit_texts", 4000, 2, "texts of the stage's first batches whose teacher embeddings fit the basis")],
+            (s, c) => new MatryoshkaLoss(c.Student.Hidden, c.Teacher.Hidden, s.Ints("dims"), s.Double("temperature"), s.Bool("centre"), s.Int("fit_texts"))),
     }).ToDictionary(d => d.Name, StringComparer.Ordinal);
 
     /// <summary>The known names, comma-separated, in registry order.</summary>

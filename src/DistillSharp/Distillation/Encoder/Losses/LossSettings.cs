@@ -37,6 +37,9 @@ public sealed class LossSettings
     /// <summary>A list-of-words option.</summary>
     public IReadOnlyList<string> Strings(string key) => (IReadOnlyList<string>)Get(key);
 
+    /// <summary>A list-of-integers option.</summary>
+    public IReadOnlyList<int> Ints(string key) => (IReadOnlyList<int>)Get(key);
+
     /// <summary>A layer-map option.</summary>
     public LayerMap LayerMap(string key) => (LayerMap)Get(key);
 
