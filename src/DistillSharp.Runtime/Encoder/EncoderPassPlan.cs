@@ -8,6 +8,7 @@ namespace DistillSharp.Runtime.Encoder;
 internal sealed class EncoderPassPlan(int threads)
 {
     int[] _first = [];                       // pass p = sequences [_first[p], _first[p + 1])
+    int[] _tokens = [];                      // pass p's real tokens
     readonly long[] _load = new long[threads];
 
     /// <summary>Passes of the last <see cref="Cut"/>.</summary>
@@ -15,6 +16,15 @@ internal sealed class EncoderPassPlan(int threads)
 
     /// <summary>First sequence of pass <paramref name="p"/>; <c>First(Count)</c> is the batch size.</summary>
     public int First(int p) => _first[p];
+
+    /// <summary>Real tokens of pass <paramref name="p"/>.</summary>
+    public int Tokens(int p) => _tokens[p];
+
+    /// <summary>Real tokens of the largest pass of the last <see cref="Cut"/>.</summary>
+    public int MaxTokens { get; private set; }
+
+    /// <summary>Sequences of the pass with the most sequences in the last <see cref="Cut"/>.</summary>
+    public int MaxSequences { get; private set; }
 
     /// <summary>
     /// Cuts sequences of <paramref name="tokens"/> real tokens each into passes of at most
@@ -35,14 +45,22 @@ internal sealed class EncoderPassPlan(int threads)
             target = (total + count - 1) / count;
         }
         int b = tokens.Length;
-        if (_first.Length < b + 1) _first = new int[Math.Max(b + 1, 2 * _first.Length)];
+        if (_first.Length < b + 1)
+        {
+            _first = new int[Math.Max(b + 1, 2 * _first.Length)];
+            _tokens = new int[_first.Length];
+        }
         int passes = 0;
+        MaxTokens = MaxSequences = 0;
         for (int s0 = 0; s0 < b;)
         {
             int s1 = s0;
             long sum = 0;
             while (s1 < b && (s1 == s0 || sum + tokens[s1] <= target)) sum += tokens[s1++];
-            _first[passes++] = s0;
+            _first[passes] = s0;
+            _tokens[passes++] = (int)sum;
+            MaxTokens = Math.Max(MaxTokens, (int)sum);
+            MaxSequences = Math.Max(MaxSequences, s1 - s0);
             s0 = s1;
         }
         _first[passes] = b;
@@ -56,15 +74,14 @@ internal sealed class EncoderPassPlan(int threads)
     /// its activations stay in one core's cache; spreading each op over the threads costs a
     /// synchronisation per op and moves every activation between cores.
     /// </summary>
-    public bool SideBySide(ReadOnlySpan<int> tokens)
+    public bool SideBySide()
     {
         if (threads < 2 || Count < threads) return false;
         Array.Clear(_load);
         long total = 0;
         for (int p = 0; p < Count; p++)
         {
-            long sum = 0;
-            for (int i = _first[p]; i < _first[p + 1]; i++) sum += tokens[i];
+            long sum = _tokens[p];
             int free = 0;
             for (int k = 1; k < _load.Length; k++) if (_load[k] < _load[free]) free = k;
             _load[free] += sum;

@@ -142,10 +142,13 @@ public sealed class Int8Encoder : IDisposable
         var tokens = _ws.SequenceTokens.AsSpan(0, b);
         _plan.Cut(tokens, PassTokens, equalize: _lanes is not null && !_perTensor);
         int passes = _plan.Count;
-        RanPassesSideBySide = _lanes is not null && _plan.SideBySide(tokens);
+        RanPassesSideBySide = _lanes is not null && _plan.SideBySide();
         if (RanPassesSideBySide)
         {
-            GrowLanes(tokens);
+            // Any lane may take any pass, on whichever thread is free: every lane grows to the largest
+            // pass here, on the caller's thread, so which thread takes which pass never decides whether
+            // (or on which thread) a buffer grows, and a repeated batch allocates nothing.
+            foreach (var lane in _lanes!) lane.Workspace.EnsurePass(_plan.MaxTokens, _plan.MaxSequences);
             _passJob!.Batch = batch;
             try { _kernels.Pool!.Run(_passJob, passes); }
             finally { _passJob.Batch = null; }
@@ -162,8 +165,7 @@ public sealed class Int8Encoder : IDisposable
     unsafe void RunPass(PassLane lane, TokenBatch batch, int p)
     {
         var (k, ws) = (lane.Kernels, lane.Workspace);
-        int s0 = _plan.First(p), s1 = _plan.First(p + 1), tokens = 0;
-        for (int i = s0; i < s1; i++) tokens += _ws.SequenceTokens[i];
+        int s0 = _plan.First(p), s1 = _plan.First(p + 1), tokens = _plan.Tokens(p);
         var timer = k.Timer;
         double t0 = timer.Mark();
         Pack(ws, batch, s0, s1, tokens);
@@ -228,22 +230,6 @@ public sealed class Int8Encoder : IDisposable
             }
             _ws.SequenceTokens[i] = n;
         }
-    }
-
-    // Any lane may take any pass, on whichever thread is free: every lane grows to the largest pass
-    // here, on the caller's thread, so which thread takes which pass never decides whether (or on
-    // which thread) a buffer grows, and a repeated batch allocates nothing.
-    void GrowLanes(ReadOnlySpan<int> tokens)
-    {
-        int maxTokens = 0, maxSequences = 0;
-        for (int p = 0; p < _plan.Count; p++)
-        {
-            int s0 = _plan.First(p), s1 = _plan.First(p + 1), n = 0;
-            for (int i = s0; i < s1; i++) n += tokens[i];
-            maxTokens = Math.Max(maxTokens, n);
-            maxSequences = Math.Max(maxSequences, s1 - s0);
-        }
-        foreach (var lane in _lanes!) lane.Workspace.EnsurePass(maxTokens, maxSequences);
     }
 
     // Gathers the real tokens of sequences [s0, s1), in order, into ws (a pass of `tokens` rows).

@@ -14,7 +14,9 @@ public class EncoderPassPlanTests
         var tokens = Enumerable.Repeat(64, 32).ToArray();
         plan.Cut(tokens, 256, equalize: true);
         Assert.Equal(Enumerable.Repeat(4, 8), Sizes(plan));
-        Assert.True(plan.SideBySide(tokens));
+        Assert.Equal(Enumerable.Repeat(256, 8), Enumerable.Range(0, plan.Count).Select(plan.Tokens));
+        Assert.Equal((256, 4), (plan.MaxTokens, plan.MaxSequences));
+        Assert.True(plan.SideBySide());
     }
 
     [Fact]
@@ -24,10 +26,10 @@ public class EncoderPassPlanTests
         var tokens = Enumerable.Repeat(64, 12).ToArray();         // 768 tokens: 3 passes of 256, or 4 of 192
         plan.Cut(tokens, 256, equalize: false);
         Assert.Equal([4, 4, 4], Sizes(plan));
-        Assert.False(plan.SideBySide(tokens));                     // 2 passes on one thread, 1 on the other
+        Assert.False(plan.SideBySide());                     // 2 passes on one thread, 1 on the other
         plan.Cut(tokens, 256, equalize: true);
         Assert.Equal([3, 3, 3, 3], Sizes(plan));
-        Assert.True(plan.SideBySide(tokens));
+        Assert.True(plan.SideBySide());
     }
 
     [Fact]
@@ -37,11 +39,11 @@ public class EncoderPassPlanTests
         var two = new EncoderPassPlan(2);
         two.Cut(tokens, 256, equalize: true);
         Assert.Equal([3], Sizes(two));
-        Assert.False(two.SideBySide(tokens));
+        Assert.False(two.SideBySide());
         var one = new EncoderPassPlan(1);
         one.Cut(tokens, 16, equalize: false);
         Assert.Equal([1, 1, 1], Sizes(one));                      // a sequence longer than a pass runs alone
-        Assert.False(one.SideBySide(tokens));
+        Assert.False(one.SideBySide());
     }
 
     [Fact]
@@ -51,6 +53,7 @@ public class EncoderPassPlanTests
         var tokens = new[] { 200, 20 };                            // busiest thread 200 of 220 tokens
         plan.Cut(tokens, 100, equalize: false);
         Assert.Equal([1, 1], Sizes(plan));
-        Assert.False(plan.SideBySide(tokens));
+        Assert.Equal((200, 1), (plan.MaxTokens, plan.MaxSequences));
+        Assert.False(plan.SideBySide());
     }
 }
