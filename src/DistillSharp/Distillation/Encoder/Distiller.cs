@@ -174,7 +174,7 @@ public sealed class Distiller : ITrainingObjective
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var batch = sampler.Next();
-            var output = _cache is null ? TeacherForward(batch) : _cache.Get(batch, tensor(batch.Tokens.AttentionMask), () => TeacherForward(batch));
+            var output = TeacherOutput(batch, tensor(batch.Tokens.AttentionMask));
             var pooled = (output.Pooled ?? throw new DistillSharpException("a loss fits on the teacher's pooled embeddings, but the teacher output has none"))
                 .to_type(ScalarType.Float32).contiguous();                                     // (B, H)
             int width = (int)pooled.shape[1];
@@ -183,6 +183,10 @@ public sealed class Distiller : ITrainingObjective
         }
         return rows;
     }
+
+    // The teacher's outputs of a batch: from the stage's teacher-output cache when there is one.
+    ModelOutput TeacherOutput(IndexedBatch batch, Tensor mask) =>
+        _cache is null ? TeacherForward(batch) : _cache.Get(batch, mask, () => TeacherForward(batch));
 
     /// <inheritdoc/>
     public void BeforeStep(int stageStep) => _qat?.BeforeStep(stageStep);
@@ -197,7 +201,7 @@ public sealed class Distiller : ITrainingObjective
         if (_needsTeacher)
             using (no_grad())
             {
-                teacherOut = _cache is null ? TeacherForward(batch) : _cache.Get(batch, mask, () => TeacherForward(batch));
+                teacherOut = TeacherOutput(batch, mask);
             }
         var lossBatch = new LossBatch
         {
