@@ -36,6 +36,16 @@ public class ConfigErrorTests
         "stages[1].losses.hidden_mse.projection must be one of auto, always, got 'never'")]
     [InlineData("{ name: b, steps: 1, losses: { minilm_relation: { relations: [qq, qk] } } }",
         "stages[1].losses.minilm_relation.relations must be a non-empty list of distinct items from qq, kk, vv, got [qq, qk]")]
+    [InlineData("{ name: b, steps: 1, losses: { matryoshka: { weight: 1, dims: [] } } }",
+        "stages[1].losses.matryoshka.dims must be a non-empty list of distinct integers >= 1, got []")]
+    [InlineData("{ name: b, steps: 1, losses: { matryoshka: { weight: 1, dims: [128, x] } } }",
+        "stages[1].losses.matryoshka.dims[1] must be an integer, got 'x'")]
+    [InlineData("{ name: b, steps: 1, losses: { matryoshka: { weight: 1, dims: [128, 0] } } }",
+        "stages[1].losses.matryoshka.dims must be a non-empty list of distinct integers >= 1, got [128, 0]")]
+    [InlineData("{ name: b, steps: 1, losses: { matryoshka: { weight: 1, dims: 128 } } }",
+        "stages[1].losses.matryoshka.dims must be a list, got '128'")]
+    [InlineData("{ name: b, steps: 1, losses: { matryoshka: { weight: 1, fit_texts: 1 } } }",
+        "stages[1].losses.matryoshka.fit_texts must be an integer >= 2, got 1")]
     [InlineData("{ name: b, losses: { kl: 1 } }", "stages[1] must set exactly one of epochs and steps, got neither")]
     [InlineData("{ name: b, steps: 5, epochs: 2, losses: { kl: 1 } }", "stages[1] must set exactly one of epochs and steps, got both (epochs 2, steps 5)")]
     [InlineData("{ name: a, steps: 5, losses: { kl: 1 } }", "stages[1].name must be unique, got 'a' (also stages[0].name)")]
