@@ -8,6 +8,8 @@ namespace DistillSharp.Models;
 /// float64 with <c>torch.linalg.eigh</c>). <see cref="Project"/> maps x to C(x − μ) (k values);
 /// <see cref="Reconstruct"/> maps y back to Cᵀy + μ. Each component's sign is fixed so that its
 /// largest-magnitude entry is positive, which makes a fit reproducible across libtorch builds.
+/// Fitted with <c>centre: false</c>, μ = 0 and Σ is the second moment XᵀX / n: the components are then a
+/// rotation of the input space itself (all H of them preserve every dot product and cosine exactly).
 /// </summary>
 /// <param name="Mean">μ, H values.</param>
 /// <param name="Components">C, row-major [K, H]; rows are orthonormal.</param>
@@ -22,8 +24,11 @@ public sealed record PrincipalComponents(float[] Mean, float[] Components, doubl
     /// <summary>Share of the total variance the K components keep.</summary>
     public double ExplainedVariance => TotalVariance > 0 ? Variances.Sum() / TotalVariance : 0;
 
-    /// <summary>Fits the top <paramref name="k"/> components of <paramref name="rows"/> (at least 2, all of one width ≥ k).</summary>
-    public static PrincipalComponents Fit(IReadOnlyList<float[]> rows, int k)
+    /// <summary>
+    /// Fits the top <paramref name="k"/> components of <paramref name="rows"/> (at least 2, all of one width ≥ k);
+    /// <paramref name="centre"/> false fits the uncentred second moment (μ = 0).
+    /// </summary>
+    public static PrincipalComponents Fit(IReadOnlyList<float[]> rows, int k, bool centre = true)
     {
         if (rows.Count < 2) throw new DistillSharpException($"PCA needs at least 2 vectors, got {rows.Count}");
         int h = rows[0].Length;
@@ -36,9 +41,9 @@ public sealed record PrincipalComponents(float[] Mean, float[] Components, doubl
         }
         using var scope = NewDisposeScope();
         var x = tensor(flat, [rows.Count, h]).to_type(ScalarType.Float64);   // (n, H)
-        var mean = x.mean([0], keepdim: true);                                  // (1, H)
+        var mean = centre ? x.mean([0], keepdim: true) : zeros([1, h], ScalarType.Float64);   // (1, H)
         var centred = x - mean;
-        var cov = centred.t().matmul(centred) / (rows.Count - 1);               // (H, H)
+        var cov = centred.t().matmul(centred) / (centre ? rows.Count - 1 : rows.Count);       // (H, H)
         var (values, vectors) = linalg.eigh(cov);                               // ascending; columns are eigenvectors
         var top = vectors.flip(1).narrow(1, 0, k).t().contiguous();             // (k, H), descending variance
         var topValues = values.flip(0).narrow(0, 0, k).clamp_min(0);

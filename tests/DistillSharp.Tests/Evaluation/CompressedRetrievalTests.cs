@@ -57,6 +57,9 @@ public sealed class CompressedRetrievalTests
         Assert.True(result["binary_rescore_mrr"] >= result["binary_mrr"], "rescoring never loses here");
         Assert.True(result["pca64_r10"] >= 0.97 * result["float32_r10"], "all 64 directions = a rotation (+ centring)");
         Assert.False(result.ContainsKey("pca128_r10"), "widths above the model's are left out");
+        // The uncentred rotation at full width preserves every cosine, so every rank (centring alone does not).
+        Assert.Equal(result["float32_r10"], result["rot64_r10"]);
+        Assert.Equal(result["float32_mrr"], result["rot64_mrr"], 6);
         Assert.Equal((256.0, 64.0, 8.0), (result["float32_bytes"], result["int8_bytes"], result["binary_bytes"]));
         // Isotropic data: 2 of 64 directions cannot keep the neighbours.
         var truncated = CompressedRetrieval.Float(queries.Select(v => v[..2]).ToArray(), candidates.Select(v => v[..2]).ToArray());

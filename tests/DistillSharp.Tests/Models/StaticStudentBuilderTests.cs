@@ -30,6 +30,22 @@ public sealed class StaticStudentBuilderTests
     }
 
     [Fact]
+    public void UncentredFitIsTheSecondMomentsEigenbasis()
+    {
+        // Rows (3,1), (1,3): mean (2,2), but uncentred μ = 0 and XᵀX / n = [[5, 3], [3, 5]]:
+        // eigenvalues 8 along (1,1)/√2 and 2 along (1,−1)/√2. The centred fit sees only the (1,−1) spread.
+        float[][] rows = [[3, 1], [1, 3]];
+        var rotation = PrincipalComponents.Fit(rows, 2, centre: false);
+        Assert.Equal([0f, 0f], rotation.Mean);
+        Assert.Equal(8.0, rotation.Variances[0], 9);
+        Assert.Equal(2.0, rotation.Variances[1], 9);
+        float s = MathF.Sqrt(0.5f);
+        Assert.Equal([s, s], rotation.Components[..2], new FloatTolerance(1e-6f));
+        Assert.Equal(4 * s, rotation.ProjectAll(rows)[0][0], 5);                                // (3 + 1)/√2, no mean subtracted
+        Assert.Equal(0.0, PrincipalComponents.Fit(rows, 2).Variances[1], 9);                   // centred: (1,1) has no variance
+    }
+
+    [Fact]
     public void SifWeightsFollowZipfsLaw()
     {
         // n = 3: 1/(r+2) = 1/2, 1/3, 1/4, sum 13/12 → p = 6/13, 4/13, 3/13; w = a / (a + p).

@@ -8,8 +8,9 @@ namespace DistillSharp.Evaluation.Encoder;
 /// lemma lists) with the embeddings compressed as a vector index would store them, and the bytes
 /// each stored vector takes. Variants (metric prefixes):
 /// <c>float32</c> (the reference); <c>pca{D}</c>: PCA-rotated and truncated to the first D of 384/256/128/64
-/// principal directions (fp32); <c>int8</c> and <c>binary</c> (<see cref="CompressedRetrieval"/>), each also
-/// <c>_rescore</c> (top 40 re-ranked with the float query); <c>pca128_int8</c>, <c>pca128_binary_rescore</c>.
+/// principal directions (fp32); <c>rot{D}</c>: the same with the uncentred principal directions (eigenvectors of
+/// the second moment, no mean subtracted: a pure rotation, so <c>rot384</c> is <c>float32</c> exactly); <c>int8</c> and <c>binary</c> (<see cref="CompressedRetrieval"/>), each also
+/// <c>_rescore</c> (top 40 re-ranked with the float query); <c>pca128_int8</c>, <c>pca128_binary_rescore</c>, <c>rot128_int8</c>.
 /// The PCA and the int8 scales are fitted on the model's embeddings of training-side texts only (the
 /// definitions and lemma lists of the first <see cref="CalibrationSynsets"/> training synsets), never on
 /// the evaluation texts. Per variant: <c>{v}_r10</c>, <c>{v}_mrr</c>, <c>{v}_r10_ratio</c> (to float32) and <c>{v}_bytes</c>.
@@ -63,6 +64,10 @@ public sealed class EmbeddingCompressionTask : IEvalTask
         float[][] Cut(float[][] v, int w) => v.Select(x => x[..w]).ToArray();
         foreach (int w in Widths.Where(w => w <= pca.Count))
             Add($"pca{w}", CompressedRetrieval.Float(Cut(pq, w), Cut(pc, w)), 4.0 * w);
+        var rotation = PrincipalComponents.Fit(Embeddings.Normalize(calibration), Math.Min(dims, Math.Min(Widths[0], calibration.Length - 1)), centre: false);
+        var (rq, rc) = (rotation.ProjectAll(Embeddings.Normalize(queries)), rotation.ProjectAll(Embeddings.Normalize(candidates)));
+        foreach (int w in Widths.Where(w => w <= rotation.Count))
+            Add($"rot{w}", CompressedRetrieval.Float(Cut(rq, w), Cut(rc, w)), 4.0 * w);
         var scales = CompressedRetrieval.Int8Scales(calibration);
         Add("int8", CompressedRetrieval.Int8(queries, candidates, scales), dims);
         Add("int8_rescore", CompressedRetrieval.Int8(queries, candidates, scales, RescoreTop), dims);
@@ -74,6 +79,8 @@ public sealed class EmbeddingCompressionTask : IEvalTask
             Add("pca128_int8", CompressedRetrieval.Int8(q128, c128, CompressedRetrieval.Int8Scales(f128)), 128);
             Add("pca128_binary_rescore", CompressedRetrieval.Binary(q128, c128, RescoreTop), 16);
         }
+        if (rotation.Count >= 128)
+            Add("rot128_int8", CompressedRetrieval.Int8(Cut(rq, 128), Cut(rc, 128), CompressedRetrieval.Int8Scales(Cut(rotation.ProjectAll(Embeddings.Normalize(calibration)), 128))), 128);
         metrics["pca_explained_variance"] = pca.ExplainedVariance;
         return new EvalResult(TaskName, metrics);
     }
