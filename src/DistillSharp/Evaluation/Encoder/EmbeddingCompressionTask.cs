@@ -59,28 +59,29 @@ public sealed class EmbeddingCompressionTask : IEvalTask
             metrics[$"{name}_bytes"] = bytes;
         }
         Add("float32", CompressedRetrieval.Float(queries, candidates), 4.0 * dims);
-        var pca = PrincipalComponents.Fit(Embeddings.Normalize(calibration), Math.Min(dims, Math.Min(Widths[0], calibration.Length - 1)));
-        var (pq, pc, pf) = (pca.ProjectAll(Embeddings.Normalize(queries)), pca.ProjectAll(Embeddings.Normalize(candidates)), pca.ProjectAll(Embeddings.Normalize(calibration)));
+        var (nq, nc, nf) = (Embeddings.Normalize(queries), Embeddings.Normalize(candidates), Embeddings.Normalize(calibration));
+        int width = Math.Min(dims, Math.Min(Widths[0], calibration.Length - 1));
         float[][] Cut(float[][] v, int w) => v.Select(x => x[..w]).ToArray();
-        foreach (int w in Widths.Where(w => w <= pca.Count))
-            Add($"pca{w}", CompressedRetrieval.Float(Cut(pq, w), Cut(pc, w)), 4.0 * w);
-        var rotation = PrincipalComponents.Fit(Embeddings.Normalize(calibration), Math.Min(dims, Math.Min(Widths[0], calibration.Length - 1)), centre: false);
-        var (rq, rc) = (rotation.ProjectAll(Embeddings.Normalize(queries)), rotation.ProjectAll(Embeddings.Normalize(candidates)));
-        foreach (int w in Widths.Where(w => w <= rotation.Count))
-            Add($"rot{w}", CompressedRetrieval.Float(Cut(rq, w), Cut(rc, w)), 4.0 * w);
+        // The rotation fitted on the calibration texts, its truncations and, at 128 dimensions, int8 codes on top.
+        (PrincipalComponents Fit, float[][] Q, float[][] C) Truncations(string prefix, bool centre)
+        {
+            var fit = PrincipalComponents.Fit(nf, width, centre);
+            var (q, c) = (fit.ProjectAll(nq), fit.ProjectAll(nc));
+            foreach (int w in Widths.Where(w => w <= fit.Count))
+                Add($"{prefix}{w}", CompressedRetrieval.Float(Cut(q, w), Cut(c, w)), 4.0 * w);
+            if (fit.Count >= 128)
+                Add($"{prefix}128_int8", CompressedRetrieval.Int8(Cut(q, 128), Cut(c, 128), CompressedRetrieval.Int8Scales(Cut(fit.ProjectAll(nf), 128))), 128);
+            return (fit, q, c);
+        }
+        var (pca, pq, pc) = Truncations("pca", centre: true);
+        Truncations("rot", centre: false);
         var scales = CompressedRetrieval.Int8Scales(calibration);
         Add("int8", CompressedRetrieval.Int8(queries, candidates, scales), dims);
         Add("int8_rescore", CompressedRetrieval.Int8(queries, candidates, scales, RescoreTop), dims);
         Add("binary", CompressedRetrieval.Binary(queries, candidates), dims / 8.0);
         Add("binary_rescore", CompressedRetrieval.Binary(queries, candidates, RescoreTop), dims / 8.0);
         if (pca.Count >= 128)
-        {
-            var (q128, c128, f128) = (Cut(pq, 128), Cut(pc, 128), Cut(pf, 128));
-            Add("pca128_int8", CompressedRetrieval.Int8(q128, c128, CompressedRetrieval.Int8Scales(f128)), 128);
-            Add("pca128_binary_rescore", CompressedRetrieval.Binary(q128, c128, RescoreTop), 16);
-        }
-        if (rotation.Count >= 128)
-            Add("rot128_int8", CompressedRetrieval.Int8(Cut(rq, 128), Cut(rc, 128), CompressedRetrieval.Int8Scales(Cut(rotation.ProjectAll(Embeddings.Normalize(calibration)), 128))), 128);
+            Add("pca128_binary_rescore", CompressedRetrieval.Binary(Cut(pq, 128), Cut(pc, 128), RescoreTop), 16);
         metrics["pca_explained_variance"] = pca.ExplainedVariance;
         return new EvalResult(TaskName, metrics);
     }
