@@ -9,6 +9,10 @@ namespace DistillSharp.Evaluation;
 /// <item><b>int8</b>: per dimension d a symmetric scale s_d = max|x_d| / 127 from calibration vectors,
 /// code = clamp(round(x_d / s_d), −127, 127); score = the integer dot product of the codes;</item>
 /// <item><b>binary</b>: one bit per dimension, x_d &gt; 0; score = −Hamming distance (= the ±1 dot product up to a constant);</item>
+/// <item><b>calibrated binary</b>: one bit per dimension, x_d &gt; t_d with t_d the calibration vectors' median of
+/// dimension d (so every bit splits the data in half, where a fixed 0 wastes the bits of dimensions whose values share
+/// a sign); the stored bit stands for the calibration mean of its side (the 1-bit quantizer's centroid), which only
+/// rescoring reads; the index keeps three floats per dimension once, not per vector;</item>
 /// <item><b>rescoring</b> (optional): the top <c>k</c> candidates by the compressed score are re-ranked by
 /// the float query · the candidate as stored (dequantized int8 codes or ±1 bits), so the index
 /// never needs float candidates.</item>
@@ -37,6 +41,38 @@ public static class CompressedRetrieval
     /// <summary>±1 per dimension (the stored sign bits, unpacked).</summary>
     public static float[][] Signs(IReadOnlyList<float[]> vectors) => vectors.Select(v => v.Select(x => x > 0 ? 1f : -1f).ToArray()).ToArray();
 
+    /// <summary>
+    /// Per-dimension median thresholds of normalised calibration vectors, and each side's mean (the value a
+    /// bit above or below the threshold is rescored as); a side no calibration value falls on is the threshold.
+    /// </summary>
+    public static BinaryCalibration CalibrateBinary(IReadOnlyList<float[]> calibration)
+    {
+        if (calibration.Count == 0) throw new DistillSharpException("binary embedding calibration needs at least one vector");
+        var normalised = calibration.Select(Encoder.Embeddings.Normalize).ToArray();
+        int dims = normalised[0].Length, n = normalised.Length;
+        var (thresholds, below, above) = (new float[dims], new float[dims], new float[dims]);
+        var column = new float[n];
+        for (int d = 0; d < dims; d++)
+        {
+            for (int i = 0; i < n; i++) column[i] = normalised[i][d];
+            Array.Sort(column);
+            float t = n % 2 == 1 ? column[n / 2] : (column[n / 2 - 1] + column[n / 2]) / 2;
+            double sumBelow = 0, sumAbove = 0;
+            int countBelow = 0;
+            foreach (float x in column)
+                if (x > t) sumAbove += x;
+                else { sumBelow += x; countBelow++; }
+            thresholds[d] = t;
+            below[d] = countBelow > 0 ? (float)(sumBelow / countBelow) : t;
+            above[d] = countBelow < n ? (float)(sumAbove / (n - countBelow)) : t;
+        }
+        return new BinaryCalibration(thresholds, below, above);
+    }
+
+    /// <summary>±1 per dimension of the normalised vectors against the calibrated thresholds (the stored bits, unpacked).</summary>
+    public static float[][] CalibratedSigns(IReadOnlyList<float[]> vectors, BinaryCalibration calibration) =>
+        vectors.Select(Encoder.Embeddings.Normalize).Select(v => v.Select((x, d) => x > calibration.Thresholds[d] ? 1f : -1f).ToArray()).ToArray();
+
     /// <summary>Float vectors with normalisation (the uncompressed reference).</summary>
     public static RetrievalScores Float(float[][] queries, float[][] candidates) => RetrievalMetrics.FromEmbeddings(queries, candidates);
 
@@ -54,6 +90,17 @@ public static class CompressedRetrieval
     {
         var c = Signs(candidates);
         return Rank(Signs(queries), c, rescoreTop > 0 ? Encoder.Embeddings.Normalize(queries) : null, c, rescoreTop);
+    }
+
+    /// <summary>
+    /// Calibrated sign bits for queries and candidates (Hamming); with <paramref name="rescoreTop"/> &gt; 0, the
+    /// shortlist is rescored with float queries · the candidates' bits read as their sides' calibration means.
+    /// </summary>
+    public static RetrievalScores Binary(float[][] queries, float[][] candidates, BinaryCalibration calibration, int rescoreTop = 0)
+    {
+        var c = CalibratedSigns(candidates, calibration);
+        var stored = c.Select(v => v.Select((b, d) => b > 0 ? calibration.Above[d] : calibration.Below[d]).ToArray()).ToArray();
+        return Rank(CalibratedSigns(queries, calibration), c, rescoreTop > 0 ? Encoder.Embeddings.Normalize(queries) : null, stored, rescoreTop);
     }
 
     /// <summary>
@@ -104,3 +151,6 @@ public static class CompressedRetrieval
         return sum;
     }
 }
+
+/// <summary>Calibrated sign bits: per dimension the threshold and the values a bit below or above it stands for.</summary>
+public sealed record BinaryCalibration(float[] Thresholds, float[] Below, float[] Above);

@@ -46,6 +46,51 @@ public sealed class CompressedRetrievalTests
     }
 
     [Fact]
+    public void CalibratedBitsSplitAtTheMedianAndRescoreWithEachSidesMean()
+    {
+        // Normalised calibration (1, 0), (0, 1), (0.6, 0.8): dimension 0 holds {0, 0.6, 1} → median 0.6, above {1} → 1,
+        // at or below {0, 0.6} → 0.3; dimension 1 holds {0, 0.8, 1} → 0.8, 1, 0.4.
+        var cal = CompressedRetrieval.CalibrateBinary([[2, 0], [0, 5], [3, 4]]);
+        Assert.Equal([0.6f, 0.8f], cal.Thresholds);
+        Assert.Equal([1f, 1f], cal.Above);
+        Assert.Equal(0.3f, cal.Below[0], 6);
+        Assert.Equal(0.4f, cal.Below[1], 6);
+        // (0.8, 0.6) is above dimension 0's median and below dimension 1's; (0.6, 0.8) sits on both (not above).
+        Assert.Equal([[1, -1], [-1, -1]], CompressedRetrieval.CalibratedSigns([[4, 3], [0.6f, 0.8f]], cal));
+        // An even count takes the mean of the two middle values: (0, ±1) normalised gives dimension 1 {−1, −1, 1, 1} → 0,
+        // sides −1 and 1; dimension 0 is constant (0) and has nothing above its threshold, so both sides are the threshold.
+        var even = CompressedRetrieval.CalibrateBinary([[0, 1], [0, -1], [0, 2], [0, -3]]);
+        Assert.Equal([0f, 0f], even.Thresholds);
+        Assert.Equal([0f, -1f], even.Below);
+        Assert.Equal([0f, 1f], even.Above);
+    }
+
+    [Fact]
+    public void CalibratedBitsKeepTheNeighboursThatFixedZeroThresholdsLoseToAnOffset()
+    {
+        // Every dimension shares an offset of 1 (a mean direction, as anisotropic sentence embeddings have): most
+        // coordinates are positive, so bits at 0 vary less than bits at the calibration medians, which split the data.
+        float[][] Offset(float[][] v) => v.Select(x => x.Select(y => y + 1f).ToArray()).ToArray();
+        var queries = Offset(Gaussian(300, 32, 6));
+        var candidates = Offset(Noisy(Gaussian(300, 32, 6), 0.5f, 7));
+        var cal = CompressedRetrieval.CalibrateBinary(Offset(Gaussian(400, 32, 8)));
+        double plain = CompressedRetrieval.Binary(queries, candidates).RecallAt(10);
+        double calibrated = CompressedRetrieval.Binary(queries, candidates, cal).RecallAt(10);
+        double full = CompressedRetrieval.Float(queries, candidates).RecallAt(10);
+        Assert.True(plain < 0.85, $"bits at 0: R@10 {plain}");
+        Assert.True(calibrated > plain + 0.1, $"bits at the medians: R@10 {calibrated} against {plain}");
+        // Rescored against the sides' means, the calibrated bits beat the ±1 rescoring of bits at 0, and never the float.
+        double rescored = CompressedRetrieval.Binary(queries, candidates, cal, rescoreTop: 40).RecallAt(10);
+        double plainRescored = CompressedRetrieval.Binary(queries, candidates, rescoreTop: 40).RecallAt(10);
+        Assert.True(rescored > plainRescored + 0.02 && rescored <= full, $"rescored {rescored}, ±1 rescored {plainRescored}, float {full}");
+        var metrics = EmbeddingCompressionTask.Evaluate(queries, candidates, Offset(Gaussian(400, 32, 8))).Metrics;
+        Assert.Equal(calibrated, metrics["binary_cal_r10"]);
+        Assert.Equal(4.0, metrics["binary_cal_rescore_bytes"]);
+        Assert.Equal(CompressedRetrieval.Binary(queries, candidates, cal, rescoreTop: 100).RecallAt(10), metrics["binary_cal_rescore100_r10"]);
+        Assert.Equal(CompressedRetrieval.Binary(queries, candidates, rescoreTop: 20).RecallAt(10), metrics["binary_rescore20_r10"]);
+    }
+
+    [Fact]
     public void CompressionKeepsNearDuplicatesAndTruncationLosesInformation()
     {
         var queries = Gaussian(200, 64, 1);

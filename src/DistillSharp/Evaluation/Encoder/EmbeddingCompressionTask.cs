@@ -10,8 +10,10 @@ namespace DistillSharp.Evaluation.Encoder;
 /// <c>float32</c> (the reference); <c>pca{D}</c>: PCA-rotated and truncated to the first D of 384/256/128/64
 /// principal directions (fp32); <c>rot{D}</c>: the same with the uncentred principal directions (eigenvectors of
 /// the second moment, no mean subtracted: a pure rotation, so <c>rot384</c> is <c>float32</c> exactly); <c>int8</c> and <c>binary</c> (<see cref="CompressedRetrieval"/>), each also
-/// <c>_rescore</c> (top 40 re-ranked with the float query); <c>pca128_int8</c>, <c>pca128_binary_rescore</c>, <c>rot128_int8</c>.
-/// The PCA and the int8 scales are fitted on the model's embeddings of training-side texts only (the
+/// <c>_rescore</c> (top 40 re-ranked with the float query); <c>binary_rescore20</c> and <c>binary_rescore100</c> (shortlists
+/// of 20 and 100); <c>binary_cal</c> (bits against the calibration medians, <see cref="CompressedRetrieval.CalibrateBinary"/>),
+/// <c>binary_cal_rescore</c> and <c>binary_cal_rescore100</c>; <c>pca128_int8</c>, <c>pca128_binary_rescore</c>, <c>rot128_int8</c>.
+/// The PCA, the int8 scales and the binary thresholds are fitted on the model's embeddings of training-side texts only (the
 /// definitions and lemma lists of the first <see cref="CalibrationSynsets"/> training synsets), never on
 /// the evaluation texts. Per variant: <c>{v}_r10</c>, <c>{v}_mrr</c>, <c>{v}_r10_ratio</c> (to float32) and <c>{v}_bytes</c>.
 /// </summary>
@@ -20,11 +22,17 @@ public sealed class EmbeddingCompressionTask : IEvalTask
     /// <summary>Registry name.</summary>
     public const string TaskName = "embedding-compression";
 
-    /// <summary>Training synsets whose texts fit the PCA and the int8 scales.</summary>
+    /// <summary>Training synsets whose texts fit the PCA, the int8 scales and the binary thresholds.</summary>
     public const int CalibrationSynsets = 2000;
 
-    /// <summary>Candidates re-ranked by rescoring: 4 × the 10 that R@10 looks at (sentence-transformers' default multiplier).</summary>
+    /// <summary>Candidates re-ranked by rescoring in the <c>_rescore</c> variants: 4 × the 10 that R@10 looks at.</summary>
     public const int RescoreTop = 40;
+
+    /// <summary>The shortlist of sentence-transformers' <c>semantic_search_faiss</c> at its default <c>rescore_multiplier</c> of 2 (<c>binary_rescore20</c>).</summary>
+    public const int ShallowRescoreTop = 20;
+
+    /// <summary>A 10 × shortlist (<c>binary_rescore100</c>, <c>binary_cal_rescore100</c>).</summary>
+    public const int DeepRescoreTop = 100;
 
     /// <summary>Truncation widths after the PCA rotation (those above the model's width are left out).</summary>
     public static readonly int[] Widths = [384, 256, 128, 64];
@@ -44,7 +52,7 @@ public sealed class EmbeddingCompressionTask : IEvalTask
         return Evaluate(queries, candidates, fit);
     }
 
-    /// <summary>The variants on given embeddings; <paramref name="calibration"/> fits the PCA and the int8 scales.</summary>
+    /// <summary>The variants on given embeddings; <paramref name="calibration"/> fits the PCA, the int8 scales and the binary thresholds.</summary>
     public static EvalResult Evaluate(float[][] queries, float[][] candidates, float[][] calibration)
     {
         int dims = queries[0].Length;
@@ -80,6 +88,12 @@ public sealed class EmbeddingCompressionTask : IEvalTask
         Add("int8_rescore", CompressedRetrieval.Int8(queries, candidates, scales, RescoreTop), dims);
         Add("binary", CompressedRetrieval.Binary(queries, candidates), dims / 8.0);
         Add("binary_rescore", CompressedRetrieval.Binary(queries, candidates, RescoreTop), dims / 8.0);
+        Add($"binary_rescore{ShallowRescoreTop}", CompressedRetrieval.Binary(queries, candidates, ShallowRescoreTop), dims / 8.0);
+        Add($"binary_rescore{DeepRescoreTop}", CompressedRetrieval.Binary(queries, candidates, DeepRescoreTop), dims / 8.0);
+        var bits = CompressedRetrieval.CalibrateBinary(calibration);
+        Add("binary_cal", CompressedRetrieval.Binary(queries, candidates, bits), dims / 8.0);
+        Add("binary_cal_rescore", CompressedRetrieval.Binary(queries, candidates, bits, RescoreTop), dims / 8.0);
+        Add($"binary_cal_rescore{DeepRescoreTop}", CompressedRetrieval.Binary(queries, candidates, bits, DeepRescoreTop), dims / 8.0);
         if (pca.Count >= 128)
             Add("pca128_binary_rescore", CompressedRetrieval.Binary(Cut(pq, 128), Cut(pc, 128), RescoreTop), 16);
         metrics["pca_explained_variance"] = pca.ExplainedVariance;
