@@ -81,7 +81,15 @@ public sealed class ClassifyPipelineSmokeTests : IDisposable
         Assert.Equal(report.Variants["student"].Quality["accuracy"], report.Variants["student_onnxruntime"].Quality["accuracy"]);
         // A second run reuses the fine-tuned teacher.
         var again = ClassifyPipeline.Run(config, new ClassifyRunOptions(Path.Combine(_dir, "run2"), null, log, "smoke", CacheRoot: Path.Combine(_dir, "cache")));
-        Assert.True(ClassifyReport.Load(again.ReportPath).Phases.Single(p => p.Name == "finetune").Cached);
+        var second = ClassifyReport.Load(again.ReportPath);
+        Assert.True(second.Phases.Single(p => p.Name == "finetune").Cached);
         Assert.Contains("reusing the fine-tuned teacher", log.ToString());
+        // ... and scores it from the cached test-set probabilities, to the same numbers; the students are evaluated again.
+        Assert.False(report.Phases.Single(p => p.Name == "evaluate teacher").Cached);
+        Assert.True(second.Phases.Single(p => p.Name == "evaluate teacher").Cached);
+        Assert.False(second.Phases.Single(p => p.Name == "evaluate student").Cached);
+        Assert.Equal(report.Variants["teacher"].Quality, second.Variants["teacher"].Quality);
+        Assert.Equal(report.Variants["teacher"].PerClassF1, second.Variants["teacher"].PerClassF1);
+        Assert.Contains("(probabilities from the evaluation cache)", log.ToString());
     }
 }

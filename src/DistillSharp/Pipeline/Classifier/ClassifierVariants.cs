@@ -17,13 +17,9 @@ namespace DistillSharp.Pipeline.Classifier;
 public sealed record ClassifierVariant(string Name, string Runtime, Func<IReadOnlyList<string>, float[][]> Probabilities,
     Action<TokenBatch> Forward, long? Params, long? FileBytes, string? Folder);
 
-/// <summary>Scores variants on the test texts and times them side by side.</summary>
+/// <summary>Times classifier variants side by side and builds their report rows.</summary>
 public static class ClassifierVariants
 {
-    /// <summary>The test-set score of one variant.</summary>
-    public static ClassifierScore Score(ClassifierVariant variant, IReadOnlyList<string> texts, int[] actual, IReadOnlyList<string> labels) =>
-        ClassifierEvaluation.Score(variant.Probabilities(texts), actual, labels);
-
     /// <summary>
     /// Batch-1 latency and batch-<paramref name="batchN"/> throughput of every variant on full
     /// <paramref name="seqLen"/>-token batches, each measured in interleaved rounds (one call of

@@ -7,6 +7,7 @@ using DistillSharp.Evaluation.Classifier;
 using DistillSharp.Export.Classifier;
 using DistillSharp.Models.Classifier;
 using DistillSharp.Models.Encoder;
+using DistillSharp.Pipeline.Encoder;
 using DistillSharp.Quantization.Classifier;
 using DistillSharp.Reports.Classifier;
 using DistillSharp.Reports.Decoder;
@@ -119,12 +120,20 @@ public static partial class ClassifyPipeline
 
         log.WriteLine("== evaluate (test)");
         var scores = new Dictionary<string, ClassifierScore>();
+        var testTexts = data.TestTexts;
+        var evalCache = new EvalCache(Path.Combine(cacheRoot, "eval-cache"));
         foreach (var v in variants)
         {
             phaseClock = PhaseClock.Start();
-            scores[v.Name] = ClassifierVariants.Score(v, data.TestTexts, data.TestLabels, data.Split.Labels);
-            phases.Add(phaseClock.Report("evaluate " + v.Name, 0));
-            log.WriteLine($"{v.Name}: accuracy {scores[v.Name].Accuracy:F4}, macro-F1 {scores[v.Name].MacroF1:F4}, ECE {scores[v.Name].Ece:F4}");
+            // The frozen teacher's probabilities come from the evaluation cache when its weights and the test texts are unchanged.
+            bool cached = false;
+            var probabilities = v.Name == "teacher"
+                ? ClassifierEvalCache.Probabilities(evalCache, ClassifierEvalCache.Key(teacher.Model, v.Runtime, testTexts), testTexts.Count, classes,
+                    () => v.Probabilities(testTexts), log, out cached)
+                : v.Probabilities(testTexts);
+            scores[v.Name] = ClassifierEvaluation.Score(probabilities, data.TestLabels, data.Split.Labels);
+            phases.Add(phaseClock.Report("evaluate " + v.Name, 0) with { Cached = cached });
+            log.WriteLine($"{v.Name}: accuracy {scores[v.Name].Accuracy:F4}, macro-F1 {scores[v.Name].MacroF1:F4}, ECE {scores[v.Name].Ece:F4}{(cached ? " (probabilities from the evaluation cache)" : "")}");
         }
 
         log.WriteLine("== bench (side by side)");

@@ -68,27 +68,36 @@ public sealed class EvalCache(string root)
     /// The result under <paramref name="key"/> from disk (<paramref name="hit"/> true), or
     /// <paramref name="compute"/>d and stored. An entry that cannot be opened or read is recomputed.
     /// </summary>
-    public IReadOnlyDictionary<string, double> GetOrCompute(string key, Func<IReadOnlyDictionary<string, double>> compute, TextWriter? log, out bool hit)
+    public IReadOnlyDictionary<string, double> GetOrCompute(string key, Func<IReadOnlyDictionary<string, double>> compute, TextWriter? log, out bool hit) =>
+        GetOrCompute(key, Settings, compute, Encode, Decode, log, out hit);
+
+    /// <summary>
+    /// Any result under <paramref name="key"/>, stored as <paramref name="encode"/> writes it in an entry
+    /// whose header holds <paramref name="settings"/> (the record format: an entry of another format is
+    /// rebuilt); a record <paramref name="decode"/> returns null for is recomputed and rewritten.
+    /// </summary>
+    public T GetOrCompute<T>(string key, byte[] settings, Func<T> compute, Func<T, byte[]> encode, Func<byte[], T?> decode, TextWriter? log, out bool hit)
+        where T : class
     {
         string dir = Path.Combine(Root, key);
-        using var store = Open(dir, log);
-        if (store?.Read(0) is { } bytes && Decode(bytes) is { } cached)
+        using var store = Open(dir, settings, log);
+        if (store?.Read(0) is { } bytes && decode(bytes) is { } cached)
         {
             hit = true;
             return cached;
         }
         hit = false;
-        var metrics = compute();
-        store?.Append(0, Encode(metrics));
-        return metrics;
+        var result = compute();
+        store?.Append(0, encode(result));
+        return result;
     }
 
-    static RecordStore? Open(string dir, TextWriter? log)
+    static RecordStore? Open(string dir, byte[] settings, TextWriter? log)
     {
         try
         {
-            var store = new RecordStore(dir, Settings);
-            if (store.StoredSettings.AsSpan().SequenceEqual(Settings)) return store;
+            var store = new RecordStore(dir, settings);
+            if (store.StoredSettings.AsSpan().SequenceEqual(settings)) return store;
             store.Dispose();
         }
         catch (DistillSharpException)
@@ -102,7 +111,7 @@ public sealed class EvalCache(string root)
         }
         log?.WriteLine($"evaluation cache {dir}: unreadable entry, recomputing");
         Directory.Delete(dir, recursive: true);
-        return new RecordStore(dir, Settings);
+        return new RecordStore(dir, settings);
     }
 
     static byte[] Encode(IReadOnlyDictionary<string, double> metrics)
