@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using DistillSharp.Benchmarks;
+using DistillSharp.Benchmarks.Encoder;
 using DistillSharp.Config.Encoder;
 using DistillSharp.Distillation;
 using DistillSharp.Distillation.Encoder;
@@ -6,6 +8,8 @@ using DistillSharp.Evaluation.Encoder;
 using DistillSharp.Models.Encoder;
 using DistillSharp.Models.Static;
 using DistillSharp.Reports.Encoder;
+using DistillSharp.Runtime.Encoder;
+using DistillSharp.Runtime.Tokenization;
 using DistillSharp.Runtime.Static;
 
 namespace DistillSharp.Pipeline.Encoder;
@@ -38,7 +42,7 @@ public static class FrontierRunPipeline
 
         var slots = students.ToDictionary(s => s.Name, s => new StudentSlot(s.Name, Dir(s), Single: false));
         var eta = new RunEta(["data", "evaluate teacher", .. students.SelectMany(s => s.Student.IsStatic
-            ? [slots[s.Name].Phase("build static"), slots[s.Name].Phase("evaluate static")] : slots[s.Name].Phases)]);
+            ? [slots[s.Name].Phase("build static"), slots[s.Name].Phase("evaluate static")] : slots[s.Name].Phases), SideBySidePhase]);
         foreach (var s in students.Where(s => !s.Student.IsStatic)) RunPipeline.EstimateStudent(eta, slots[s.Name], "evaluate teacher");
         using var phases = new RunPhases(eta, options);
 
@@ -75,6 +79,7 @@ public static class FrontierRunPipeline
                 rows.Add((slot.Int8, s));
             }
         }
+        phases.Run(SideBySidePhase, () => TimeSideBySide(config, teacher, rows, slots, variants, evaluation.Threads, log));
         phases.Dispose();
 
         var frontier = Frontier(config, variants, rows);
@@ -86,6 +91,8 @@ public static class FrontierRunPipeline
         {
             $"students: {string.Join(", ", students.Select(s => $"{s.Name} ({Describe(s.Student)})"))}; each in {StudentsFolder}/NAME/ with rows NAME, NAME_int8, NAME_baseline, NAME_onnxruntime, NAME_int8_onnxruntime (a static student: one row NAME).",
             "NAME_baseline: that student's architecture with the same initialisation, not trained by the teacher.",
+            $"speed of the frontier's rows (teacher, every NAME and NAME_int8): measured again at the end, side by side in one interleaved pass (phase '{SideBySidePhase}'), " +
+            "so the frontier and select: compare rows timed under the same conditions; the baseline and ONNX Runtime rows keep the speed of their students' own phases.",
         };
         foreach (var (name, d) in distills)
             notes.Add($"{name}: {d.GlobalStep} steps in {d.Seconds:F1} s, teacher-output cache {d.CacheHits:N0} hits / {d.CacheMisses:N0} misses" +
@@ -111,6 +118,58 @@ public static class FrontierRunPipeline
         foreach (string path in written.Written) log.WriteLine($"wrote {path}");
         foreach (string warning in written.Warnings) log.WriteLine($"warning: {warning}");
         return new RunOutcome(runDir, reportPath, distills.All(d => d.Result.Completed), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The phase that times the frontier's rows side by side.</summary>
+    public const string SideBySidePhase = "bench side by side";
+
+    /// <summary>
+    /// Batch-1 latency and batch-N throughput of the teacher and of every student row of the frontier,
+    /// measured again in one interleaved pass (one call of each per round, as <c>LatencyBenchmark.RunInterleaved</c> times them),
+    /// replacing the speeds their own phases measured minutes apart: load and clock changes between
+    /// phases reorder rows that differ by less than they do. Students are reloaded from the files the run wrote.
+    /// </summary>
+    static void TimeSideBySide(RunConfig config, SentenceEncoder teacher, IReadOnlyList<(string Variant, NamedStudent Student)> rows,
+        IReadOnlyDictionary<string, StudentSlot> slots, IDictionary<string, VariantMeasurement> variants, int threads, TextWriter log)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var calls = new List<(string Name, Action<TokenBatch> Run)> { ("teacher", EncoderSpeed.TorchForward(teacher)) };
+            foreach (var (variant, named) in rows)
+            {
+                var slot = slots[named.Name];
+                if (named.Student.IsStatic)
+                    calls.Add((variant, StaticEncoderFile.Load(Path.Combine(slot.Dir, StaticEncoderFile.RunSubfolder), config.Data.MaxLen).Runner()));
+                else if (variant == slot.Name)
+                {
+                    var encoder = ModelLoader.Load(slot.HfDir, config.Data.MaxLen);
+                    owned.Add(encoder);
+                    calls.Add((variant, EncoderSpeed.TorchForward(encoder)));
+                }
+                else
+                {
+                    var int8 = Int8Encoder.Load(slot.Int8Dir, new Int8EncoderOptions(threads), config.Data.MaxLen);
+                    owned.Add(int8);
+                    calls.Add((variant, int8.Runner()));
+                }
+            }
+            var bench = config.Bench;
+            int batchN = bench.Batches.Max();
+            var one = EncoderSpeed.FullBatch(teacher.Tokenizer, 1, bench.Seq);
+            var many = EncoderSpeed.FullBatch(teacher.Tokenizer, batchN, bench.Seq);
+            log.WriteLine($"timing {calls.Count} rows side by side: {bench.Runs} interleaved rounds at batch 1, {Math.Max(5, bench.Runs / 10)} at batch {batchN}");
+            var b1 = LatencyBenchmark.RunInterleaved(calls.Select(c => (c.Name, (Action)(() => c.Run(one)))).ToList(), 1, bench.Seq,
+                new BenchOptions(Warmup: 5, Runs: bench.Runs, MaxSeconds: 300));
+            var bn = LatencyBenchmark.RunInterleaved(calls.Select(c => (c.Name, (Action)(() => c.Run(many)))).ToList(), batchN, bench.Seq,
+                new BenchOptions(Warmup: 2, Runs: Math.Max(5, bench.Runs / 10), MaxSeconds: 300));
+            for (int i = 0; i < calls.Count; i++)
+                variants[calls[i].Name] = variants[calls[i].Name] with { Batch1 = b1[i], Batch32 = bn[i] };
+        }
+        finally
+        {
+            foreach (var d in owned) d.Dispose();
+        }
     }
 
     /// <summary>
