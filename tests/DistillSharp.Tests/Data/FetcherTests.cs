@@ -35,4 +35,57 @@ public class FetcherTests
         Assert.Equal(folders.Count, folders.Distinct().Count());
         Assert.All(DatasetCatalog.All.Values, d => Assert.StartsWith(CachePaths.Npm, d.PackageDirectory));
     }
+    [Fact]
+    public async Task ASecondHolderWaitsForTheLockAndTimesOutNamingItsFile()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "distillsharp-lock-" + Guid.NewGuid().ToString("N")[..8]);
+        string path = Path.Combine(dir, ".wordnet.lock");
+        try
+        {
+            var log = new StringWriter();
+            using (var first = CacheLock.Acquire(path, "wordnet", TimeSpan.FromSeconds(5), log))
+            {
+                var e = Assert.Throws<DistillSharpException>(() => CacheLock.Acquire(path, "wordnet", TimeSpan.FromMilliseconds(300), log));
+                Assert.Contains(path, e.Message);
+                Assert.Contains("wordnet", e.Message);
+                Assert.Contains("waiting for another process", log.ToString());
+
+                var second = Task.Run(() => CacheLock.Acquire(path, "wordnet", TimeSpan.FromSeconds(20), TextWriter.Null));
+                Assert.NotSame(second, await Task.WhenAny(second, Task.Delay(500))); // blocked while the first holds it
+                first.Dispose();
+                (await second.WaitAsync(TimeSpan.FromSeconds(10))).Dispose();       // and takes it once released
+            }
+            using var again = CacheLock.Acquire(path, "wordnet", TimeSpan.Zero, TextWriter.Null); // released: no wait at all
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AFetchWaitsWhileAnotherProcessHoldsTheDatasetLock()
+    {
+        // Two runs started together on an empty cache once both unpacked moby-dick, and the second's
+        // replacement deleted the folder the first was reading ("chapter_78.txt is missing").
+        string? path = Environment.GetEnvironmentVariable("PATH"), cache = Environment.GetEnvironmentVariable("DISTILLSHARP_CACHE");
+        string root = Path.Combine(Path.GetTempPath(), "distillsharp-fetchlock-" + Guid.NewGuid().ToString("N")[..8]);
+        Environment.SetEnvironmentVariable("PATH", Path.Combine(root, "empty-bin"));
+        Environment.SetEnvironmentVariable("DISTILLSHARP_CACHE", root);
+        try
+        {
+            var held = CacheLock.Acquire(Fetcher.LockPath(DatasetCatalog.WordNet), "wordnet", TimeSpan.Zero, TextWriter.Null);
+            var fetch = Task.Run(() => Fetcher.FetchDataset(DatasetCatalog.WordNet, TextWriter.Null));
+            Assert.NotSame(fetch, await Task.WhenAny(fetch, Task.Delay(700))); // it has not reached npm: it waits for the lock
+            held.Dispose();
+            var e = await Assert.ThrowsAsync<DistillSharpException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Contains("npm is not installed", e.Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PATH", path);
+            Environment.SetEnvironmentVariable("DISTILLSHARP_CACHE", cache);
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
 }
