@@ -15,9 +15,6 @@ public sealed class CacheLock : IDisposable
 
     CacheLock(FileStream stream) => this.stream = stream;
 
-    /// <summary>The lock file.</summary>
-    public string Path => stream.Name;
-
     /// <summary>
     /// Takes the lock at <paramref name="path"/>, waiting while another holder has it; after
     /// <paramref name="timeout"/> a <see cref="DistillSharpException"/> names the lock file. Says
@@ -25,7 +22,7 @@ public sealed class CacheLock : IDisposable
     /// </summary>
     public static CacheLock Acquire(string path, string what, TimeSpan timeout, TextWriter log)
     {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var clock = Stopwatch.StartNew();
         bool said = false;
         while (true)

